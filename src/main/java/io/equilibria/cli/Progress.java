@@ -1,0 +1,44 @@
+package io.equilibria.cli;
+
+import io.equilibria.reconstruct.IterationListener;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * A terminal progress bar (me.tongfei:progressbar) when stderr is a console, otherwise silent, so batch logs stay
+ * clean. Closing it ends the bar.
+ */
+final class Progress implements AutoCloseable {
+    private final ProgressBar bar;
+
+    Progress(String task, long total) {
+        bar = System.console() != null && !Boolean.getBoolean("equilibria.quiet")
+                ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(250).continuousUpdate().build()
+                : null;
+    }
+
+    void step(long done, String extra) {
+        if (bar == null) return;
+        bar.stepTo(done);
+        if (extra != null) bar.setExtraMessage(extra);
+    }
+
+    void maxHint(long max) {
+        if (bar != null) bar.maxHint(max);
+    }
+
+    /** An iteration listener that advances the bar and shows the relative change. */
+    IterationListener iterations(long offset) {
+        return (k, max, x, change) -> {
+            step(offset + k, String.format("change %.2e", change));
+            return true;
+        };
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) bar.close();
+    }
+}

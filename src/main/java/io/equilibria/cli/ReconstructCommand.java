@@ -1,0 +1,147 @@
+package io.equilibria.cli;
+
+import ai.djl.Device;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.ChannelChoice;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.ImageFiles;
+import io.equilibria.image.InputException;
+import io.equilibria.image.OutputException;
+import io.equilibria.physics.Boundary;
+import io.equilibria.physics.MeasurementFile;
+import io.equilibria.physics.Psf;
+import io.equilibria.physics.PsfSpec;
+import io.equilibria.reconstruct.CompressedSensingReconstruction;
+import io.equilibria.reconstruct.Deconvolution;
+import io.equilibria.reconstruct.MethodConfig;
+import io.equilibria.reconstruct.NumericalException;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code reconstruct deblur|cs}: one file, or every image in a directory (outputs mirrored under --output). In a
+ * batch a failing image is reported and skipped; the exit code then says some failed.
+ */
+final class ReconstructCommand implements Command {
+    @Override public String name() { return "reconstruct"; }
+    @Override public String summary() { return "deblur images or reconstruct compressed-sensing measurements"; }
+    @Override public String arguments() { return "deblur|cs"; }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .addOption(Args.required("input", "PATH", "image / measurement file, or a directory of them"))
+                .addOption(Args.required("output", "PATH", "output 32-bit TIFF (or directory when --input is one)"))
+                .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv (default rl); cs: tv | wiener (default tv)"))
+                .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM"))
+                .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100/200, wiener <=200 CG)"))
+                .addOption(Args.opt("lambda", "L", "regularisation weight (rltv: TV weight; wiener: Tikhonov; tv: TV); default from the noise level"))
+                .addOption(Args.opt("tolerance", "T", "stop when the relative change falls below T (tv, wiener)"))
+                .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
+                .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
+                .addOption(Args.opt("normalize", "N", "deblur: percentile[:LO,HI] | minmax | none (default percentile:1,99.8)"))
+                .addOption(Args.opt("noise-sigma", "S", "deblur: noise sigma in input units (default: estimated from the image)"))
+                .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
+                .addOption(Args.opt("report", "R.json", "write a JSON report (method, iterations, device, time, parameters)"))
+                .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+    }
+
+    @Override
+    public int run(CommandLine l) throws Exception {
+        List<String> rest = l.getArgList();
+        if (rest.size() != 1 || !(rest.get(0).equals("deblur") || rest.get(0).equals("cs"))) {
+            throw new UsageException("say what to reconstruct: deblur or cs");
+        }
+        boolean cs = rest.get(0).equals("cs");
+        String methodName = l.getOptionValue("method", cs ? "tv" : "rl");
+        List<String> allowed = cs ? MethodConfig.CS_METHODS : MethodConfig.DEBLUR_METHODS;
+        if (!allowed.contains(methodName)) {
+            throw new UsageException("unknown method '" + methodName + "' for " + rest.get(0) + " (choose from " + allowed + ")");
+        }
+        int iterations = Args.integer(l, "iterations", 0);
+        if (l.hasOption("iterations") && iterations < 1) throw new UsageException("--iterations must be >= 1");
+        double lambda = Args.dbl(l, "lambda", Double.NaN);
+        if (l.hasOption("lambda")) Args.nonNegative("lambda", lambda);
+        MethodConfig method = new MethodConfig(methodName, iterations, lambda, Args.dbl(l, "tolerance", Double.NaN));
+        Psf psf = null;
+        Deconvolution.Options options = null;
+        ChannelChoice channel = ChannelChoice.parse(l.getOptionValue("channel"));
+        if (!cs) {
+            if (!l.hasOption("psf")) throw new UsageException("--psf is required for deblur");
+            psf = PsfSpec.parse(l.getOptionValue("psf")).load();
+            Boundary boundary = Boundary.parse(l.getOptionValue("boundary", "extended"));
+            double noise = Args.dbl(l, "noise-sigma", Double.NaN);
+            if (l.hasOption("noise-sigma")) Args.nonNegative("noise-sigma", noise);
+            String normalize = l.getOptionValue("normalize", "percentile");
+            io.equilibria.image.Normalization.fit(normalize, new float[] {0f, 1f}); // validate the spec early
+            options = new Deconvolution.Options(boundary, normalize, l.hasOption("multi-frame"), noise);
+        }
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        System.err.println("equilibria: " + rest.get(0) + " with method " + methodName + " on " + Compute.describe(device));
+        List<Outputs.Job> jobs = Outputs.plan(Args.path(l, "input"), Args.path(l, "output"));
+        boolean batch = jobs.size() > 1 || java.nio.file.Files.isDirectory(Args.path(l, "input"));
+        List<Map<String, Object>> reports = new ArrayList<>();
+        int failed = 0;
+        try (Progress progress = new Progress(batch ? "images" : methodName, batch ? jobs.size() : 1)) {
+            int done = 0;
+            for (Outputs.Job job : jobs) {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("input", job.input().toString());
+                entry.put("output", job.output().toString());
+                try {
+                    Deconvolution.Outcome o;
+                    if (cs) {
+                        MeasurementFile.Contents meas = MeasurementFile.read(job.input());
+                        o = CompressedSensingReconstruction.run(meas, method, device,
+                                batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0));
+                    } else {
+                        ImageData img = ImageFiles.read(job.input(), channel);
+                        ImageFiles.requireFinite(img, job.input().toString());
+                        final Psf p = psf;
+                        if (!options.multiFrame()) p.requireFits(img.width(), img.height());
+                        if (!batch) progress.maxHint((long) img.size() * Math.max(1, iterations > 0 ? iterations : 100));
+                        o = Deconvolution.run(img, p, method, options, device, (plane, planes) ->
+                                batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0));
+                    }
+                    ImageFiles.writeFloatTiff(o.image(), job.output());
+                    entry.putAll(o.report());
+                    entry.put("status", "ok");
+                    System.err.println("equilibria: wrote " + job.output() + " (" + summary(o.report()) + ")");
+                } catch (InputException | NumericalException | OutputException e) {
+                    if (!batch) throw e;
+                    failed++;
+                    entry.put("status", "failed");
+                    entry.put("error", e.getMessage());
+                    System.err.println("equilibria: skipped " + job.input() + ": " + e.getMessage());
+                }
+                reports.add(entry);
+                progress.step(++done, null);
+            }
+        }
+        if (l.hasOption("report")) {
+            Json.write(Args.path(l, "report"), batch ? Map.of("images", reports, "failed", failed) : reports.get(0));
+        }
+        if (failed > 0) {
+            System.err.println("equilibria: " + failed + " of " + jobs.size() + " image(s) failed");
+            return ExitCodes.PARTIAL;
+        }
+        return ExitCodes.OK;
+    }
+
+    @SuppressWarnings("unchecked")
+    static String summary(Map<String, Object> r) {
+        Object it = r.get("iterations");
+        if (it == null && r.get("planes") instanceof List) {
+            List<Map<String, Object>> planes = (List<Map<String, Object>>) r.get("planes");
+            if (!planes.isEmpty()) it = planes.get(0).get("iterations");
+        }
+        return "method " + r.get("method") + ", " + it + " iterations, device " + r.get("device")
+                + String.format(", %.2f s", ((Number) r.get("seconds")).doubleValue());
+    }
+}

@@ -1,0 +1,106 @@
+package io.equilibria.cli;
+
+import ai.djl.Device;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.ChannelChoice;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.ImageFiles;
+import io.equilibria.image.InputException;
+import io.equilibria.physics.MeasurementFile;
+import io.equilibria.physics.Noise;
+import io.equilibria.physics.Psf;
+import io.equilibria.physics.PsfSpec;
+import io.equilibria.physics.SensingMatrix;
+import io.equilibria.simulate.Simulator;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** {@code simulate deblur|cs}: make blurred/noisy observations or CS measurements of a ground truth. */
+final class SimulateCommand implements Command {
+    @Override public String name() { return "simulate"; }
+    @Override public String summary() { return "simulate blurred observations or compressed-sensing measurements"; }
+    @Override public String arguments() { return "deblur|cs"; }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .addOption(Args.required("input", "GT", "ground-truth image (TIFF, PNG, JPEG)"))
+                .addOption(Args.required("output", "FILE", "deblur: observation TIFF; cs: measurement file (.tif)"))
+                .addOption(Args.required("seed", "N", "random seed (noise, CS matrix)"))
+                .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM | bornwolf:..."))
+                .addOption(Args.opt("frames", "K", "deblur: K views of the scene, one PSF each (default 1)"))
+                .addOption(Args.opt("anisotropy", "A", "deblur, K>1 with a generator PSF: stretch of each view's PSF (default 2)"))
+                .addOption(Args.opt("psf-output", "PSF.tif", "deblur, K>1: where to write the K-slice PSF stack (default OUTPUT_psf.tif)"))
+                .addOption(Args.opt("noise-sigma", "S", "Gaussian noise sigma as a fraction of the ground truth's peak (default 0)"))
+                .addOption(Args.opt("photons", "P", "Poisson noise: expected photons at the peak (default: none)"))
+                .addOption(Args.opt("ratio", "R", "cs: measurements per pixel, in (0,1]"))
+                .addOption(Args.opt("block", "B", "cs: block size in pixels (default 32)"))
+                .addOption(Args.opt("operator", "KIND", "cs: gaussian | hadamard (default gaussian)"))
+                .addOption(Args.opt("groups", "I", "cs: row groups (blocks for ODER), default 8"))
+                .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
+                .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+    }
+
+    @Override
+    public int run(CommandLine l) {
+        List<String> rest = l.getArgList();
+        if (rest.size() != 1 || !(rest.get(0).equals("deblur") || rest.get(0).equals("cs"))) {
+            throw new UsageException("say what to simulate: deblur or cs");
+        }
+        Path in = Args.path(l, "input"), out = Args.path(l, "output");
+        Outputs.guard(in, out);
+        long seed = Args.lng(l, "seed", 0);
+        double sigma = Args.dbl(l, "noise-sigma", 0), photons = Args.dbl(l, "photons", 0);
+        Args.nonNegative("noise-sigma", sigma);
+        Args.nonNegative("photons", photons);
+        Noise noise = new Noise(sigma, photons, seed);
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        ImageData gt = ImageFiles.read(in, ChannelChoice.parse(l.getOptionValue("channel")));
+        ImageFiles.requireFinite(gt, in.toString());
+        if (rest.get(0).equals("deblur")) {
+            if (!l.hasOption("psf")) throw new UsageException("--psf is required for deblur");
+            int frames = Args.integer(l, "frames", 1);
+            if (frames < 1) throw new UsageException("--frames must be >= 1");
+            double aniso = Args.dbl(l, "anisotropy", 2);
+            Args.positive("anisotropy", aniso);
+            PsfSpec spec = PsfSpec.parse(l.getOptionValue("psf"));
+            Psf psf = frames > 1 ? spec.frames(frames, aniso) : spec.load();
+            if (frames == 1 && psf.size() > 1) {
+                throw new InputException("PSF " + spec + " has " + psf.size() + " slices; use --frames " + psf.size()
+                        + " to simulate one observation per slice");
+            }
+            Simulator.Blurred b = Simulator.deblur(gt, psf, noise, frames > 1, device);
+            b.observations().info().put("equilibria.simulation", Json.text(b.spec()).replace('\n', ' '));
+            ImageFiles.writeFloatTiff(b.observations(), out);
+            System.out.println("wrote " + out + " (" + b.observations().size() + " plane(s), psf " + psf.description()
+                    + ", noise " + noise.kind() + ", device " + Compute.describe(device) + ")");
+            if (frames > 1) {
+                Path psfOut = l.hasOption("psf-output") ? Args.path(l, "psf-output")
+                        : out.resolveSibling(Outputs.tifName(out.getFileName().toString()).replace(".tif", "_psf.tif"));
+                Outputs.guard(in, psfOut);
+                ImageData ps = new ImageData(psf.planes(), gt.calibration(), 32);
+                ps.info().put("equilibria.psf", psf.description());
+                ImageFiles.writeFloatTiff(ps, psfOut);
+                System.out.println("wrote " + psfOut + " (" + frames + "-slice PSF stack for --multi-frame)");
+            }
+        } else {
+            if (!l.hasOption("ratio")) throw new UsageException("--ratio is required for cs");
+            if (gt.size() != 1) throw new InputException(in, "cs simulation needs a single-plane image");
+            double ratio = Args.dbl(l, "ratio", 0);
+            if (!(ratio > 0 && ratio <= 1)) throw new UsageException("--ratio must be in (0, 1], got " + ratio);
+            int block = Args.integer(l, "block", 32);
+            if (block < 2 || block > 256) throw new UsageException("--block must be in 2..256");
+            SensingMatrix.Kind kind = SensingMatrix.Kind.parse(l.getOptionValue("operator", "gaussian"));
+            int groups = Args.integer(l, "groups", 8);
+            Simulator.Measured m = Simulator.cs(gt.plane(0), kind, ratio, block, groups, noise, seed, device);
+            MeasurementFile.write(out, m.measurements(), m.spec(), gt.calibration());
+            System.out.println("wrote " + out + " (" + kind + " block CS, ratio " + ratio + ", block " + block
+                    + ", " + m.measurements().height() + " blocks x " + m.measurements().width() + " rows, noise "
+                    + noise.kind() + ", device " + device + ")");
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,7 @@
+package io.equilibria.compute;
+
+/** The requested device cannot be used; never answered by a silent fallback. */
+public class DeviceException extends RuntimeException {
+    public DeviceException(String message) { super(message); }
+    public DeviceException(String message, Throwable cause) { super(message, cause); }
+}

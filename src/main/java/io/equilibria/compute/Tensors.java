@@ -1,0 +1,56 @@
+package io.equilibria.compute;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.equilibria.image.Plane;
+
+import java.util.List;
+
+/** Conversions between planes and tensors, and a few reductions returned as Java numbers. */
+public final class Tensors {
+    private Tensors() {}
+
+    public static NDArray of(NDManager m, Plane p) {
+        return m.create(p.data(), new Shape(p.height(), p.width()));
+    }
+
+    /** A (K, H, W) tensor from K planes of one size. */
+    public static NDArray stack(NDManager m, List<Plane> planes) {
+        Plane f = planes.get(0);
+        float[] all = new float[planes.size() * f.width() * f.height()];
+        int n = f.width() * f.height();
+        for (int k = 0; k < planes.size(); k++) System.arraycopy(planes.get(k).data(), 0, all, k * n, n);
+        return m.create(all, new Shape(planes.size(), f.height(), f.width()));
+    }
+
+    public static Plane toPlane(NDArray a) {
+        Shape s = a.getShape();
+        if (s.dimension() != 2) throw new IllegalArgumentException("expected a 2D tensor, got " + s);
+        NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+        return new Plane((int) s.get(1), (int) s.get(0), f.toFloatArray());
+    }
+
+    public static double dot(NDArray a, NDArray b) {
+        try (NDArray p = a.mul(b); NDArray s = p.sum()) {
+            return s.toType(DataType.FLOAT64, false).getDouble();
+        }
+    }
+
+    public static double norm(NDArray a) {
+        return Math.sqrt(dot(a, a));
+    }
+
+    public static double sum(NDArray a) {
+        try (NDArray s = a.sum()) {
+            return s.toType(DataType.FLOAT64, false).getDouble();
+        }
+    }
+
+    public static double max(NDArray a) {
+        try (NDArray s = a.max()) {
+            return s.toType(DataType.FLOAT64, false).getDouble();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.equilibria.image;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A grayscale image or stack as float planes, with the calibration and bit depth it came with, and free-form
+ * metadata (written to the TIFF's info so a result says how it was made).
+ */
+public final class ImageData {
+    private final List<Plane> planes;
+    private final Calibration calibration;
+    private final int bitDepth;
+    private final Map<String, String> info = new LinkedHashMap<>();
+
+    public ImageData(List<Plane> planes, Calibration calibration, int bitDepth) {
+        if (planes.isEmpty()) throw new IllegalArgumentException("an image needs at least one plane");
+        Plane first = planes.get(0);
+        for (Plane p : planes) {
+            if (p.width() != first.width() || p.height() != first.height())
+                throw new IllegalArgumentException("planes of a stack must share one size");
+        }
+        this.planes = List.copyOf(planes);
+        this.calibration = calibration == null ? Calibration.none() : calibration;
+        this.bitDepth = bitDepth;
+    }
+
+    public static ImageData of(Plane plane, Calibration calibration) {
+        return new ImageData(List.of(plane), calibration, 32);
+    }
+
+    public List<Plane> planes() { return planes; }
+    public Plane plane(int i) { return planes.get(i); }
+    public int size() { return planes.size(); }
+    public int width() { return planes.get(0).width(); }
+    public int height() { return planes.get(0).height(); }
+    public Calibration calibration() { return calibration; }
+    /** Bit depth of the source (8, 16, 32); results are always written as 32-bit float. */
+    public int bitDepth() { return bitDepth; }
+    public Map<String, String> info() { return info; }
+
+    public ImageData withPlanes(List<Plane> newPlanes) {
+        ImageData d = new ImageData(newPlanes, calibration, 32);
+        d.info.putAll(info);
+        return d;
+    }
+
+    public static ImageData stack(List<Plane> planes, Calibration calibration) {
+        return new ImageData(new ArrayList<>(planes), calibration, 32);
+    }
+
+    public List<Plane> unmodifiablePlanes() { return Collections.unmodifiableList(planes); }
+}

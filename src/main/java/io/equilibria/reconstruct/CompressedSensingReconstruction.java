@@ -1,0 +1,66 @@
+package io.equilibria.reconstruct;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.equilibria.compute.Compute;
+import io.equilibria.compute.Tensors;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.InputException;
+import io.equilibria.image.Plane;
+import io.equilibria.physics.BlockCompressedSensing;
+import io.equilibria.physics.MeasurementFile;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reconstructs an image from a measurement file (the core call behind {@code reconstruct cs}). */
+public final class CompressedSensingReconstruction {
+    private CompressedSensingReconstruction() {}
+
+    public static Deconvolution.Outcome run(MeasurementFile.Contents meas, MethodConfig method, Device device,
+                                            IterationListener listener) {
+        long t0 = System.nanoTime();
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("method", method.method());
+        report.put("device", Compute.describe(device));
+        double scale = meas.spec().containsKey("intensityScale") ? meas.doubleValue("intensityScale") : 1;
+        double sigma = meas.spec().containsKey("noise") ? noiseSigma(meas.spec().get("noise")) : 0;
+        Plane out;
+        try (NDManager manager = Compute.manager(device); BlockCompressedSensing a = meas.operator(manager)) {
+            Plane m = meas.measurements();
+            if (m.height() != a.rangeShape().get(0) || m.width() != a.rangeShape().get(1)) {
+                throw new InputException("measurement data " + m.width() + "x" + m.height() + " do not match the "
+                        + "operator in its spec (" + a.rangeShape().get(1) + "x" + a.rangeShape().get(0) + ")");
+            }
+            NDArray y = Tensors.of(manager, m);
+            Result r = method.create(sigma, true).reconstruct(a, y, listener);
+            Plane x = Tensors.toPlane(a.toImage(r.x()));
+            float[] d = x.data();
+            for (int i = 0; i < d.length; i++) d[i] = (float) (d[i] * scale);
+            out = x;
+            report.put("iterations", r.iterations());
+            report.put("relativeChange", r.relativeChange());
+            report.put("cancelled", r.cancelled());
+            report.put("parameters", r.parameters());
+            report.put("operator", a.spec());
+        }
+        report.put("seconds", (System.nanoTime() - t0) / 1e9);
+        ImageData img = new ImageData(List.of(out), meas.calibration(), 32);
+        img.info().put("equilibria.method", method.method());
+        img.info().put("equilibria.iterations", String.valueOf(report.get("iterations")));
+        img.info().put("equilibria.device", (String) report.get("device"));
+        img.info().put("equilibria.operator", String.valueOf(report.get("operator")));
+        return new Deconvolution.Outcome(img, report);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static double noiseSigma(Object noise) {
+        if (noise instanceof Map) {
+            Object s = ((Map<String, Object>) noise).get("sigma");
+            if (s instanceof Number) return ((Number) s).doubleValue();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,46 @@
+package io.equilibria.reconstruct;
+
+import io.equilibria.reconstruct.classical.FistaTv;
+import io.equilibria.reconstruct.classical.RichardsonLucy;
+import io.equilibria.reconstruct.classical.Tikhonov;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The user's choice of method and its knobs, with NaN / 0 meaning "use the default"; {@link #create} resolves
+ * the defaults from the estimated noise level (normalised units) so every report states the values used.
+ */
+public record MethodConfig(String method, int iterations, double lambda, double tolerance) {
+    public static final List<String> DEBLUR_METHODS = List.of("rl", "rltv", "wiener", "tv");
+    public static final List<String> CS_METHODS = List.of("tv", "wiener");
+
+    public MethodConfig {
+        method = method.toLowerCase(Locale.ROOT);
+    }
+
+    public static MethodConfig of(String method) {
+        return new MethodConfig(method, 0, Double.NaN, Double.NaN);
+    }
+
+    /** Builds the reconstructor; {@code noiseSigma} is the noise level in the data's normalised units. */
+    public Reconstructor create(double noiseSigma, boolean compressedSensing) {
+        double sigma = Math.max(noiseSigma, 1e-3);
+        switch (method) {
+            case "rl":
+                return new RichardsonLucy(iterations > 0 ? iterations : 30, 0);
+            case "rltv":
+                return new RichardsonLucy(iterations > 0 ? iterations : 50, Double.isNaN(lambda) ? 0.002 : lambda);
+            case "wiener":
+                return new Tikhonov(Double.isNaN(lambda) ? (compressedSensing ? 1e-3 : Math.max(1e-4, 100 * sigma * sigma)) : lambda,
+                        iterations > 0 ? iterations : 200, Double.isNaN(tolerance) ? 1e-4 : tolerance);
+            case "tv":
+                return new FistaTv(Double.isNaN(lambda) ? (compressedSensing ? 0.02 * sigma : 0.25 * sigma) : lambda,
+                        iterations > 0 ? iterations : (compressedSensing ? 200 : 100), 20,
+                        Double.isNaN(tolerance) ? 1e-5 : tolerance, true);
+            default:
+                throw new IllegalArgumentException("unknown method '" + method + "' (choose from "
+                        + (compressedSensing ? CS_METHODS : DEBLUR_METHODS) + ")");
+        }
+    }
+}

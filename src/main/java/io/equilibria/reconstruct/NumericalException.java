@@ -1,0 +1,6 @@
+package io.equilibria.reconstruct;
+
+/** A numerical failure (divergence, NaN); reported with its own exit code. */
+public class NumericalException extends RuntimeException {
+    public NumericalException(String message) { super(message); }
+}

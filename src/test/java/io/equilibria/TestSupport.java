@@ -1,0 +1,49 @@
+package io.equilibria;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.Plane;
+
+import java.util.Random;
+
+/** Shared helpers: one CPU manager for the test JVM, seeded random tensors and a smooth test scene. */
+public final class TestSupport {
+    private static NDManager manager;
+
+    private TestSupport() {}
+
+    public static synchronized NDManager manager() {
+        if (manager == null) manager = Compute.manager(Device.cpu());
+        return manager;
+    }
+
+    public static NDArray random(NDManager m, Shape shape, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[(int) shape.size()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        return m.create(v, shape);
+    }
+
+    public static double dot64(NDArray a, NDArray b) {
+        return a.toType(DataType.FLOAT64, false).mul(b.toType(DataType.FLOAT64, false)).sum().getDouble();
+    }
+
+    /** A smooth positive scene with edges: a few discs and a ramp, peak about 1. */
+    public static Plane scene(int w, int h) {
+        float[] d = new float[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double v = 0.1 + 0.2 * x / w;
+                if (Math.hypot(x - w * 0.3, y - h * 0.4) < w * 0.12) v += 0.6;
+                if (Math.hypot(x - w * 0.7, y - h * 0.6) < w * 0.08) v += 0.4;
+                if (Math.abs(x - w * 0.5) < 1.5 && y > h * 0.2 && y < h * 0.8) v += 0.5;
+                d[y * w + x] = (float) v;
+            }
+        }
+        return new Plane(w, h, d);
+    }
+}

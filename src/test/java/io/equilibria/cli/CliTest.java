@@ -1,0 +1,200 @@
+package io.equilibria.cli;
+
+import ij.ImagePlus;
+import ij.io.FileSaver;
+import ij.process.ColorProcessor;
+import ij.process.FloatProcessor;
+import ij.process.ShortProcessor;
+import io.equilibria.TestSupport;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.ImageFiles;
+import io.equilibria.image.Plane;
+import io.equilibria.metrics.ImageMetrics;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The commands as a user runs them: end to end, and every bad input with its exit code. */
+class CliTest {
+    @TempDir
+    static Path dir;
+    static Path gt;
+
+    @BeforeAll
+    static void groundTruth() {
+        Plane s = TestSupport.scene(96, 80);
+        float[] d = s.data().clone();
+        for (int i = 0; i < d.length; i++) d[i] *= 200;
+        gt = dir.resolve("gt.tif");
+        FloatProcessor fp = new FloatProcessor(96, 80, d);
+        ImagePlus imp = new ImagePlus("gt", fp);
+        imp.getCalibration().pixelWidth = 0.1;
+        imp.getCalibration().pixelHeight = 0.1;
+        imp.getCalibration().setUnit("micron");
+        new FileSaver(imp).saveAsTiff(gt.toString());
+    }
+
+    @Test
+    void simulateReconstructAndScoreADeblurring() throws Exception {
+        Path y = dir.resolve("blur.tif"), x = dir.resolve("out/rl.tif"), rep = dir.resolve("out/rl.json");
+        assertEquals(0, Main.run("simulate", "deblur", "--input", gt.toString(), "--psf", "gaussian:2",
+                "--noise-sigma", "0.01", "--seed", "1", "--output", y.toString()));
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", "gaussian:2",
+                "--method", "rl", "--output", x.toString(), "--report", rep.toString(), "--device", "cpu"));
+        ImageData g = ImageFiles.read(gt), b = ImageFiles.read(y), r = ImageFiles.read(x);
+        assertEquals(0.1, r.calibration().pixelWidth(), 1e-9, "calibration carried through");
+        double range = ImageMetrics.dataRange(g.plane(0));
+        assertTrue(ImageMetrics.psnr(g.plane(0), r.plane(0), range) > ImageMetrics.psnr(g.plane(0), b.plane(0), range) + 1);
+        assertEquals(b.plane(0).sum(), r.plane(0).sum(), 0.03 * b.plane(0).sum(), "same intensity units as the input");
+        String report = Files.readString(rep);
+        assertTrue(report.contains("\"device\"") && report.contains("\"iterations\" : 30"), report);
+        assertTrue(r.info().get("source-info").contains("equilibria.method = rl"));
+    }
+
+    @Test
+    void cameraOffsetImageComesBackInCameraUnits() {
+        ShortProcessor sp = new ShortProcessor(64, 64);
+        Plane s = TestSupport.scene(64, 64);
+        for (int i = 0; i < 64 * 64; i++) sp.set(i, 1000 + Math.round(s.data()[i] * 3000));
+        Path in = dir.resolve("camera16.tif"), out = dir.resolve("camera16_rl.tif");
+        new FileSaver(new ImagePlus("c", sp)).saveAsTiff(in.toString());
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:1",
+                "--output", out.toString()));
+        Plane r = ImageFiles.read(out).plane(0);
+        Plane i = ImageFiles.read(in).plane(0);
+        assertEquals(i.sum() / i.data().length, r.sum() / r.data().length, 30, "mean stays in camera units");
+        assertTrue(r.min() > 900, "offset kept: min " + r.min());
+    }
+
+    @Test
+    void multiFrameSimulationAndReconstruction() {
+        Path y = dir.resolve("mf.tif"), psf = dir.resolve("mf_psf.tif"), x = dir.resolve("mf_rl.tif");
+        assertEquals(0, Main.run("simulate", "deblur", "--input", gt.toString(), "--psf", "gaussian:1.5", "--frames", "3",
+                "--noise-sigma", "0.01", "--seed", "2", "--output", y.toString()));
+        assertTrue(Files.exists(psf));
+        assertEquals(3, ImageFiles.read(y).size());
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", psf.toString(),
+                "--multi-frame", "--output", x.toString()));
+        assertEquals(1, ImageFiles.read(x).size());
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", "gaussian:1.5",
+                "--multi-frame", "--output", dir.resolve("mf_bad.tif").toString()), "PSF slices must match frames");
+    }
+
+    @Test
+    void compressedSensingRoundTrip() {
+        Path meas = dir.resolve("cs.tif"), x = dir.resolve("cs_tv.tif");
+        assertEquals(0, Main.run("simulate", "cs", "--input", gt.toString(), "--ratio", "0.25", "--seed", "4",
+                "--noise-sigma", "0.005", "--output", meas.toString()));
+        assertEquals(0, Main.run("reconstruct", "cs", "--input", meas.toString(), "--output", x.toString()));
+        Plane g = ImageFiles.read(gt).plane(0), r = ImageFiles.read(x).plane(0);
+        assertEquals(g.width(), r.width());
+        assertTrue(ImageMetrics.psnr(g, r, ImageMetrics.dataRange(g)) > 22, "CS TV PSNR");
+        assertEquals(3, Main.run("reconstruct", "cs", "--input", gt.toString(), "--output", dir.resolve("no.tif").toString()),
+                "a plain image is not a measurement file");
+    }
+
+    @Test
+    void directoryInputMirrorsOutputsAndSkipsBadImages() throws Exception {
+        Path in = dir.resolve("batch"), out = dir.resolve("batch_out");
+        Files.createDirectories(in.resolve("sub"));
+        Files.copy(gt, in.resolve("a.tif"));
+        Files.copy(gt, in.resolve("sub/b.tif"));
+        Files.write(in.resolve("broken.tif"), new byte[] {1, 2, 3});
+        int code = Main.run("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:1", "--output",
+                out.toString(), "--report", out.resolve("report.json").toString());
+        assertEquals(ExitCodes.PARTIAL, code);
+        assertTrue(Files.exists(out.resolve("a.tif")) && Files.exists(out.resolve("sub/b.tif")));
+        assertTrue(Files.readString(out.resolve("report.json")).contains("\"failed\" : 1"));
+    }
+
+    @Test
+    void badInputsGiveClearErrorsAndExitCodes() throws Exception {
+        Path out = dir.resolve("bad_out.tif");
+        String o = out.toString();
+        // missing file
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", dir.resolve("nope.tif").toString(), "--psf", "gaussian:2", "--output", o));
+        // truncated TIFF
+        byte[] bytes = Files.readAllBytes(gt);
+        Path cut = dir.resolve("cut.tif");
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length - 5000));
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", cut.toString(), "--psf", "gaussian:2", "--output", o));
+        // zero-size image (empty file, and a TIFF declaring 0x0)
+        Path empty = dir.resolve("empty.png");
+        Files.write(empty, new byte[0]);
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", empty.toString(), "--psf", "gaussian:2", "--output", o));
+        Path zero = dir.resolve("zero.tif");
+        Files.write(zero, io.equilibria.image.ImageFilesTest.zeroWidthTiff());
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", zero.toString(), "--psf", "gaussian:2", "--output", o));
+        // NaN pixels
+        float[] d = new float[32 * 32];
+        d[5] = Float.NaN;
+        Path nan = dir.resolve("nan.tif");
+        new FileSaver(new ImagePlus("n", new FloatProcessor(32, 32, d))).saveAsTiff(nan.toString());
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", nan.toString(), "--psf", "gaussian:1", "--output", o));
+        // PSF larger than the image
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", nan.toString(), "--psf", "gaussian:10", "--output", o));
+        // unknown PSF spec
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", gt.toString(), "--psf", "lorentz:3", "--output", o));
+        // RGB image
+        Path rgb = dir.resolve("rgb.png");
+        ColorProcessor cp = new ColorProcessor(32, 32);
+        cp.set(3, 3, 0xff0000);
+        new FileSaver(new ImagePlus("c", cp)).saveAsPng(rgb.toString());
+        assertEquals(3, Main.run("reconstruct", "deblur", "--input", rgb.toString(), "--psf", "gaussian:1", "--output", o));
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", rgb.toString(), "--psf", "gaussian:1", "--channel", "red", "--output", o));
+        // unwritable output directory (a regular file stands where the directory should be; root ignores permissions)
+        Path blocker = dir.resolve("blocker");
+        Files.writeString(blocker, "x");
+        assertEquals(5, Main.run("reconstruct", "deblur", "--input", gt.toString(), "--psf", "gaussian:1",
+                "--output", blocker.resolve("out.tif").toString()));
+        // the input is never overwritten
+        byte[] before = Files.readAllBytes(gt);
+        assertEquals(5, Main.run("reconstruct", "deblur", "--input", gt.toString(), "--psf", "gaussian:1", "--output", gt.toString()));
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(gt)));
+        // usage errors
+        assertEquals(2, Main.run("reconstruct", "deblur", "--input", gt.toString(), "--output", o));
+        assertEquals(2, Main.run("reconstruct", "deblur", "--input", gt.toString(), "--psf", "gaussian:1", "--method", "magic", "--output", o));
+        assertEquals(2, Main.run("reconstruct", "deblur", "--input", gt.toString(), "--psf", "gaussian:1", "--iterations", "many", "--output", o));
+        assertEquals(2, Main.run("frobnicate"));
+        assertEquals(0, Main.run("reconstruct", "--help"));
+    }
+
+    @Test
+    void askingForAGpuWithoutOneStopsWithAnExplanation() {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true));
+        int code;
+        try {
+            code = Main.run("reconstruct", "deblur", "--input", gt.toString(), "--psf", "gaussian:1", "--device", "gpu",
+                    "--output", dir.resolve("gpu.tif").toString());
+        } finally {
+            System.setErr(old);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(code != 0, "a GPU is present on this machine");
+        assertEquals(ExitCodes.DEVICE, code);
+        assertTrue(err.toString().contains("PYTORCH_LIBRARY_PATH"), err.toString());
+        assertTrue(!Files.exists(dir.resolve("gpu.tif")));
+    }
+
+    @Test
+    void psfCommandWritesEachKind() {
+        assertEquals(0, Main.run("psf", "gaussian", "--sigma", "1.5", "--output", dir.resolve("g.tif").toString()));
+        assertEquals(0, Main.run("psf", "airy", "--na", "1.4", "--wavelength", "520", "--pixel-size", "65",
+                "--output", dir.resolve("a.tif").toString()));
+        assertEquals(0, Main.run("psf", "bornwolf", "--na", "1.2", "--wavelength", "520", "--pixel-size", "65",
+                "--slices", "5", "--z-step", "300", "--output", dir.resolve("bw.tif").toString()));
+        ImageData bw = ImageFiles.read(dir.resolve("bw.tif"));
+        assertEquals(5, bw.size());
+        assertEquals(1.0, bw.plane(0).sum(), 1e-4);
+        assertEquals(0.065, bw.calibration().pixelWidth(), 1e-6);
+        assertEquals(2, Main.run("psf", "gaussian", "--output", dir.resolve("g2.tif").toString()));
+        assertEquals(0, Main.run("metrics", "--reference", gt.toString(), "--input", gt.toString()));
+    }
+}
