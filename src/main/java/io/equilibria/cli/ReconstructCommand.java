@@ -47,6 +47,7 @@ final class ReconstructCommand implements Command {
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
                 .addOption(Args.opt("normalize", "N", "deblur: percentile[:LO,HI] | minmax | none (default percentile:1,99.8)"))
                 .addOption(Args.opt("noise-sigma", "S", "deblur: noise sigma in input units (default: estimated from the image)"))
+                .addOption(Args.opt("reference", "GT", "deblur: ground truth; the report then holds the PSNR after every iteration and the best iteration"))
                 .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
                 .addOption(Args.opt("report", "R.json", "write a JSON report (method, iterations, device, time, parameters)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
@@ -80,7 +81,12 @@ final class ReconstructCommand implements Command {
             if (l.hasOption("noise-sigma")) Args.nonNegative("noise-sigma", noise);
             String normalize = l.getOptionValue("normalize", "percentile");
             io.equilibria.image.Normalization.fit(normalize, new float[] {0f, 1f}); // validate the spec early
-            options = new Deconvolution.Options(boundary, normalize, l.hasOption("multi-frame"), noise);
+            ImageData reference = null;
+            if (l.hasOption("reference")) {
+                reference = ImageFiles.read(Args.path(l, "reference"), channel);
+                ImageFiles.requireFinite(reference, l.getOptionValue("reference"));
+            }
+            options = new Deconvolution.Options(boundary, normalize, l.hasOption("multi-frame"), noise, reference);
         }
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.err.println("equilibria: " + rest.get(0) + " with method " + methodName + " on " + Compute.describe(device));

@@ -34,6 +34,7 @@ final class SimulateCommand implements Command {
                 .addOption(Args.opt("frames", "K", "deblur: K views of the scene, one PSF each (default 1)"))
                 .addOption(Args.opt("anisotropy", "A", "deblur, K>1 with a generator PSF: stretch of each view's PSF (default 2)"))
                 .addOption(Args.opt("psf-output", "PSF.tif", "deblur, K>1: where to write the K-slice PSF stack (default OUTPUT_psf.tif)"))
+                .addOption(Args.opt("boundary", "B", "deblur: scene outside the field: extended (mirrored, default) | zero (dark) | periodic"))
                 .addOption(Args.opt("noise-sigma", "S", "Gaussian noise sigma as a fraction of the ground truth's peak (default 0)"))
                 .addOption(Args.opt("photons", "P", "Poisson noise: expected photons at the peak (default: none)"))
                 .addOption(Args.opt("ratio", "R", "cs: measurements per pixel, in (0,1]"))
@@ -72,7 +73,8 @@ final class SimulateCommand implements Command {
                 throw new InputException("PSF " + spec + " has " + psf.size() + " slices; use --frames " + psf.size()
                         + " to simulate one observation per slice");
             }
-            Simulator.Blurred b = Simulator.deblur(gt, psf, noise, frames > 1, device);
+            Simulator.Blurred b = Simulator.deblur(gt, psf, noise, frames > 1,
+                    io.equilibria.physics.Boundary.parse(l.getOptionValue("boundary", "extended")), device);
             b.observations().info().put("equilibria.simulation", Json.text(b.spec()).replace('\n', ' '));
             ImageFiles.writeFloatTiff(b.observations(), out);
             System.out.println("wrote " + out + " (" + b.observations().size() + " plane(s), psf " + psf.description()

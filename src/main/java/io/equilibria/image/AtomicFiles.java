@@ -8,6 +8,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /** Writes a file through a temporary sibling and a rename, so a reader never sees a half-written result. */
 public final class AtomicFiles {
@@ -27,6 +28,11 @@ public final class AtomicFiles {
             tmp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
             try (OutputStream os = ImageFiles.buffered(Files.newOutputStream(tmp))) {
                 writer.write(os);
+            }
+            try { // temp files are created private; a result should be readable like any other file
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -26,9 +26,10 @@ import java.util.Map;
  */
 public final class Deconvolution {
     /** Options beyond the method: boundary, normalisation spec, multi-frame, known noise sigma (input units). */
-    public record Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma) {
+    public record Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma,
+                          ImageData reference) {
         public static Options defaults() {
-            return new Options(Boundary.EXTENDED, "percentile", false, Double.NaN);
+            return new Options(Boundary.EXTENDED, "percentile", false, Double.NaN, null);
         }
     }
 
@@ -65,9 +66,11 @@ public final class Deconvolution {
                 double sigma = noiseSigma(options, norm, normalized.get(0));
                 try (FftConvolution a = FftConvolution.multiFrame(manager, psf, input.width(), input.height(), options.boundary())) {
                     NDArray y = Tensors.stack(manager, normalized);
-                    Result r = method.create(sigma, false).reconstruct(a, y, listener.forPlane(0, 1));
+                    PsnrTrace trace = PsnrTrace.of(options.reference(), 0, norm, a, manager);
+                    Result r = method.create(sigma, false).reconstruct(a, y, trace.wrap(listener.forPlane(0, 1)));
                     out.add(norm.inverse(Tensors.toPlane(a.toImage(r.x()))));
                     planes.add(describe(r, sigma, a));
+                    trace.report(planes.get(planes.size() - 1));
                     if (r.cancelled()) report.put("cancelled", true);
                 }
             } else {
@@ -79,9 +82,11 @@ public final class Deconvolution {
                         double sigma = noiseSigma(options, norm, p);
                         try (NDManager sub = manager.newSubManager()) {
                             NDArray y = Tensors.of(sub, p);
-                            Result r = method.create(sigma, false).reconstruct(a, y, listener.forPlane(i, input.size()));
+                            PsnrTrace trace = PsnrTrace.of(options.reference(), i, norm, a, sub);
+                            Result r = method.create(sigma, false).reconstruct(a, y, trace.wrap(listener.forPlane(i, input.size())));
                             out.add(norm.inverse(Tensors.toPlane(a.toImage(r.x()))));
                             planes.add(describe(r, sigma, a));
+                            trace.report(planes.get(planes.size() - 1));
                             r.x().close();
                             if (r.cancelled()) {
                                 report.put("cancelled", true);

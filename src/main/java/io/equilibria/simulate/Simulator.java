@@ -42,6 +42,11 @@ public final class Simulator {
 
     /** One blurred, noisy observation per PSF slice (K frames when the PSF has K slices and {@code frames}). */
     public static Blurred deblur(ImageData gt, Psf psf, Noise noise, boolean frames, Device device) {
+        return deblur(gt, psf, noise, frames, Boundary.EXTENDED, device);
+    }
+
+    /** As above with a chosen scene boundary: extended (mirror-padded scene), zero (dark outside) or periodic. */
+    public static Blurred deblur(ImageData gt, Psf psf, Noise noise, boolean frames, Boundary boundary, Device device) {
         if (frames && gt.size() != 1) throw new InputException("multi-frame simulation needs a single-plane ground truth");
         Map<String, Object> spec = new LinkedHashMap<>();
         List<Plane> out = new ArrayList<>();
@@ -53,8 +58,8 @@ public final class Simulator {
                 for (int k = 0; k < n.length; k++) n[k] = (float) (p.data()[k] / peak);
                 Plane scene = new Plane(p.width(), p.height(), n);
                 try (FftConvolution a = frames
-                        ? FftConvolution.multiFrame(manager, psf, p.width(), p.height(), Boundary.EXTENDED)
-                        : FftConvolution.single(manager, psf, p.width(), p.height(), Boundary.EXTENDED);
+                        ? FftConvolution.multiFrame(manager, psf, p.width(), p.height(), boundary)
+                        : FftConvolution.single(manager, psf, p.width(), p.height(), boundary);
                      NDManager sub = manager.newSubManager()) {
                     NDArray x = Tensors.of(sub, a.extendToDomain(scene));
                     NDArray y = a.apply(x);

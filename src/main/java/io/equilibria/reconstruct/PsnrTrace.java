@@ -1,0 +1,72 @@
+package io.equilibria.reconstruct;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import io.equilibria.compute.Tensors;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.InputException;
+import io.equilibria.image.Normalization;
+import io.equilibria.image.Plane;
+import io.equilibria.metrics.ImageMetrics;
+import io.equilibria.physics.LinearOperator;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * With a known ground truth, the PSNR after every iteration (data range: the reference's max − min), so a user
+ * can pick the best iteration count of an early-stopped method such as RL. Inactive without a reference.
+ */
+final class PsnrTrace {
+    private final NDArray reference;   // in normalised units
+    private final double range;        // in normalised units
+    private final LinearOperator a;
+    private final List<Double> psnr = new ArrayList<>();
+
+    private PsnrTrace(NDArray reference, double range, LinearOperator a) {
+        this.reference = reference;
+        this.range = range;
+        this.a = a;
+    }
+
+    static PsnrTrace of(ImageData reference, int plane, Normalization norm, LinearOperator a, NDManager manager) {
+        if (reference == null) return new PsnrTrace(null, 0, a);
+        Plane ref = reference.plane(Math.min(plane, reference.size() - 1));
+        Shape2 s = new Shape2(a);
+        if (ref.width() != s.w || ref.height() != s.h) {
+            throw new InputException("reference is " + ref.width() + "x" + ref.height() + " but the image is " + s.w + "x" + s.h);
+        }
+        return new PsnrTrace(Tensors.of(manager, norm.forward(ref)), ImageMetrics.dataRange(ref) / norm.scale(), a);
+    }
+
+    private record Shape2(int w, int h) {
+        Shape2(LinearOperator a) {
+            this((int) a.rangeShape().get(a.rangeShape().dimension() - 1), (int) a.rangeShape().get(a.rangeShape().dimension() - 2));
+        }
+    }
+
+    IterationListener wrap(IterationListener inner) {
+        if (reference == null) return inner;
+        return (k, max, x, change) -> {
+            try (NDScope s = new NDScope()) {
+                NDArray d = a.toImage(x).sub(reference);
+                double mse = Tensors.dot(d, d) / d.getShape().size();
+                psnr.add(10 * Math.log10(range * range / mse));
+            }
+            return inner.onIteration(k, max, x, change);
+        };
+    }
+
+    void report(Map<String, Object> planeReport) {
+        if (reference == null || psnr.isEmpty()) return;
+        int best = 0;
+        for (int i = 1; i < psnr.size(); i++) if (psnr.get(i) > psnr.get(best)) best = i;
+        planeReport.put("psnrTrace", psnr);
+        planeReport.put("bestIteration", best + 1);
+        planeReport.put("bestPsnr", psnr.get(best));
+        planeReport.put("finalPsnr", psnr.get(psnr.size() - 1));
+        reference.close();
+    }
+}
