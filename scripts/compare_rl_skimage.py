@@ -19,7 +19,7 @@ from skimage.restoration import richardson_lucy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "target", "equilibria.jar")
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 100  # usage: compare_rl_skimage.py [N] [extended|zero]
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 100  # usage: compare_rl_skimage.py [N] [extended|zero|dark]
 
 
 def run(*args):
@@ -28,14 +28,20 @@ def run(*args):
 
 with tempfile.TemporaryDirectory() as tmp:
     cam = skimage.io.imread(os.path.join(ROOT, "sample-images", "skimage_camera.png")).astype(np.float32) / 255.0
+    scene = sys.argv[2] if len(sys.argv) > 2 else "extended"
+    if scene == "dark":
+        # a dark surround, as in fluorescence: the scene fades to 0 over 48 px at the border, so zero padding
+        # (scikit-image's model) is exact and the two implementations should agree
+        h, w = cam.shape
+        ramp = lambda n: np.clip(np.minimum(np.arange(n), np.arange(n)[::-1]) / 48.0, 0, 1)
+        cam = (cam * np.outer(ramp(h), ramp(w))).astype(np.float32)
     gt = os.path.join(tmp, "gt.tif")
     skimage.io.imsave(gt, cam, check_contrast=False)
     psf = os.path.join(tmp, "psf.tif")
     run("psf", "gaussian", "--sigma", "2", "--output", psf)
-    scene = sys.argv[2] if len(sys.argv) > 2 else "extended"
     y = os.path.join(tmp, "y.tif")
     run("simulate", "deblur", "--input", gt, "--psf", psf, "--noise-sigma", "0.01", "--seed", "1",
-        "--boundary", scene, "--output", y)
+        "--boundary", "zero" if scene == "dark" else scene, "--output", y)
     print(f"scene boundary in the simulation: {scene}")
     obs = skimage.io.imread(y).astype(np.float64)
     kernel = skimage.io.imread(psf).astype(np.float64)
