@@ -40,7 +40,7 @@ final class ReconstructCommand implements Command {
                 .addOption(Args.required("output", "PATH", "output 32-bit TIFF (or directory when --input is one)"))
                 .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv (default rl); cs: tv | wiener (default tv)"))
                 .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM"))
-                .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100/200, wiener <=200 CG)"))
+                .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100 (deblur) / 300 (cs), wiener <=200 CG)"))
                 .addOption(Args.opt("lambda", "L", "regularisation weight (rltv: TV weight; wiener: Tikhonov; tv: TV); default from the noise level"))
                 .addOption(Args.opt("tolerance", "T", "stop when the relative change falls below T (tv, wiener)"))
                 .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
