@@ -101,7 +101,7 @@ final class SimulateCommand implements Command {
             MeasurementFile.write(out, m.measurements(), m.spec(), gt.calibration());
             System.out.println("wrote " + out + " (" + kind + " block CS, ratio " + ratio + ", block " + block
                     + ", " + m.measurements().height() + " blocks x " + m.measurements().width() + " rows, noise "
-                    + noise.kind() + ", device " + device + ")");
+                    + noise.kind() + ", device " + Compute.describe(device) + ")");
         }
         return ExitCodes.OK;
     }

@@ -105,7 +105,8 @@ public final class Compute {
     public static String describe(Device device) {
         Engine e = engine();
         String threads = device.isGpu() ? "" : ", " + Runtime.getRuntime().availableProcessors() + " cores";
-        return device + " (PyTorch " + e.getVersion() + threads + ")";
+        String name = device.isGpu() ? "gpu:" + device.getDeviceId() : "cpu";
+        return name + " (PyTorch " + e.getVersion() + threads + ")";
     }
 
     /** A new base manager on the device. */
