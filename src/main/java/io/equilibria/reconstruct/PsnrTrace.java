@@ -33,18 +33,17 @@ final class PsnrTrace {
 
     static PsnrTrace of(ImageData reference, int plane, Normalization norm, LinearOperator a, NDManager manager) {
         if (reference == null) return new PsnrTrace(null, 0, a);
-        Plane ref = reference.plane(Math.min(plane, reference.size() - 1));
-        Shape2 s = new Shape2(a);
-        if (ref.width() != s.w || ref.height() != s.h) {
-            throw new InputException("reference is " + ref.width() + "x" + ref.height() + " but the image is " + s.w + "x" + s.h);
+        // one reference plane serves every plane; otherwise each plane needs its own, never a substitute
+        if (reference.size() != 1 && plane >= reference.size()) {
+            throw new InputException("reference has " + reference.size() + " planes; plane " + (plane + 1) + " has none");
+        }
+        Plane ref = reference.plane(reference.size() == 1 ? 0 : plane);
+        ai.djl.ndarray.types.Shape field = a.rangeShape();
+        long h = field.get(field.dimension() - 2), w = field.get(field.dimension() - 1);
+        if (ref.width() != w || ref.height() != h) {
+            throw new InputException("reference is " + ref.width() + "x" + ref.height() + " but the image is " + w + "x" + h);
         }
         return new PsnrTrace(Tensors.of(manager, norm.forward(ref)), ImageMetrics.dataRange(ref) / norm.scale(), a);
-    }
-
-    private record Shape2(int w, int h) {
-        Shape2(LinearOperator a) {
-            this((int) a.rangeShape().get(a.rangeShape().dimension() - 1), (int) a.rangeShape().get(a.rangeShape().dimension() - 2));
-        }
     }
 
     IterationListener wrap(IterationListener inner) {

@@ -41,11 +41,7 @@ public final class Simulator {
     }
 
     /** One blurred, noisy observation per PSF slice (K frames when the PSF has K slices and {@code frames}). */
-    public static Blurred deblur(ImageData gt, Psf psf, Noise noise, boolean frames, Device device) {
-        return deblur(gt, psf, noise, frames, Boundary.EXTENDED, device);
-    }
-
-    /** As above with a chosen scene boundary: extended (mirror-padded scene), zero (dark outside) or periodic. */
+    /** Scene boundary: extended (mirror-padded scene), zero (dark outside) or periodic. */
     public static Blurred deblur(ImageData gt, Psf psf, Noise noise, boolean frames, Boundary boundary, Device device) {
         if (frames && gt.size() != 1) throw new InputException("multi-frame simulation needs a single-plane ground truth");
         Map<String, Object> spec = new LinkedHashMap<>();
