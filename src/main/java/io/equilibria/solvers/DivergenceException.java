@@ -1,0 +1,15 @@
+package io.equilibria.solvers;
+
+import io.equilibria.reconstruct.NumericalException;
+
+/** A fixed-point solve that diverged (NaN/Inf, or a residual that kept growing); the message names the residual. */
+public class DivergenceException extends NumericalException {
+    private final double[] trace;
+
+    public DivergenceException(String message, double[] trace) {
+        super(message);
+        this.trace = trace.clone();
+    }
+
+    public double[] trace() { return trace.clone(); }
+}

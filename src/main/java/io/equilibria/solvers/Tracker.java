@@ -1,0 +1,144 @@
+package io.equilibria.solvers;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Book-keeping every solver shares: residuals per evaluation, the best iterate (which it owns), divergence rules,
+ * the stop test and the listener. The solver owns its current iterate; {@link #release} closes an iterate the
+ * tracker does not keep.
+ */
+final class Tracker {
+    private final String solver;
+    private final SolverOptions options;
+    private final NDArray z0;
+    private final long t0 = System.nanoTime();
+    private double[] trace = new double[16];
+    private int count;
+    private NDArray best;
+    private boolean bestReleased; // the solver is done with the best iterate, so replacing it may close it
+    private double bestResidual = Double.POSITIVE_INFINITY;
+    private int bestIteration;
+    private int growthStreak;
+    private boolean converged;
+    private boolean cancelled;
+
+    Tracker(String solver, SolverOptions options, NDArray z0) {
+        this.solver = solver;
+        this.options = options;
+        this.z0 = z0;
+    }
+
+    /** Rows of a batched problem (axis 0), or 1. */
+    static long batch(NDArray z, SolverOptions o) {
+        return o.batched() && z.getShape().dimension() > 0 ? z.getShape().get(0) : 1;
+    }
+
+    /** z viewed as (batch, rest). */
+    static NDArray flat(NDArray z, SolverOptions o) {
+        long b = batch(z, o);
+        return z.reshape(new Shape(b, z.getShape().size() / b));
+    }
+
+    /**
+     * Records the residual of iterate z with f = T(z); returns true when the solve should stop (tolerance met or
+     * cancelled). Throws {@link DivergenceException} on NaN/Inf or a blown-up or steadily growing residual.
+     */
+    boolean record(NDArray z, NDArray f) {
+        double r = residual(z, f);
+        if (count == trace.length) trace = Arrays.copyOf(trace, count * 2);
+        trace[count++] = r;
+        if (!Double.isFinite(r)) {
+            throw diverged(String.format(Locale.ROOT, "the residual became %s at iteration %d", r, count));
+        }
+        if (count > 1 && r > trace[count - 2]) growthStreak++;
+        else growthStreak = 0;
+        if (r < bestResidual) {
+            if (best != null && bestReleased && best != z0 && best != z) best.close();
+            best = z;
+            bestReleased = false;
+            bestResidual = r;
+            bestIteration = count;
+        }
+        if (count > 1 && r > options.blowUpFactor() * trace[0]) {
+            throw diverged(String.format(Locale.ROOT, "the residual grew from %.3g to %.3g by iteration %d", trace[0], r, count));
+        }
+        if (growthStreak >= options.divergencePatience() && r > 10 * bestResidual) {
+            throw diverged(String.format(Locale.ROOT, "the residual grew for %d iterations in a row to %.3g at iteration %d",
+                    growthStreak, r, count));
+        }
+        if (r <= options.tolerance()) {
+            converged = true;
+            return true;
+        }
+        ResidualListener l = options.listener();
+        if (l != null && !l.onIteration(count, options.maxIterations(), r)) {
+            cancelled = true;
+            return true;
+        }
+        return false;
+    }
+
+    private DivergenceException diverged(String what) {
+        return new DivergenceException(String.format(Locale.ROOT,
+                "%s diverged: %s (%s residual; best %.3g at iteration %d). The map is not contractive here: "
+                        + "try damping (picard:beta=0.5), a smaller step, or check the model and inputs",
+                solver, what, options.stopMode().name().toLowerCase(Locale.ROOT), bestResidual, bestIteration),
+                Arrays.copyOf(trace, count));
+    }
+
+    /** Worst-sample residual of z in the stop mode's units, computed in float64 on the host. */
+    private double residual(NDArray z, NDArray f) {
+        NDArray fz = flat(f, options);
+        NDArray d = fz.sub(flat(z, options));
+        double[] dn = rowNorms(d);
+        // relative to the larger of ‖T(z)‖ and ‖z‖, so a map that sends z to 0 does not look infinitely far off
+        double[] fn = options.stopMode() == StopMode.RELATIVE ? rowNorms(fz) : null;
+        double[] zn = options.stopMode() == StopMode.RELATIVE ? rowNorms(flat(z, options)) : null;
+        d.close();
+        double worst = 0;
+        for (int i = 0; i < dn.length; i++) {
+            double r = fn == null ? dn[i] : dn[i] / Math.max(Math.max(fn[i], zn[i]), 1e-30);
+            if (Double.isNaN(r)) return r;
+            worst = Math.max(worst, r);
+        }
+        return worst;
+    }
+
+    static double[] rowNorms(NDArray flat) {
+        NDArray d = flat.getDataType() == DataType.FLOAT64 ? flat : flat.toType(DataType.FLOAT64, false);
+        NDArray s = d.square().sum(new int[] {1});
+        double[] out = s.toDoubleArray();
+        for (int i = 0; i < out.length; i++) out[i] = Math.sqrt(out[i]);
+        return out;
+    }
+
+    boolean isBest(NDArray z) { return z == best; }
+
+    /** Closes an iterate the solver is done with unless it is the best one or the caller's warm start. */
+    void release(NDArray z) {
+        if (z == null) return;
+        if (z == best) bestReleased = true;
+        else if (z != z0) z.close();
+    }
+
+    /** Builds the solution around the best iterate; {@code current} (the solver's last iterate) is released. */
+    Solution finish(NDArray current) {
+        release(current);
+        NDArray z = best == z0 || best == null ? z0.duplicate() : best;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Solution(z, converged, cancelled, count, bestResidual, Arrays.copyOf(trace, count), solver,
+                options.stopMode(), options.tolerance(), seconds);
+    }
+
+    /** On an exception from T: frees what the tracker keeps. */
+    void abort(NDArray current) {
+        release(current);
+        if (best != null && best != z0) best.close();
+        best = null;
+    }
+}
