@@ -13,7 +13,7 @@ import java.util.Locale;
  *
  * <p>The m×m Gram matrix of residuals is kept on the host and grown by one row per iteration (one batched product
  * against the residual buffer), so each step costs one evaluation of T plus O(m·d) work. λ is relative to the largest
- * diagonal entry of the Gram matrix, which makes it independent of the scale of z. Per sample when batched.
+ * the newest residual's squared norm, which makes it independent of the scale of z. Per sample when batched.
  */
 public final class Anderson implements FixedPointSolver {
     private final int memory;
@@ -92,10 +92,11 @@ public final class Anderson implements FixedPointSolver {
         }
     }
 
-    /** Solves (H + λ·max diag(H)·I) w = 1 and normalises w to sum 1; falls back to the newest iterate if singular. */
+    /** Solves (H + λ·‖F_newest‖²·I) w = 1 and normalises w to sum 1; falls back to the newest iterate if singular. */
     private double[] weights(double[][] h, int n, int newest) {
-        double scale = 0;
-        for (int i = 0; i < n; i++) scale = Math.max(scale, h[i][i]);
+        // λ is relative to the newest residual's squared norm: relative to the largest (often the first, huge) one it
+        // would swamp the small differences between late iterates and stall the solve far above rounding level
+        double scale = h[newest][newest];
         double[][] a = new double[n][n + 1];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) a[i][j] = h[i][j];
@@ -105,7 +106,10 @@ public final class Anderson implements FixedPointSolver {
         double[] w = GaussianElimination.solve(a, n);
         double sum = 0;
         if (w != null) for (double v : w) sum += v;
-        if (w == null || !Double.isFinite(sum) || Math.abs(sum) < 1e-300) {
+        double size = 0;
+        if (w != null) for (double v : w) size = Math.max(size, Math.abs(v));
+        // a near-singular Gram matrix gives huge cancelling weights: take a plain step instead
+        if (w == null || !Double.isFinite(sum) || Math.abs(sum) < 1e-300 || size > 1e8 * Math.abs(sum)) {
             w = new double[n];
             w[newest] = 1; // a plain (damped) step from the newest iterate
             return w;

@@ -26,6 +26,7 @@ final class Tracker {
     private int growthStreak;
     private boolean converged;
     private boolean cancelled;
+    private boolean stalled;
 
     Tracker(String solver, SolverOptions options, NDArray z0) {
         this.solver = solver;
@@ -73,6 +74,10 @@ final class Tracker {
         }
         if (r <= options.tolerance()) {
             converged = true;
+            return true;
+        }
+        if (count - bestIteration >= 5 * options.divergencePatience()) {
+            stalled = true; // no progress for many iterations (e.g. at the rounding floor): stop, not converged
             return true;
         }
         ResidualListener l = options.listener();
