@@ -32,7 +32,7 @@ public class PatchSamplerTest {
     @TempDir
     Path dir;
 
-    /** Textured 8-bit, 16-bit and RGB images; the order of creation is the caller's. */
+    /** Textured 8-bit, 16-bit and RGB images as PNG, JPEG or TIFF by extension. */
     static void write(Path file, String kind, int w, int h, long seed) throws Exception {
         Files.createDirectories(file.getParent());
         Random r = new Random(seed);
@@ -49,12 +49,13 @@ public class PatchSamplerTest {
                 ip.set(x, y, v);
             }
         FileSaver fs = new FileSaver(new ImagePlus("t", ip));
-        assertTrue(file.toString().endsWith(".png") ? fs.saveAsPng(file.toString()) : fs.saveAsTiff(file.toString()));
+        String n = file.toString();
+        assertTrue(n.endsWith(".png") ? fs.saveAsPng(n) : n.endsWith(".jpg") ? fs.saveAsJpeg(n) : fs.saveAsTiff(n));
     }
 
     void folder(Path f, boolean reverse) throws Exception {
         List<Runnable> steps = new ArrayList<>();
-        String[][] files = {{"a.png", "8"}, {"sub/b.tif", "16"}, {"c.png", "rgb"}, {"sub/deeper/d.tiff", "8"}};
+        String[][] files = {{"a.png", "8"}, {"sub/b.tif", "16"}, {"c.png", "rgb"}, {"sub/deeper/d.tiff", "8"}, {"e.jpg", "8"}};
         for (int i = 0; i < files.length; i++) {
             String[] spec = files[i];
             long seed = i;
@@ -76,7 +77,7 @@ public class PatchSamplerTest {
         folder(dir.resolve("one"), false);
         folder(dir.resolve("two"), true);
         PatchSampler a = PatchSampler.fromFolder(dir.resolve("one")), b = PatchSampler.fromFolder(dir.resolve("two"));
-        assertEquals(4, a.imageCount(), "8-bit, 16-bit, RGB (luminance) and a nested TIFF: " + a.skipped());
+        assertEquals(5, a.imageCount(), "8-bit, 16-bit, RGB (luminance), a nested TIFF, a JPEG: " + a.skipped());
         List<Patch> pa = a.sample(16, 40, 42), pb = b.sample(16, 40, 42), again = a.sample(16, 40, 42);
         assertEquals(40, pa.size());
         Set<String> files = new HashSet<>();
@@ -89,7 +90,7 @@ public class PatchSamplerTest {
             assertArrayEquals(p.data(), again.get(i).plane().data(), "same seed, same patches");
             files.add(pa.get(i).source().replaceAll(".*/", "").replaceAll(" @.*", ""));
         }
-        assertEquals(Set.of("a.png", "b.tif", "c.png", "d.tiff"), files, "every image is used");
+        assertEquals(Set.of("a.png", "b.tif", "c.png", "d.tiff", "e.jpg"), files, "every image is used");
         // the file system may list in any order: the listing is sorted, and a shuffled file list samples the same
         List<Path> listed = PatchSampler.listImages(dir.resolve("one"));
         assertEquals(listed.stream().sorted().toList(), listed);
