@@ -48,8 +48,8 @@ public record Noise(double sigma, double photons, long seed) {
         return m;
     }
 
-    static double gaussian(SplittableRandom r) {
-        // Marsaglia polar method
+    /** One standard normal draw (Marsaglia polar method); public so other seeded simulators share the sampler. */
+    public static double gaussian(SplittableRandom r) {
         double u, v, s;
         do {
             u = 2 * r.nextDouble() - 1;
@@ -60,7 +60,7 @@ public record Noise(double sigma, double photons, long seed) {
     }
 
     /** Exact Poisson sampling: multiplication method for small means, Hörmann's PTRS otherwise. */
-    static long poisson(SplittableRandom r, double lambda) {
+    public static long poisson(SplittableRandom r, double lambda) {
         if (lambda <= 0) return 0;
         if (lambda < 10) {
             double l = Math.exp(-lambda), p = 1;
