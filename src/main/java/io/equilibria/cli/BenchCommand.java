@@ -23,7 +23,8 @@ import java.util.Arrays;
  */
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
-    @Override public String summary() { return "benchmark FFT convolution, RL per iteration and matrix-product GFLOP/s"; }
+    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s) or deq (solvers and gradients on a conv DEQ)"; }
+    @Override public String arguments() { return "[physics|deq]"; }
 
     @Override
     public Options options() {
@@ -31,11 +32,18 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("sizes", "LIST", "image sizes, comma-separated (default 256,1024,2048)"))
                 .addOption(Args.opt("repeats", "N", "timed repeats per measurement (default 5)"))
                 .addOption(Args.opt("psf-sigma", "S", "Gaussian PSF sigma in pixels (default 2)"))
+                .addOption(Args.opt("channels", "C", "deq: channels of the conv DEQ state (default 32)"))
+                .addOption(Args.opt("tolerance", "T", "deq: relative residual tolerance of forward and backward solves (default 1e-4)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
     @Override
     public int run(CommandLine l) {
+        String suite = l.getArgList().isEmpty() ? "physics" : l.getArgList().get(0);
+        if (l.getArgList().size() > 1 || !(suite.equals("physics") || suite.equals("deq"))) {
+            throw new UsageException("say which benchmark: physics or deq");
+        }
+        if (suite.equals("deq")) return deq(l);
         int repeats = Args.integer(l, "repeats", 5);
         if (repeats < 1) throw new UsageException("--repeats must be >= 1");
         int[] sizes;
@@ -80,6 +88,33 @@ final class BenchCommand implements Command {
             }
             System.out.println("* nominal FFT flop count 2.5·N·log2(N) per real 2D FFT; the RL iteration includes one "
                     + "apply+adjoint pair plus elementwise work and its start-up (A^T 1) amortised over 3 iterations");
+        }
+        return ExitCodes.OK;
+    }
+
+    private int deq(CommandLine l) {
+        int repeats = Args.integer(l, "repeats", 3);
+        if (repeats < 1) throw new UsageException("--repeats must be >= 1");
+        int channels = Args.integer(l, "channels", 32);
+        if (channels < 1) throw new UsageException("--channels must be >= 1");
+        double tol = Args.dbl(l, "tolerance", 1e-4);
+        if (!(tol > 0)) throw new UsageException("--tolerance must be > 0");
+        int[] sizes = Arrays.stream(l.getOptionValue("sizes", "256").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        System.out.println("device: " + Compute.describe(device) + "; conv DEQ z -> tanh(W2 relu(W1 z) + Wx x), " + channels
+                + " channels, 3x3 convs spectrally normalised, state gain set for spectral radius ~0.95 at z*; relative tolerance " + tol + "; median of " + repeats);
+        try (NDManager m = Compute.manager(device)) {
+            double gflops = gemm(m, 2048, 3);
+            System.out.printf("matrix product 2048^3 (float32): %.1f GFLOP/s%n%n", gflops);
+            for (int n : sizes) {
+                System.out.println("| " + n + "x" + n + " | iterations | residual | converged | seconds | s / iteration |");
+                System.out.println("|---|---|---|---|---|---|");
+                for (io.equilibria.bench.ConvDeqBenchmark.Row r : io.equilibria.bench.ConvDeqBenchmark.run(m, n, channels, repeats, tol, 1)) {
+                    System.out.printf(java.util.Locale.ROOT, "| %s | %d | %.2e | %s | %.3f | %.4f |%n", r.what(), r.iterations(),
+                            r.residual(), r.converged(), r.seconds(), r.seconds() / Math.max(1, r.iterations()));
+                }
+                System.out.println();
+            }
         }
         return ExitCodes.OK;
     }
