@@ -23,11 +23,13 @@ final class MetricsCommand implements Command {
         return new Options()
                 .addOption(Args.required("reference", "GT", "reference (ground-truth) image"))
                 .addOption(Args.required("input", "X", "image to score (same size; stacks plane by plane)"))
-                .addOption(Args.opt("data-range", "L", "data range L for PSNR/SSIM (default: max - min of the reference)"));
+                .addOption(Args.opt("data-range", "L", "data range L for PSNR/SSIM (default: max - min of the reference)"))
+                .addOption(Args.opt("device", "D", "auto | cpu (metrics are plain Java; gpu is refused)"));
     }
 
     @Override
     public int run(CommandLine l) {
+        String device = io.equilibria.compute.Compute.plainJava(l.getOptionValue("device"), "metrics");
         Path refPath = Args.path(l, "reference"), inPath = Args.path(l, "input");
         ImageData ref = ImageFiles.read(refPath), in = ImageFiles.read(inPath);
         ImageFiles.requireFinite(ref, refPath.toString());
@@ -57,6 +59,7 @@ final class MetricsCommand implements Command {
         out.put("ssim", sumS / ref.size());
         out.put("dataRange", planes.get(0).get("dataRange"));
         if (ref.size() > 1) out.put("planes", planes);
+        out.put("device", device);
         out.put("ssimSettings", "Gaussian window sigma 1.5 (11x11), K1 0.01, K2 0.03, population covariance");
         System.out.println(Json.text(out));
         return ExitCodes.OK;

@@ -28,13 +28,15 @@ final class PsfCommand implements Command {
                 .addOption(Args.opt("refractive-index", "N", "bornwolf: immersion refractive index (default 1.518)"))
                 .addOption(Args.opt("z-step", "NM", "bornwolf: distance between planes in nm (default 200)"))
                 .addOption(Args.opt("slices", "NZ", "bornwolf: number of planes (default 33)"))
-                .addOption(Args.opt("size", "PX", "width=height in pixels (odd; default: covers the PSF)"));
+                .addOption(Args.opt("size", "PX", "width=height in pixels (odd; default: covers the PSF)"))
+                .addOption(Args.opt("device", "D", "auto | cpu (PSF generation is plain Java; gpu is refused)"));
     }
 
     @Override
     public int run(CommandLine l) {
         List<String> rest = l.getArgList();
         if (rest.size() != 1) throw new UsageException("give one PSF type: gaussian, airy or bornwolf");
+        String device = io.equilibria.compute.Compute.plainJava(l.getOptionValue("device"), "psf");
         int size = Args.integer(l, "size", 0);
         if (size < 0 || (size > 0 && size % 2 == 0)) throw new UsageException("--size must be a positive odd number");
         Path out = Args.path(l, "output");
@@ -73,7 +75,7 @@ final class PsfCommand implements Command {
         d.info().put("equilibria.psf", spec);
         ImageFiles.writeFloatTiff(d, out);
         System.out.println("wrote " + out + " (" + spec + ", " + planes.get(0).width() + "x" + planes.get(0).height()
-                + (planes.size() > 1 ? "x" + planes.size() : "") + ")");
+                + (planes.size() > 1 ? "x" + planes.size() : "") + "; device " + device + ")");
         return ExitCodes.OK;
     }
 

@@ -109,6 +109,19 @@ public final class Compute {
         return name + " (PyTorch " + e.getVersion() + threads + ")";
     }
 
+    /**
+     * For computations that run in plain Java (PSF generation, metrics): accepts {@code auto} and {@code cpu}, and
+     * refuses a GPU request instead of ignoring it. Returns the description to report.
+     */
+    public static String plainJava(String request, String what) {
+        String r = request == null ? "auto" : request.trim().toLowerCase(Locale.ROOT);
+        if (r.equals("auto") || r.equals("cpu")) return "cpu (plain Java)";
+        if (r.equals("gpu") || r.startsWith("gpu:") || r.equals("cuda")) {
+            throw new DeviceException(what + " runs in plain Java on the CPU; it has no GPU path (use --device cpu or auto)");
+        }
+        throw new IllegalArgumentException("unknown device '" + request + "' (use auto, cpu, gpu or gpu:N)");
+    }
+
     /** A new base manager on the device. */
     public static NDManager manager(Device device) {
         engine();

@@ -184,6 +184,44 @@ class CliTest {
     }
 
     @Test
+    void everyComputingCommandRefusesAMissingGpu() {
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true));
+        try {
+            int probe = Main.run("bench", "deq", "--sizes", "16", "--repeats", "1", "--device", "gpu");
+            org.junit.jupiter.api.Assumptions.assumeTrue(probe != 0, "a GPU is present on this machine");
+            assertEquals(ExitCodes.DEVICE, probe);
+            assertEquals(ExitCodes.DEVICE, Main.run("bench", "--sizes", "16", "--repeats", "1", "--device", "gpu"));
+            assertEquals(ExitCodes.DEVICE, Main.run("experiment", "linear-deq", "--output", dir.resolve("e").toString(), "--device", "gpu"));
+            assertEquals(ExitCodes.DEVICE, Main.run("simulate", "deblur", "--input", gt.toString(), "--psf", "gaussian:1",
+                    "--output", dir.resolve("s.tif").toString(), "--device", "gpu"));
+            assertEquals(ExitCodes.DEVICE, Main.run("psf", "gaussian", "--sigma", "1", "--output", dir.resolve("p.tif").toString(), "--device", "gpu"));
+            assertEquals(ExitCodes.DEVICE, Main.run("metrics", "--reference", gt.toString(), "--input", gt.toString(), "--device", "gpu"));
+            assertFalse(Files.exists(dir.resolve("e")) || Files.exists(dir.resolve("s.tif")) || Files.exists(dir.resolve("p.tif")));
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void experimentsWriteTablesPlotsAndASummaryNamingTheDevice() throws Exception {
+        Path e = dir.resolve("lin");
+        assertEquals(0, Main.run("experiment", "linear-deq", "--output", e.toString(), "--samples", "60", "--epochs", "6",
+                "--matrix-epochs", "6", "--device", "cpu"));
+        for (String f : new String[] {"scalar.csv", "matrix.csv", "drift.csv", "conserved.png", "identity_error.png",
+                "distance.png", "drift.png", "summary.json"}) {
+            assertTrue(Files.size(e.resolve(f)) > 100, f);
+        }
+        String summary = Files.readString(e.resolve("summary.json"));
+        assertTrue(summary.contains("\"device\" : \"cpu"), summary);
+        java.util.List<String> csv = Files.readAllLines(e.resolve("scalar.csv"));
+        assertEquals(7, csv.size()); // header + 6 epochs
+        assertTrue(javax.imageio.ImageIO.read(e.resolve("drift.png").toFile()).getWidth() >= 800);
+        assertEquals(ExitCodes.USAGE, Main.run("experiment", "nonsense", "--output", e.toString()));
+        assertEquals(ExitCodes.USAGE, Main.run("experiment", "single-index", "--output", e.toString(), "--lr", "-1"));
+    }
+
+    @Test
     void psfCommandWritesEachKind() {
         assertEquals(0, Main.run("psf", "gaussian", "--sigma", "1.5", "--output", dir.resolve("g.tif").toString()));
         assertEquals(0, Main.run("psf", "airy", "--na", "1.4", "--wavelength", "520", "--pixel-size", "65",
