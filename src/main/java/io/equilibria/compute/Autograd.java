@@ -1,6 +1,5 @@
 package io.equilibria.compute;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -51,6 +50,4 @@ public final class Autograd {
         l.setRequiresGradient(true);
         return l;
     }
-
-    static Engine engine() { return Compute.engine(); }
 }

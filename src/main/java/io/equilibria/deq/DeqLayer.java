@@ -39,7 +39,7 @@ public final class DeqLayer {
     public SolverOptions forwardOptions() { return forwardOptions; }
     public GradientMode gradient() { return gradient; }
 
-    /** Solves for z* from the warm start z0 (zeros shaped like {@code zShapeLike} when z0 is null). */
+    /** Solves for z* from the warm start z0 (zeros shaped like x when z0 is null). */
     public Equilibrium forward(NDArray x, NDArray z0) {
         NDArray start = z0 != null ? z0 : x.zerosLike();
         try {

@@ -78,7 +78,7 @@ public final class LinearDeqExperiment {
         Table drift = new Table("case", "eta", "epochs", "drift", "predicted_drift", "drift_over_eta");
         // eta = f * eta0 for `sweepEpochs / f` epochs: the same training time eta0 * sweepEpochs for every f
         double[] factors = {2, 1, 0.5, 0.25, 0.125};
-        int sweepEpochs = 100;
+        int sweepEpochs = Math.max(2, Math.min(100, Math.min(c.epochs(), c.matrixEpochs()) / 2));
         for (int k = 0; k < 2; k++) {
             boolean isScalar = k == 0;
             double eta0 = isScalar ? c.eta() : c.matrixEta();

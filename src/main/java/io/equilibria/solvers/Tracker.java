@@ -27,6 +27,7 @@ final class Tracker {
     private boolean converged;
     private boolean cancelled;
     private boolean stalled;
+    private double lastAbsolute, firstAbsolute;
 
     Tracker(String solver, SolverOptions options, NDArray z0) {
         this.solver = solver;
@@ -51,6 +52,9 @@ final class Tracker {
      */
     boolean record(NDArray z, NDArray f) {
         double r = residual(z, f);
+        // the absolute residual too: iterates running off to infinity keep a constant *relative* residual
+        double abs = lastAbsolute;
+        if (count == 0) firstAbsolute = abs;
         if (count == trace.length) trace = Arrays.copyOf(trace, count * 2);
         trace[count++] = r;
         if (!Double.isFinite(r)) {
@@ -68,6 +72,10 @@ final class Tracker {
         if (count > 1 && r > options.blowUpFactor() * trace[0]) {
             throw diverged(String.format(Locale.ROOT, "the residual grew from %.3g to %.3g by iteration %d", trace[0], r, count));
         }
+        if (count > 1 && abs > options.blowUpFactor() * firstAbsolute) {
+            throw diverged(String.format(Locale.ROOT, "the absolute residual ‖T(z) − z‖ grew from %.3g to %.3g by iteration %d",
+                    firstAbsolute, abs, count));
+        }
         if (growthStreak >= options.divergencePatience() && r > 10 * bestResidual) {
             throw diverged(String.format(Locale.ROOT, "the residual grew for %d iterations in a row to %.3g at iteration %d",
                     growthStreak, r, count));
@@ -81,7 +89,7 @@ final class Tracker {
             return true;
         }
         ResidualListener l = options.listener();
-        if (l != null && !l.onIteration(count, options.maxIterations(), r)) {
+        if (l != null && !l.onIteration(count, options.maxIterations(), r, z)) {
             cancelled = true;
             return true;
         }
@@ -105,7 +113,9 @@ final class Tracker {
         double[] fn = options.stopMode() == StopMode.RELATIVE ? rowNorms(fz) : null;
         double[] zn = options.stopMode() == StopMode.RELATIVE ? rowNorms(flat(z, options)) : null;
         d.close();
-        double worst = 0;
+        double worst = 0, worstAbs = 0;
+        for (double v : dn) worstAbs = Math.max(worstAbs, v);
+        lastAbsolute = worstAbs;
         for (int i = 0; i < dn.length; i++) {
             double r = fn == null ? dn[i] : dn[i] / Math.max(Math.max(fn[i], zn[i]), 1e-30);
             if (Double.isNaN(r)) return r;

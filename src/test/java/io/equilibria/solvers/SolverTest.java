@@ -108,7 +108,7 @@ class SolverTest {
             // T(z) = 1 − z: Picard with beta = 1 jumps between 0 and 1 for ever at a constant residual
             Solution s = Solvers.parse("picard").solve(z -> z.neg().add(1), z0, SolverOptions.of(200, 1e-6));
             assertFalse(s.converged());
-            assertEquals(200, s.iterations());
+            assertTrue(s.iterations() > 50 && s.iterations() <= 200, "stops when it stalls or runs out: " + s.iterations());
             NumericalException e = assertThrows(NumericalException.class, s::requireConverged);
             assertTrue(e.getMessage().contains("residual"));
             // damping makes it a contraction with the same fixed point 0.5

@@ -34,6 +34,8 @@ public final class Tikhonov implements Reconstructor {
     @Override
     public String name() { return "wiener"; }
 
+    public double lambda() { return lambda; }
+
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
         long t0 = System.nanoTime();
