@@ -34,7 +34,7 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("psf-sigma", "S", "Gaussian PSF sigma in pixels (default 2)"))
                 .addOption(Args.opt("channels", "C", "deq: channels of the conv DEQ state (default 32)"))
                 .addOption(Args.opt("tolerance", "T", "deq: relative residual tolerance of forward and backward solves (default 1e-4)"))
-                .addOption(Args.opt("radius", "LIST", "deq: target spectral radii of J at z*, comma-separated (default 0.8,0.97)"))
+                .addOption(Args.opt("step", "LIST", "deq: relaxation steps alpha of T = (1-alpha) z + alpha f(z), comma-separated (default 1,0.2)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
@@ -101,18 +101,18 @@ final class BenchCommand implements Command {
         double tol = Args.dbl(l, "tolerance", 1e-4);
         if (!(tol > 0)) throw new UsageException("--tolerance must be > 0");
         int[] sizes = Arrays.stream(l.getOptionValue("sizes", "256").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-        double[] radii = Arrays.stream(l.getOptionValue("radius", "0.8,0.97").split(",")).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
-        for (double r : radii) if (!(r > 0 && r < 1)) throw new UsageException("--radius values must be in (0, 1)");
+        double[] steps = Arrays.stream(l.getOptionValue("step", "1,0.2").split(",")).mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
+        for (double r : steps) if (!(r > 0 && r <= 1)) throw new UsageException("--step values must be in (0, 1]");
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.println("device: " + Compute.describe(device) + "; conv DEQ z -> tanh(W2 relu(W1 z) + Wx x), " + channels
-                + " channels, 3x3 convs spectrally normalised, state gain scaled towards each target spectral radius at z*; relative tolerance " + tol + "; median of " + repeats);
+                + " channels, 3x3 convs spectrally normalised, state gain scaled for spectral radius ~0.7 at the fixed point, relaxed T = (1-alpha) z + alpha f(z); relative tolerance " + tol + "; median of " + repeats);
         try (NDManager m = Compute.manager(device)) {
             double gflops = gemm(m, 2048, 3);
             System.out.printf("matrix product 2048^3 (float32): %.1f GFLOP/s%n%n", gflops);
-            for (int n : sizes) for (double radius : radii) {
-                System.out.println("| " + n + "x" + n + ", target radius " + radius + " | iterations | residual | converged | seconds | s / iteration |");
+            for (int n : sizes) for (double step : steps) {
+                System.out.println("| " + n + "x" + n + ", step alpha " + step + " | iterations | residual | converged | seconds | s / iteration |");
                 System.out.println("|---|---|---|---|---|---|");
-                for (io.equilibria.bench.ConvDeqBenchmark.Row r : io.equilibria.bench.ConvDeqBenchmark.run(m, n, channels, repeats, tol, radius, 1)) {
+                for (io.equilibria.bench.ConvDeqBenchmark.Row r : io.equilibria.bench.ConvDeqBenchmark.run(m, n, channels, repeats, tol, step, 1)) {
                     System.out.printf(java.util.Locale.ROOT, "| %s | %d | %.2e | %s | %.3f | %.4f |%n", r.what(), r.iterations(),
                             r.residual(), r.converged(), r.seconds(), r.seconds() / Math.max(1, r.iterations()));
                 }

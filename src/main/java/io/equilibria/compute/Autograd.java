@@ -40,6 +40,16 @@ public final class Autograd {
         JniUtils.backward((PtNDArray) y, (PtNDArray) cotangent, keepGraph, createGraph);
     }
 
+    /**
+     * The gradient accumulated in {@code a}, or an error if backward never reached it (DJL's own getter would
+     * silently return zeros, which would turn a broken graph into a wrong gradient).
+     */
+    public static NDArray gradient(NDArray a) {
+        PtNDArray g = JniUtils.getGradient((PtNDArray) a);
+        if (g == null) throw new IllegalStateException("the backward pass did not reach this array (no gradient was recorded)");
+        return g;
+    }
+
     public static void zeroGrad(NDArray a) {
         JniUtils.zeroGrad((PtNDArray) a);
     }

@@ -33,7 +33,9 @@ public final class Vjp implements AutoCloseable {
     public NDArray apply(NDArray u) {
         if (pulled) throw new IllegalStateException("the graph was released by pullBack");
         Autograd.backward(y, u, true, false);
-        NDArray out = zLeaf.getGradient().duplicate();
+        NDArray raw = Autograd.gradient(zLeaf);
+        NDArray out = raw.duplicate();
+        raw.close();
         Autograd.zeroGrad(zLeaf);
         if (cotangentSum == null) {
             cotangentSum = u.duplicate();
