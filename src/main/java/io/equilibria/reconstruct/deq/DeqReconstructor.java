@@ -1,0 +1,108 @@
+package io.equilibria.reconstruct.deq;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import io.equilibria.deq.DeqCell;
+import io.equilibria.deq.DeqLayer;
+import io.equilibria.deq.Equilibrium;
+import io.equilibria.deq.GradientMode;
+import io.equilibria.physics.LinearOperator;
+import io.equilibria.priors.Denoiser;
+import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.reconstruct.Reconstructor;
+import io.equilibria.reconstruct.Result;
+import io.equilibria.reconstruct.classical.Tikhonov;
+import io.equilibria.solvers.FixedPointSolver;
+import io.equilibria.solvers.Solution;
+import io.equilibria.solvers.SolverOptions;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A learned DEQ reconstruction on any operator: initialised by Tikhonov/CG (Wiener for deblurring, a regularised
+ * least-squares solution for CS), then the fixed point of the RED or PnP map found by the solver (Anderson by default),
+ * with the denoiser in inference mode. The report holds the model, the learned scalars, the solver, its iterations,
+ * residual, convergence and time.
+ */
+public final class DeqReconstructor implements Reconstructor {
+    private final String model;
+    private final Denoiser denoiser;
+    private final DeqScalars scalars;
+    private final DeqForm form;
+    private final FixedPointSolver solver;
+    private final SolverOptions options;
+    private final double noiseSigma;
+    private final boolean compressedSensing;
+
+    public DeqReconstructor(String model, Denoiser denoiser, DeqScalars scalars, DeqForm form, FixedPointSolver solver,
+                            SolverOptions options, double noiseSigma, boolean compressedSensing) {
+        this.model = model;
+        this.denoiser = denoiser;
+        this.scalars = scalars;
+        this.form = form;
+        this.solver = solver;
+        this.options = options;
+        this.noiseSigma = noiseSigma;
+        this.compressedSensing = compressedSensing;
+    }
+
+    @Override
+    public String name() { return form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
+
+    /** The regularised least-squares start: Wiener-like for deblurring, a damped pseudo-inverse for CS. */
+    public static Tikhonov initialiser(double noiseSigma, boolean cs) {
+        double sigma = Math.max(noiseSigma, 1e-3);
+        return new Tikhonov(cs ? 1e-2 : Math.max(1e-4, 100 * sigma * sigma), cs ? 30 : 60, 1e-4);
+    }
+
+    @Override
+    public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
+        long t0 = System.nanoTime();
+        Tikhonov init = initialiser(noiseSigma, compressedSensing);
+        Result start = init.reconstruct(a, y, IterationListener.NONE);
+        Shape domain = a.domainShape();
+        Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
+        NDArray z0 = start.x().maximum(0f).reshape(state);
+        start.x().close();
+        NDArray sigma = y.getManager().create(new double[] {Math.max(noiseSigma, 1e-3)}).toType(y.getDataType(), false);
+        DeqCell cell = DeqMap.cell(form, List.of(a), List.of(y), denoiser, scalars, sigma);
+        List<Double> trace = new ArrayList<>();
+        SolverOptions o = options.withListener((k, max, r, z) -> {
+            trace.add(r);
+            return listener.onIteration(k, max, z.reshape(domain), r);
+        });
+        DeqLayer layer = new DeqLayer(cell, solver, o, GradientMode.parse("jfb", o));
+        Solution s;
+        NDArray x;
+        try (Equilibrium eq = layer.forward(y, z0)) {
+            s = eq.forward();
+            x = eq.z().reshape(domain).duplicate();
+        } finally {
+            z0.close();
+            sigma.close();
+        }
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("model", model);
+        p.put("form", form.name().toLowerCase());
+        p.put("denoiser", denoiser.describe());
+        p.put("gamma", scalars.gammaValue());
+        p.put("tau", form == DeqForm.RED ? scalars.tauValue() : null);
+        p.put("denoiserSigma", scalars.sigmaScaleValue() * Math.max(noiseSigma, 1e-3));
+        p.put("noiseSigma", noiseSigma);
+        p.put("initialisation", "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations");
+        p.put("solver", solver.describe());
+        p.put("solverTolerance", options.tolerance());
+        p.put("solverResidual", s.residual());
+        p.put("converged", s.converged());
+        p.put("solverSeconds", s.seconds());
+        if (!s.converged() && !s.cancelled()) {
+            p.put("warning", "the fixed-point solve stopped before its tolerance: " + s.summary());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double last = trace.isEmpty() ? Double.NaN : trace.get(trace.size() - 1);
+        return new Result(x, name(), s.iterations(), last, trace, seconds, s.cancelled(), p);
+    }
+}

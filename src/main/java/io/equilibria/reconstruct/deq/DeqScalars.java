@@ -1,0 +1,48 @@
+package io.equilibria.reconstruct.deq;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.List;
+
+/**
+ * The learnable scalars of a DEQ reconstruction, kept as logarithms so they stay positive under gradient steps:
+ * the step γ, the prior weight τ (RED only) and the scale s of the noise level handed to the denoiser
+ * (σ_D = s · σ̂, since the iterates carry more than the measurement noise).
+ */
+public final class DeqScalars implements AutoCloseable {
+    private final NDArray logGamma, logTau, logSigmaScale;
+
+    public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale) {
+        this(m, gamma, tau, sigmaScale, DataType.FLOAT32);
+    }
+
+    public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale, DataType type) {
+        if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
+        logGamma = m.create(new double[] {Math.log(gamma)}, new Shape(1)).toType(type, false);
+        logTau = m.create(new double[] {Math.log(tau)}, new Shape(1)).toType(type, false);
+        logSigmaScale = m.create(new double[] {Math.log(sigmaScale)}, new Shape(1)).toType(type, false);
+    }
+
+    public NDArray gamma() { return logGamma.exp(); }
+    public NDArray tau() { return logTau.exp(); }
+    public NDArray sigmaScale() { return logSigmaScale.exp(); }
+
+    public double gammaValue() { return Math.exp(logGamma.toType(DataType.FLOAT64, false).getDouble(0)); }
+    public double tauValue() { return Math.exp(logTau.toType(DataType.FLOAT64, false).getDouble(0)); }
+    public double sigmaScaleValue() { return Math.exp(logSigmaScale.toType(DataType.FLOAT64, false).getDouble(0)); }
+
+    /** The raw (log) arrays, for an optimizer. */
+    public List<NDArray> parameters() { return List.of(logGamma, logTau, logSigmaScale); }
+
+    public void setRequiresGradient(boolean on) {
+        for (NDArray a : parameters()) a.setRequiresGradient(on);
+    }
+
+    @Override
+    public void close() {
+        for (NDArray a : parameters()) a.close();
+    }
+}

@@ -1,0 +1,173 @@
+package io.equilibria.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
+import io.equilibria.compute.Autograd;
+import io.equilibria.compute.Compute;
+import io.equilibria.deq.DeqCell;
+import io.equilibria.deq.DeqLayer;
+import io.equilibria.deq.Equilibrium;
+import io.equilibria.deq.GradientMode;
+import io.equilibria.metrics.ImageMetrics;
+import io.equilibria.priors.Denoiser;
+import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.reconstruct.Result;
+import io.equilibria.reconstruct.deq.DeqForm;
+import io.equilibria.reconstruct.deq.DeqMap;
+import io.equilibria.reconstruct.deq.DeqReconstructor;
+import io.equilibria.reconstruct.deq.DeqScalars;
+import io.equilibria.solvers.SolverOptions;
+import io.equilibria.solvers.Solvers;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * End-to-end training of a DEQ reconstruction: for a batch of problems the fixed point x* of the RED/PnP map is
+ * found by Anderson (no graph), the loss is the mean squared error to the ground truth, and the gradient reaches the
+ * denoiser's weights and the scalars γ, τ, s through the fixed point by implicit differentiation (or JFB/Neumann),
+ * then Adam updates them. The denoiser's spectral-normalisation vectors advance one power step per batch, never
+ * inside a solve (the map must not change between iterations).
+ */
+public final class DeqTrainer {
+    public record Config(DeqForm form, String gradient, int forwardIterations, double forwardTolerance,
+                         int backwardIterations, double backwardTolerance, double learningRate) {
+        public static Config defaults() { return new Config(DeqForm.RED, "ift", 30, 1e-3, 30, 1e-4, 1e-4); }
+    }
+
+    /** What one step did. */
+    public record Step(double loss, int forwardIterations, double forwardResidual, int backwardIterations, double seconds) {}
+
+    private final Config config;
+    private final Denoiser denoiser;
+    private final Block block;
+    private final Runnable powerStep;
+    private final DeqScalars scalars;
+    private final Optimizer optimizer;
+    private final List<Pair<String, NDArray>> parameters = new ArrayList<>();
+
+    /**
+     * @param block     the denoiser as a DJL block (its parameters are trained)
+     * @param powerStep advances the denoiser's spectral-normalisation vectors by one step (may be a no-op)
+     */
+    public DeqTrainer(Config config, Denoiser denoiser, Block block, Runnable powerStep, DeqScalars scalars) {
+        this.config = config;
+        this.denoiser = denoiser;
+        this.block = block;
+        this.powerStep = powerStep;
+        this.scalars = scalars;
+        this.optimizer = Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) config.learningRate())).optClipGrad(1f).build();
+        for (Pair<String, Parameter> p : block.getParameters()) parameters.add(new Pair<>(p.getValue().getId(), p.getValue().getArray()));
+        String[] names = {"deq.logGamma", "deq.logTau", "deq.logSigmaScale"};
+        for (int i = 0; i < 3; i++) parameters.add(new Pair<>(names[i], scalars.parameters().get(i)));
+        scalars.setRequiresGradient(true);
+        for (Pair<String, NDArray> p : parameters) p.getValue().setRequiresGradient(true);
+    }
+
+    private DeqLayer layer(DeqCell cell) {
+        SolverOptions f = SolverOptions.of(config.forwardIterations(), config.forwardTolerance());
+        SolverOptions b = SolverOptions.of(config.backwardIterations(), config.backwardTolerance());
+        return new DeqLayer(cell, Solvers.parse("anderson"), f, GradientMode.parse(config.gradient(), b));
+    }
+
+    /** One optimisation step on a batch of problems with a common image size. */
+    public Step step(List<ReconstructionProblem> batch) {
+        long t0 = System.nanoTime();
+        powerStep.run();
+        Step s = gradients(batch);
+        for (Pair<String, NDArray> p : parameters) {
+            NDArray w = p.getValue();
+            try (NDArray g = w.getGradient()) {
+                optimizer.update(p.getKey(), w, g);
+            }
+            Autograd.zeroGrad(w);
+        }
+        return new Step(s.loss(), s.forwardIterations(), s.forwardResidual(), s.backwardIterations(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The loss of a batch and its gradient, accumulated into the trained arrays (no update). */
+    public Step gradients(List<ReconstructionProblem> batch) {
+        Step s;
+        // everything the step creates is freed by the scope; the optimizer's state (created at its first update)
+        // must outlive it, so the updates run after the scope closes
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            NDArray z0 = start(batch);
+            NDArray truth = DeqMap.batch(batch.stream().map(ReconstructionProblem::truth).toList());
+            NDArray sigma = z0.getManager().create(sigmas(batch)).toType(z0.getDataType(), false);
+            DeqCell cell = DeqMap.cell(config.form(), ops(batch), ys(batch), denoiser, scalars, sigma);
+            DeqLayer layer = layer(cell);
+            try (GradientCollector gc = Compute.engine().newGradientCollector()) {
+                Equilibrium eq = layer.forward(z0, z0);
+                NDArray zLeaf = Autograd.leaf(eq.z());
+                NDArray loss = zLeaf.sub(truth).square().mean();
+                gc.backward(loss);
+                DeqLayer.Backward b = layer.backward(z0, eq, zLeaf.getGradient(), false);
+                double l = loss.toType(DataType.FLOAT64, false).getDouble();
+                s = new Step(l, eq.forward().iterations(), eq.forward().residual(), b.iterations(), 0);
+            }
+        }
+        return s;
+    }
+
+    /** The loss alone (forward solve only), e.g. for finite-difference checks. */
+    public double loss(List<ReconstructionProblem> batch) {
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            NDArray z0 = start(batch);
+            NDArray truth = DeqMap.batch(batch.stream().map(ReconstructionProblem::truth).toList());
+            NDArray sigma = z0.getManager().create(sigmas(batch)).toType(z0.getDataType(), false);
+            DeqLayer layer = layer(DeqMap.cell(config.form(), ops(batch), ys(batch), denoiser, scalars, sigma));
+            try (Equilibrium eq = layer.forward(z0, z0)) {
+                return eq.z().sub(truth).square().mean().toType(DataType.FLOAT64, false).getDouble();
+            }
+        }
+    }
+
+    /** The arrays this trainer optimises, by id. */
+    public List<Pair<String, NDArray>> parameters() { return parameters; }
+
+    /** Mean PSNR (peak 1) of the reconstructions of validation problems, one at a time as at inference. */
+    public double validate(List<ReconstructionProblem> problems, boolean compressedSensing) {
+        double sum = 0;
+        for (ReconstructionProblem p : problems) {
+            DeqReconstructor r = new DeqReconstructor("training", denoiser, scalars, config.form(), Solvers.parse("anderson"),
+                    SolverOptions.of(Math.max(50, config.forwardIterations()), config.forwardTolerance()), p.sigma(), compressedSensing);
+            Result res = Autograd.noGrad(() -> r.reconstruct(p.operator(), p.y(), IterationListener.NONE));
+            sum += ImageMetrics.psnr(io.equilibria.compute.Tensors.toPlane(p.truth()), io.equilibria.compute.Tensors.toPlane(res.x()), 1.0);
+            res.x().close();
+        }
+        return sum / problems.size();
+    }
+
+    private static NDArray start(List<ReconstructionProblem> batch) {
+        List<NDArray> starts = new ArrayList<>();
+        for (ReconstructionProblem p : batch) {
+            boolean cs = !(p.operator() instanceof io.equilibria.physics.FftConvolution);
+            Result r = Autograd.noGrad(() -> DeqReconstructor.initialiser(p.sigma(), cs).reconstruct(p.operator(), p.y(), IterationListener.NONE));
+            starts.add(r.x().maximum(0f));
+        }
+        NDArray z0 = DeqMap.batch(starts);
+        starts.forEach(NDArray::close);
+        return z0;
+    }
+
+    private static float[] sigmas(List<ReconstructionProblem> batch) {
+        float[] s = new float[batch.size()];
+        for (int i = 0; i < s.length; i++) s[i] = (float) Math.max(batch.get(i).sigma(), 1e-3);
+        return s;
+    }
+
+    private static List<io.equilibria.physics.LinearOperator> ops(List<ReconstructionProblem> batch) {
+        return batch.stream().map(ReconstructionProblem::operator).toList();
+    }
+
+    private static List<NDArray> ys(List<ReconstructionProblem> batch) {
+        return batch.stream().map(ReconstructionProblem::y).toList();
+    }
+}
