@@ -11,6 +11,7 @@ import io.equilibria.deq.DeqLayer;
 import io.equilibria.deq.Equilibrium;
 import io.equilibria.deq.GradientMode;
 import io.equilibria.deq.SpectralRadius;
+import io.equilibria.compute.Tensors;
 import io.equilibria.nn.SnConv2d;
 import io.equilibria.solvers.Solution;
 import io.equilibria.solvers.SolverOptions;
@@ -47,19 +48,20 @@ public final class ConvDeqBenchmark {
             ParameterStore ps = new ParameterStore(m, false);
             NDArray x = m.randomUniform(0, 1, new Shape(1, 1, size, size));
             NDArray injection = cx.forward(ps, new NDList(x), false).singletonOrThrow();
-            double[] gain = {1};
+            NDArray[] gain = {Tensors.constant(x, 1)}; // engine-owned constants on every autograd path (see Tensors.constant)
+            NDArray keep = Tensors.constant(x, 1 - step), move = Tensors.constant(x, step);
             DeqCell f = (z, xx) -> {
                 NDArray h = c1.forward(ps, new NDList(z), false).singletonOrThrow().getNDArrayInternal().relu();
                 return c2.forward(ps, new NDList(h), false).singletonOrThrow().mul(gain[0]).add(injection).tanh();
             };
             // T = (1 − α) z + α f(z): a small step α is the slow, gradient-step-like regime of DEQ-RED maps
-            DeqCell cell = step == 1 ? f : (z, xx) -> z.mul(1 - step).add(f.apply(z, xx).mul(step));
+            DeqCell cell = step == 1 ? f : (z, xx) -> z.mul(keep).add(f.apply(z, xx).mul(move));
             SolverOptions o = SolverOptions.of(500, tolerance);
             // random weights make a far stronger contraction than trained DEQs have: scale the state path so that the
             // spectral radius of J at z* is near the target (measured again at the end), the slow regime where solvers differ
             DeqLayer probe = new DeqLayer(f, Solvers.parse("anderson"), SolverOptions.of(300, 1e-6), GradientMode.parse("jfb", o));
             try (Equilibrium eq = probe.forward(x, null, zShape)) {
-                gain[0] = 0.7 / SpectralRadius.estimate(f, eq.z(), x, 100, 1e-4, seed).radius();
+                gain[0] = Tensors.constant(x, 0.7 / SpectralRadius.estimate(f, eq.z(), x, 100, 1e-4, seed).radius());
             }
             double andersonForward = Double.NaN;
             Equilibrium kept = null;
@@ -84,7 +86,7 @@ public final class ConvDeqBenchmark {
             DeqCell trainCell = (z, xx) -> {
                 NDArray h = c1.forward(ps, new NDList(z), false).singletonOrThrow().getNDArrayInternal().relu();
                 NDArray fz = c2.forward(ps, new NDList(h), false).singletonOrThrow().mul(gain[0]).add(injection.stopGradient()).tanh();
-                return step == 1 ? fz : z.mul(1 - step).add(fz.mul(step));
+                return step == 1 ? fz : z.mul(keep).add(fz.mul(move));
             };
             for (String mode : new String[] {"jfb", "ift"}) {
                 double[] times = new double[repeats];

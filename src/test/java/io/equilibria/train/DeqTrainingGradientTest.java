@@ -45,7 +45,8 @@ class DeqTrainingGradientTest {
             Shape s = x.getShape();
             NDArray map = sigma.reshape(s.get(0), 1, 1, 1).broadcast(s);
             NDArray in = NDArrays.concat(new NDList(x, map), 1);
-            return x.sub(net.forward(ps, new NDList(in), false).singletonOrThrow().mul(0.3));
+            NDArray r = net.forward(ps, new NDList(in), false).singletonOrThrow();
+            return x.sub(r.mul(io.equilibria.compute.Tensors.constant(r, 0.3)));
         }
 
         @Override public String describe() { return "tiny"; }

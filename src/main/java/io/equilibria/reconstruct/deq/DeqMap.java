@@ -36,7 +36,7 @@ public final class DeqMap {
             } else {
                 out = denoiser.denoise(z.sub(grad.mul(gamma)), sd);
             }
-            return out.maximum(0f);
+            return ai.djl.nn.Activation.relu(out); // P₊ as relu: no Java-number operand on the autograd path
         };
     }
 

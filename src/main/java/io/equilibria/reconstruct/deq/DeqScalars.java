@@ -21,9 +21,19 @@ public final class DeqScalars implements AutoCloseable {
 
     public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale, DataType type) {
         if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
-        logGamma = m.create(new double[] {Math.log(gamma)}, new Shape(1)).toType(type, false);
-        logTau = m.create(new double[] {Math.log(tau)}, new Shape(1)).toType(type, false);
-        logSigmaScale = m.create(new double[] {Math.log(sigmaScale)}, new Shape(1)).toType(type, false);
+        logGamma = owned(m, Math.log(gamma), type);
+        logTau = owned(m, Math.log(tau), type);
+        logSigmaScale = owned(m, Math.log(sigmaScale), type);
+    }
+
+    /** A (1)-shaped array in engine-owned memory (not a view of a Java buffer the GC may free; see Tensors.constant). */
+    private static NDArray owned(NDManager m, double v, DataType type) {
+        try (NDArray host = m.create(new double[] {v}, new Shape(1))) {
+            NDArray typed = host.toType(type, false);
+            NDArray out = typed.duplicate();
+            if (typed != host) typed.close();
+            return out;
+        }
     }
 
     public NDArray gamma() { return logGamma.exp(); }
