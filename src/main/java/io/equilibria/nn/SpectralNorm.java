@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
+import io.equilibria.compute.Tensors;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -95,8 +96,10 @@ public final class SpectralNorm implements AutoCloseable {
             }
             NDArray sigma = u.mul(apply(weight, v)).sum(); // graph through W only: u, v are leaves
             keepSigma(sigma.stopGradient());
-            // min(1, c/σ̂) = 1 / max(1, σ̂/c): a tensor expression, so no host synchronisation per forward
-            result = weight.div(sigma.div(bound).maximum(1.0));
+            // min(1, c/σ̂) = 1 / max(1, σ̂/c): a tensor expression, so no host synchronisation per forward. The
+            // constants are engine-owned tensors, not Java numbers: autograd keeps them for the backward pass (see
+            // Tensors.constant), and DJL's number overloads would leave it pointing at freed memory.
+            result = weight.div(sigma.div(Tensors.constant(sigma, bound)).maximum(Tensors.constant(sigma, 1.0)));
             NDScope.unregister(result);
         }
         NDScope.register(result);

@@ -1,0 +1,23 @@
+package io.equilibria.priors;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A Gaussian denoiser used as an image prior: {@code D(x, σ)} estimates the clean image from {@code x}, a batch
+ * (N, 1, H, W) in normalised intensity units (about [0, 1]), given the noise standard deviation σ of each sample
+ * (shape (N), same units). Implementations must not change any state when called (no power-iteration updates, no
+ * running statistics), so a fixed-point solve that calls them many times sees one fixed map; whether a graph is
+ * recorded through the call is up to the caller's autograd mode.
+ */
+public interface Denoiser {
+    NDArray denoise(NDArray x, NDArray sigma);
+
+    /** One line for reports, e.g. {@code DnCNN depth 8, width 32, spectral bound 1.0 per conv}. */
+    String describe();
+
+    /** Number of learned scalars. */
+    long parameterCount();
+
+    /** Floating-point operations per output pixel of one {@link #denoise} call (multiply and add counted apart). */
+    double flopsPerPixel();
+}
