@@ -1,0 +1,199 @@
+package io.equilibria.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.OutputException;
+import io.equilibria.models.ModelCard;
+import io.equilibria.models.ModelStore;
+import io.equilibria.priors.DnCnn;
+import io.equilibria.train.DenoiserTrainer;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** {@code train denoiser}: a spectrally normalised DnCNN on phantoms (and optionally a folder of images). */
+final class TrainDenoiser implements TrainCommand.Subcommand {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    @Override public String name() { return "denoiser"; }
+    @Override public String summary() { return "spectrally normalised DnCNN prior"; }
+
+    @Override
+    public List<Option> options() {
+        DenoiserTrainer.Config d = DenoiserTrainer.Config.defaults();
+        return List.of(
+                Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json), a path "
+                        + "DIR/NAME, or an existing folder (the name is then dncnn-dDEPTH-wWIDTH)"),
+                Args.opt("overwrite", null, "replace an existing model of that name"),
+                Args.opt("data", "DIR", "folder of natural images (TIFF/PNG/JPEG) mixed with phantoms (default: phantoms only)"),
+                Args.opt("phantom-fraction", "F", "with --data: share of phantom patches (default " + d.phantomFraction() + ")"),
+                Args.opt("exclude", "GLOBS", "comma-separated file-name globs never used (default "
+                        + String.join(",", DenoiserTrainer.DEFAULT_EXCLUDE) + ": the evaluation images; 'none' for none)"),
+                Args.opt("validation-fraction", "F", "with --data: share of files held out for validation (default " + d.validationFraction() + ")"),
+                Args.opt("validation-images", "N", "validation images per source (default " + d.validationImages() + ")"),
+                Args.opt("patch", "P", "patch side in pixels (default " + d.patch() + ")"),
+                Args.opt("batch", "B", "patches per step (default " + d.batch() + ")"),
+                Args.opt("epochs", "N", "epochs (default " + d.epochs() + ")"),
+                Args.opt("steps-per-epoch", "N", "optimiser steps per epoch (default " + d.stepsPerEpoch() + ")"),
+                Args.opt("lr", "LR", "Adam learning rate (default " + d.learningRate() + ")"),
+                Args.opt("lr-schedule", "S", "cosine (to 1% at the end) | step (x0.2 at 50% and 75%) | constant (default " + d.schedule() + ")"),
+                Args.opt("sigma-max", "S", "largest noise sigma in [0,1] units; sigma uniform in [0, S] per patch (default " + d.sigmaMax() + ")"),
+                Args.opt("camera-fraction", "F", "share of patches with Poisson-Gaussian camera noise instead of Gaussian (default " + d.cameraFraction() + ")"),
+                Args.opt("depth", "D", "convolution layers (default " + d.net().depth() + ")"),
+                Args.opt("width", "W", "channels per hidden layer (default " + d.net().width() + ")"),
+                Args.opt("spectral-bound", "C", "operator-norm bound per convolution (default " + d.net().bound() + ")"),
+                Args.opt("seed", "S", "seed of weights, patches and noise: same seed, same model on the CPU (default " + d.seed() + ")"),
+                Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
+                Args.opt("resume", null, "continue from the checkpoint in --checkpoint DIR (same settings; --epochs may grow)"),
+                Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+    }
+
+    @Override
+    public int run(CommandLine l, String commandLine) throws IOException {
+        DenoiserTrainer.Config d = DenoiserTrainer.Config.defaults();
+        DnCnn.Config net = d.net().withDepth(positive(l, "depth", d.net().depth()))
+                .withWidth(positive(l, "width", d.net().width()));
+        double bound = Args.dbl(l, "spectral-bound", d.net().bound());
+        Args.positive("spectral-bound", bound);
+        net = net.withBound(bound);
+        if (net.depth() < 2) throw new UsageException("--depth must be >= 2");
+        Path data = Args.path(l, "data");
+        if (data != null && !Files.isDirectory(data)) throw new UsageException("--data must be a folder of images, got " + data);
+        if (l.hasOption("phantom-fraction") && data == null) throw new UsageException("--phantom-fraction needs --data");
+        List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
+        int patch = positive(l, "patch", d.patch());
+        if (patch < 8) throw new UsageException("--patch must be >= 8");
+        DenoiserTrainer.Config c;
+        try {
+            c = new DenoiserTrainer.Config(net, patch, positive(l, "batch", d.batch()),
+                    positive(l, "epochs", d.epochs()), positive(l, "steps-per-epoch", d.stepsPerEpoch()),
+                    Args.dbl(l, "lr", d.learningRate()), l.getOptionValue("lr-schedule", d.schedule()),
+                    Args.dbl(l, "sigma-max", d.sigmaMax()), Args.dbl(l, "camera-fraction", d.cameraFraction()), data,
+                    Args.dbl(l, "phantom-fraction", d.phantomFraction()), exclude,
+                    Args.dbl(l, "validation-fraction", d.validationFraction()),
+                    positive(l, "validation-images", d.validationImages()), d.validationSize(), Args.lng(l, "seed", d.seed()));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Path checkpoint = Args.path(l, "checkpoint");
+        if (l.hasOption("resume") && checkpoint == null) throw new UsageException("--resume needs --checkpoint DIR");
+        Target target = target(l.getOptionValue("output"), c.net());
+        for (Path p : List.of(target.params(), target.card())) {
+            if (Files.exists(p) && !l.hasOption("overwrite")) {
+                throw new OutputException(p, "exists; pass --overwrite to replace the model, or choose another --output");
+            }
+        }
+        Files.createDirectories(target.dir());
+        if (!Files.isWritable(target.dir())) throw new OutputException(target.dir(), "is not writable");
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        System.out.println("equilibria: training denoiser '" + target.name() + "' on " + Compute.describe(device) + ": "
+                + c.epochs() + " epochs x " + c.stepsPerEpoch() + " steps, batch " + c.batch() + " of " + patch + "x" + patch
+                + ", sigma in [0, " + c.sigmaMax() + "], " + (data == null ? "phantoms only" : "data " + data
+                + " with phantom fraction " + c.phantomFraction()) + ", seed " + c.seed());
+        DenoiserTrainer.Result result;
+        try (NDManager m = Compute.manager(device); Progress progress = new Progress("train", c.totalSteps())) {
+            result = DenoiserTrainer.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
+            ModelCard card = ModelStore.save(target.dir(), DenoiserTrainer.card(target.name(), result, commandLine), result.net());
+            System.out.println("equilibria: wrote " + target.params() + " (" + card.parameterBytes() + " bytes, sha256 "
+                    + card.sha256() + ") and " + target.card());
+            System.out.println("validation: " + Json.text(card.validation()));
+        }
+        return ExitCodes.OK;
+    }
+
+    record Target(Path dir, String name) {
+        Path params() { return dir.resolve(name + ModelStore.PARAMS); }
+        Path card() { return dir.resolve(name + ModelStore.CARD); }
+    }
+
+    /** NAME → models/NAME; DIR (existing, or ending in a separator) → DIR/dncnn-dD-wW; DIR/NAME[.params|.json]. */
+    static Target target(String output, DnCnn.Config net) {
+        String s = output.trim();
+        if (NAME.matcher(s).matches() && !s.endsWith(ModelStore.PARAMS) && !s.endsWith(ModelStore.CARD)) {
+            return new Target(Paths.get("models"), s);
+        }
+        Path p = Paths.get(s);
+        if (Files.isDirectory(p) || s.endsWith("/") || s.endsWith(java.io.File.separator)) {
+            return new Target(p, "dncnn-d" + net.depth() + "-w" + net.width());
+        }
+        String n = p.getFileName().toString();
+        if (n.endsWith(ModelStore.PARAMS)) n = n.substring(0, n.length() - ModelStore.PARAMS.length());
+        else if (n.endsWith(ModelStore.CARD)) n = n.substring(0, n.length() - ModelStore.CARD.length());
+        if (!NAME.matcher(n).matches()) throw new UsageException("model name must be letters, digits, '.', '_' or '-', got '" + n + "'");
+        Path dir = p.getParent() == null ? Paths.get(".") : p.getParent();
+        return new Target(dir, n);
+    }
+
+    private static List<String> globs(String v) {
+        if (v.trim().equalsIgnoreCase("none")) return List.of();
+        return Arrays.stream(v.split(",")).map(String::trim).filter(g -> !g.isEmpty()).toList();
+    }
+
+    private static int positive(CommandLine l, String name, int dflt) {
+        int v = Args.integer(l, name, dflt);
+        if (v < 1) throw new UsageException("--" + name + " must be >= 1, got " + v);
+        return v;
+    }
+
+    /** Progress bar on a console; otherwise a line every tenth of an epoch, so logs show progress and timing. */
+    private static final class Printer implements DenoiserTrainer.Listener {
+        private final DenoiserTrainer.Config c;
+        private final Progress progress;
+        private final int every;
+        private long t0 = System.nanoTime(), done;
+        private double recent;
+        private int recentCount;
+        private final boolean console = System.console() != null;
+
+        Printer(DenoiserTrainer.Config c, Progress progress) {
+            this.c = c;
+            this.progress = progress;
+            this.every = Math.max(1, c.stepsPerEpoch() / 10);
+        }
+
+        @Override
+        public void message(String text) {
+            System.out.println("equilibria: " + text);
+        }
+
+        @Override
+        public void step(int epoch, int step, int stepsPerEpoch, double loss, double lr) {
+            if (done++ == 0) { // time from the end of the first step: it includes start-up work
+                t0 = System.nanoTime();
+                return;
+            }
+            recent += loss;
+            recentCount++;
+            long global = (long) (epoch - 1) * stepsPerEpoch + step;
+            progress.step(global, String.format(Locale.ROOT, "epoch %d loss %.3e", epoch, loss));
+            if (!console && (step % every == 0 || step == stepsPerEpoch)) {
+                double perStep = (System.nanoTime() - t0) / 1e9 / (done - 1);
+                long left = c.totalSteps() - global;
+                System.out.printf(Locale.ROOT, "epoch %d/%d step %d/%d  loss %.4e  lr %.2e  %.3f s/step  ~%.1f min left%n",
+                        epoch, c.epochs(), step, stepsPerEpoch, recent / recentCount, lr, perStep, left * perStep / 60);
+                recent = 0;
+                recentCount = 0;
+            }
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void epoch(Map<String, Object> s) {
+            Map<String, Object> v = (Map<String, Object>) s.get("validation");
+            System.out.printf(Locale.ROOT, "epoch %s: loss %.4e, %.0f s; validation PSNR %s (noisy %s), blind %s; spectral norms %s%n",
+                    s.get("epoch"), (Double) s.get("loss"), (Double) s.get("seconds"), v.get("psnr"), v.get("noisyPsnr"),
+                    v.get("blindPsnr"), s.get("spectralNorms"));
+            System.out.flush();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.equilibria.models;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import io.equilibria.priors.DnCnn;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The block types a model card may name, each with how to build it from its hyper-parameters and how to initialise
+ * it (parameter shapes only; values come from the file). New model kinds register here, e.g. the DEQ models.
+ */
+public final class Architectures {
+    /** Builds and initialises a block of one type. */
+    public interface Factory {
+        Block build(Map<String, Object> hyperParameters);
+
+        /** Allocates the parameters on {@code manager} (any values: the loader replaces them). */
+        void initialize(Block block, NDManager manager);
+
+        /** After loading: a quick run that fails if stored state (e.g. power vectors) does not fit the block. */
+        default void check(Block block, NDManager manager) {}
+    }
+
+    private static final Map<String, Factory> FACTORIES = new TreeMap<>();
+
+    static {
+        register(DnCnn.class.getName(), new Factory() {
+            @Override public Block build(Map<String, Object> h) { return new DnCnn(DnCnn.Config.fromMap(h)); }
+            @Override public void initialize(Block b, NDManager m) { ((DnCnn) b).initialize(m); }
+            @Override public void check(Block b, NDManager m) {
+                try (NDManager sub = m.newSubManager()) {
+                    ((DnCnn) b).denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
+                }
+            }
+        });
+    }
+
+    private Architectures() {}
+
+    public static synchronized void register(String type, Factory factory) {
+        FACTORIES.put(type, factory);
+    }
+
+    public static synchronized Set<String> types() {
+        return Set.copyOf(FACTORIES.keySet());
+    }
+
+    static synchronized Factory factory(String type) {
+        return FACTORIES.get(type);
+    }
+
+    /** The architecture entry of a card for a {@link DnCnn}. */
+    public static ModelCard.Architecture of(DnCnn net) {
+        return new ModelCard.Architecture(DnCnn.class.getName(), net.config().toMap());
+    }
+}

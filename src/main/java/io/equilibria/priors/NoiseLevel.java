@@ -1,0 +1,57 @@
+package io.equilibria.priors;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.equilibria.image.Plane;
+import io.equilibria.metrics.NoiseEstimate;
+
+/**
+ * The σ a {@link Denoiser} is given when the user names none: the robust MAD estimate of the finest diagonal
+ * wavelet detail ({@link NoiseEstimate}), per sample, in the image's own (normalised) units. For Poisson–Gaussian
+ * data this is a typical σ over the image, the same "equivalent σ" the denoisers are trained with.
+ */
+public final class NoiseLevel {
+    /** Estimates below this are reported as this value: a noise-free image still gets a (tiny) positive level. */
+    public static final double FLOOR = 1e-4;
+
+    private NoiseLevel() {}
+
+    /** σ of one plane, at least {@link #FLOOR}. */
+    public static double estimate(Plane p) {
+        double s = NoiseEstimate.sigma(p);
+        return Double.isFinite(s) ? Math.max(FLOOR, s) : FLOOR;
+    }
+
+    /** The user's σ if given (finite, ≥ 0), else the estimate. */
+    public static double resolve(Double userSigma, Plane p) {
+        if (userSigma != null) {
+            if (!(userSigma >= 0) || !Double.isFinite(userSigma)) throw new IllegalArgumentException("noise sigma must be >= 0, got " + userSigma);
+            return userSigma;
+        }
+        return estimate(p);
+    }
+
+    /** Per-sample estimates for a batch (N, 1, H, W) (or (N, H, W)), as an (N) float32 array on x's manager. */
+    public static NDArray estimate(NDArray x) {
+        Shape s = x.getShape();
+        int d = s.dimension();
+        if (d < 2) throw new IllegalArgumentException("need at least a 2-D image, got " + s);
+        int h = (int) s.get(d - 2), w = (int) s.get(d - 1);
+        int n = (int) (s.size() / ((long) h * w));
+        float[] all;
+        if (x.getDataType() == DataType.FLOAT32) all = x.toFloatArray();
+        else try (NDArray f = x.toType(DataType.FLOAT32, true)) {
+            all = f.toFloatArray();
+        }
+        float[] sigmas = new float[n];
+        for (int i = 0; i < n; i++) {
+            float[] plane = new float[h * w];
+            System.arraycopy(all, i * h * w, plane, 0, h * w);
+            sigmas[i] = (float) estimate(new Plane(w, h, plane));
+        }
+        NDManager m = x.getManager();
+        return m.create(sigmas, new Shape(n));
+    }
+}
