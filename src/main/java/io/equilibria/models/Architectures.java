@@ -37,6 +37,18 @@ public final class Architectures {
                 }
             }
         });
+        register(io.equilibria.reconstruct.deq.DeqModel.class.getName(), new Factory() {
+            @Override public Block build(Map<String, Object> h) {
+                return new io.equilibria.reconstruct.deq.DeqModel(io.equilibria.reconstruct.deq.DeqModel.Config.fromMap(h));
+            }
+            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.reconstruct.deq.DeqModel) b).initialize(m); }
+            @Override public void check(Block b, NDManager m) {
+                try (NDManager sub = m.newSubManager()) {
+                    ((io.equilibria.reconstruct.deq.DeqModel) b).denoiser()
+                            .denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
+                }
+            }
+        });
     }
 
     private Architectures() {}
@@ -51,6 +63,11 @@ public final class Architectures {
 
     static synchronized Factory factory(String type) {
         return FACTORIES.get(type);
+    }
+
+    /** The architecture entry of a card for a DEQ reconstruction model. */
+    public static ModelCard.Architecture of(io.equilibria.reconstruct.deq.DeqModel model) {
+        return new ModelCard.Architecture(io.equilibria.reconstruct.deq.DeqModel.class.getName(), model.config().toMap());
     }
 
     /** The architecture entry of a card for a {@link DnCnn}. */

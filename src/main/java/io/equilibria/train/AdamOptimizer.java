@@ -14,6 +14,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,6 +47,13 @@ public final class AdamOptimizer implements AutoCloseable {
         this.epsilon = epsilon;
     }
 
+    private java.util.function.ToDoubleFunction<String> rateScale = name -> 1.0;
+
+    /** A per-parameter multiple of the learning rate, by name (e.g. larger for a few scalars than for weights). */
+    public void setLearningRateScale(java.util.function.ToDoubleFunction<String> scale) {
+        this.rateScale = scale;
+    }
+
     /** Updates completed so far. */
     public int steps() {
         return steps;
@@ -58,19 +66,26 @@ public final class AdamOptimizer implements AutoCloseable {
 
     /** One update of every parameter from its accumulated gradient, then zeroes the gradients. */
     public void step(PairList<String, Parameter> parameters) {
+        List<Pair<String, NDArray>> arrays = new java.util.ArrayList<>();
+        for (Pair<String, Parameter> p : parameters) arrays.add(new Pair<>(p.getKey(), p.getValue().getArray()));
+        stepArrays(arrays);
+    }
+
+    /** One update of every named array from its accumulated gradient (a name keeps its moments across steps). */
+    public void stepArrays(List<Pair<String, NDArray>> parameters) {
         int t = steps + 1;
         float lr = learningRate.getNewValue(steps);
         float corrected = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         if (!Float.isFinite(corrected)) throw new IllegalStateException("learning rate is not finite: " + lr);
         Autograd.noGrad(() -> {
-            for (Pair<String, Parameter> p : parameters) {
-                NDArray w = p.getValue().getArray();
+            for (Pair<String, NDArray> p : parameters) {
+                NDArray w = p.getValue();
                 try (NDScope ignored = new NDScope()) {
                     NDArray g = w.getGradient();
                     NDArray[] mv = moments.computeIfAbsent(p.getKey(), k -> state(w));
                     mv[0].muli(beta1).addi(g.mul(1 - beta1));
                     mv[1].muli(beta2).addi(g.square().muli(1 - beta2));
-                    w.subi(mv[0].div(mv[1].sqrt().addi(epsilon)).muli(corrected));
+                    w.subi(mv[0].div(mv[1].sqrt().addi(epsilon)).muli((float) (corrected * rateScale.applyAsDouble(p.getKey()))));
                     Autograd.zeroGrad(w);
                 }
             }

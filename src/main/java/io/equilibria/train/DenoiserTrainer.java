@@ -389,7 +389,7 @@ public final class DenoiserTrainer {
         }
     }
 
-    private static String json(Object o) {
+    static String json(Object o) {
         try {
             return JSON.writeValueAsString(o);
         } catch (IOException e) {
@@ -532,7 +532,7 @@ public final class DenoiserTrainer {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> castMap(Object o) {
+    static Map<String, Object> castMap(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
     }
 
@@ -559,6 +559,11 @@ public final class DenoiserTrainer {
                       double seconds, String paramsSha, String adamSha) {
         static void write(Path dir, Config c, DnCnn net, AdamOptimizer adam, int epoch, List<Map<String, Object>> history,
                           double seconds) {
+            write(dir, c.identity(), net, adam, epoch, history, seconds);
+        }
+
+        static void write(Path dir, Map<String, Object> identity, ai.djl.nn.Block net, AdamOptimizer adam, int epoch,
+                          List<Map<String, Object>> history, double seconds) {
             Path params = dir.resolve(CHECKPOINT + ".params"), opt = dir.resolve(CHECKPOINT + ".adam");
             AtomicFiles.write(params, os -> {
                 DataOutputStream d = new DataOutputStream(os);
@@ -569,7 +574,7 @@ public final class DenoiserTrainer {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("epoch", epoch);
             m.put("step", adam.steps());
-            m.put("identity", c.identity());
+            m.put("identity", identity);
             m.put("seconds", seconds);
             m.put("paramsSha256", ModelStore.sha256(params));
             m.put("adamSha256", ModelStore.sha256(opt));
@@ -597,6 +602,10 @@ public final class DenoiserTrainer {
         }
 
         void load(DnCnn net, AdamOptimizer adam, NDManager manager) {
+            load(net, net::initialize, adam, manager);
+        }
+
+        void load(ai.djl.nn.Block net, java.util.function.Consumer<NDManager> initialize, AdamOptimizer adam, NDManager manager) {
             Path params = dir.resolve(CHECKPOINT + ".params"), opt = dir.resolve(CHECKPOINT + ".adam");
             for (Path p : List.of(params, opt)) {
                 if (!Files.isRegularFile(p)) throw new InputException(p, "checkpoint file missing");
@@ -609,7 +618,7 @@ public final class DenoiserTrainer {
                  DataInputStream d = new DataInputStream(in);
                  InputStream in2 = new BufferedInputStream(Files.newInputStream(opt));
                  DataInputStream d2 = new DataInputStream(in2)) {
-                net.initialize(scratch); // shapes; the values are replaced on the real manager
+                initialize.accept(scratch); // shapes; the values are replaced on the real manager
                 net.loadParameters(manager, d);
                 adam.load(d2);
             } catch (IOException | MalformedModelException | RuntimeException e) {

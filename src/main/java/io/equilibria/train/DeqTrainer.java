@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import io.equilibria.compute.Autograd;
@@ -21,6 +20,7 @@ import io.equilibria.reconstruct.IterationListener;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.deq.DeqForm;
 import io.equilibria.reconstruct.deq.DeqMap;
+import io.equilibria.reconstruct.deq.DeqModel;
 import io.equilibria.reconstruct.deq.DeqReconstructor;
 import io.equilibria.reconstruct.deq.DeqScalars;
 import io.equilibria.solvers.SolverOptions;
@@ -47,29 +47,44 @@ public final class DeqTrainer {
 
     private final Config config;
     private final Denoiser denoiser;
-    private final Block block;
     private final Runnable powerStep;
     private final DeqScalars scalars;
-    private final Optimizer optimizer;
+    private final AdamOptimizer optimizer;
     private final List<Pair<String, NDArray>> parameters = new ArrayList<>();
+
+    /**
+     * A trainer for a stored model: all of its parameters (denoiser and scalars) are trained by {@code optimizer}
+     * (which the caller owns and may checkpoint).
+     */
+    public DeqTrainer(Config config, DeqModel model, AdamOptimizer optimizer) {
+        this(config, model.denoiser(), model, () -> model.denoiser().refineSpectralNorms(1), model.scalars(), optimizer, false);
+    }
 
     /**
      * @param block     the denoiser as a DJL block (its parameters are trained)
      * @param powerStep advances the denoiser's spectral-normalisation vectors by one step (may be a no-op)
      */
     public DeqTrainer(Config config, Denoiser denoiser, Block block, Runnable powerStep, DeqScalars scalars) {
+        this(config, denoiser, block, powerStep, scalars,
+                new AdamOptimizer(scalars.parameters().get(0).getManager(), Tracker.fixed((float) config.learningRate())), true);
+    }
+
+    private DeqTrainer(Config config, Denoiser denoiser, Block block, Runnable powerStep, DeqScalars scalars,
+                       AdamOptimizer optimizer, boolean addScalars) {
         this.config = config;
         this.denoiser = denoiser;
-        this.block = block;
         this.powerStep = powerStep;
         this.scalars = scalars;
-        this.optimizer = Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) config.learningRate())).optClipGrad(1f).build();
-        for (Pair<String, Parameter> p : block.getParameters()) parameters.add(new Pair<>(p.getValue().getId(), p.getValue().getArray()));
-        String[] names = {"deq.logGamma", "deq.logTau", "deq.logSigmaScale"};
-        for (int i = 0; i < 3; i++) parameters.add(new Pair<>(names[i], scalars.parameters().get(i)));
-        scalars.setRequiresGradient(true);
+        this.optimizer = optimizer;
+        for (Pair<String, Parameter> p : block.getParameters()) parameters.add(new Pair<>(p.getKey(), p.getValue().getArray()));
+        if (addScalars) {
+            String[] names = {"deq.logGamma", "deq.logTau", "deq.logSigmaScale"};
+            for (int i = 0; i < 3; i++) parameters.add(new Pair<>(names[i], scalars.parameters().get(i)));
+        }
         for (Pair<String, NDArray> p : parameters) p.getValue().setRequiresGradient(true);
     }
+
+    public AdamOptimizer optimizer() { return optimizer; }
 
     private DeqLayer layer(DeqCell cell) {
         SolverOptions f = SolverOptions.of(config.forwardIterations(), config.forwardTolerance());
@@ -82,13 +97,8 @@ public final class DeqTrainer {
         long t0 = System.nanoTime();
         powerStep.run();
         Step s = gradients(batch);
-        for (Pair<String, NDArray> p : parameters) {
-            NDArray w = p.getValue();
-            try (NDArray g = w.getGradient()) {
-                optimizer.update(p.getKey(), w, g);
-            }
-            Autograd.zeroGrad(w);
-        }
+        if (Double.isFinite(s.loss())) optimizer.stepArrays(parameters);
+        else for (Pair<String, NDArray> p : parameters) Autograd.zeroGrad(p.getValue());
         return new Step(s.loss(), s.forwardIterations(), s.forwardResidual(), s.backwardIterations(), (System.nanoTime() - t0) / 1e9);
     }
 

@@ -14,6 +14,7 @@ import java.util.List;
  */
 public final class DeqScalars implements AutoCloseable {
     private final NDArray logGamma, logTau, logSigmaScale;
+    private final boolean owned;
 
     public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale) {
         this(m, gamma, tau, sigmaScale, DataType.FLOAT32);
@@ -24,6 +25,19 @@ public final class DeqScalars implements AutoCloseable {
         logGamma = owned(m, Math.log(gamma), type);
         logTau = owned(m, Math.log(tau), type);
         logSigmaScale = owned(m, Math.log(sigmaScale), type);
+        owned = true;
+    }
+
+    private DeqScalars(NDArray logGamma, NDArray logTau, NDArray logSigmaScale) {
+        this.logGamma = logGamma;
+        this.logTau = logTau;
+        this.logSigmaScale = logSigmaScale;
+        this.owned = false;
+    }
+
+    /** A view of existing (1)-shaped log arrays, e.g. a model's parameters; closing the view leaves them open. */
+    public static DeqScalars wrap(NDArray logGamma, NDArray logTau, NDArray logSigmaScale) {
+        return new DeqScalars(logGamma, logTau, logSigmaScale);
     }
 
     /** A (1)-shaped array in engine-owned memory (not a view of a Java buffer the GC may free; see Tensors.constant). */
@@ -53,6 +67,6 @@ public final class DeqScalars implements AutoCloseable {
 
     @Override
     public void close() {
-        for (NDArray a : parameters()) a.close();
+        if (owned) for (NDArray a : parameters()) a.close();
     }
 }

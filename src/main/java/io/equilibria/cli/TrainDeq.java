@@ -1,0 +1,175 @@
+package io.equilibria.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.OutputException;
+import io.equilibria.models.ModelCard;
+import io.equilibria.models.ModelStore;
+import io.equilibria.priors.DnCnn;
+import io.equilibria.reconstruct.deq.DeqForm;
+import io.equilibria.reconstruct.deq.DeqModel;
+import io.equilibria.train.DenoiserTrainer;
+import io.equilibria.train.DeqTrainer;
+import io.equilibria.train.DeqTraining;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code train deq}: a DEQ-RED or DEQ-PnP reconstruction trained end to end through its fixed point. */
+final class TrainDeq implements TrainCommand.Subcommand {
+    @Override public String name() { return "deq"; }
+    @Override public String summary() { return "DEQ-RED/PnP reconstruction, end to end through the fixed point"; }
+
+    @Override
+    public List<Option> options() {
+        return List.of(
+                Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json) or a path DIR/NAME"),
+                Args.opt("overwrite", null, "replace an existing model of that name"),
+                Args.opt("task", "T", "deblur | cs (required)"),
+                Args.opt("form", "F", "red | pnp (default red)"),
+                Args.opt("gradient", "G", "ift | ift:SOLVER | jfb | neumann:K (default ift)"),
+                Args.opt("denoiser", "NAME|PATH", "trained denoiser to start from (default dncnn-default; 'none' for He initialisation)"),
+                Args.opt("depth", "D", "with --denoiser none: convolution layers (default 8)"),
+                Args.opt("width", "W", "with --denoiser none: channels per hidden layer (default 32)"),
+                Args.opt("data", "DIR", "folder of natural images mixed with phantoms (default: phantoms only)"),
+                Args.opt("phantom-fraction", "F", "with --data: share of phantom patches (default 0.5)"),
+                Args.opt("exclude", "GLOBS", "comma-separated file-name globs never used (default "
+                        + String.join(",", DenoiserTrainer.DEFAULT_EXCLUDE) + "; 'none' for none)"),
+                Args.opt("validation-images", "N", "validation images per source (default 4)"),
+                Args.opt("patch", "P", "training patch side (default 64; a multiple of 32 for cs)"),
+                Args.opt("batch", "B", "problems per step (default 4)"),
+                Args.opt("epochs", "N", "epochs (default 4)"),
+                Args.opt("steps-per-epoch", "N", "optimiser steps per epoch (default 100)"),
+                Args.opt("lr", "LR", "Adam learning rate of the denoiser (default 5e-5)"),
+                Args.opt("scalar-rate", "X", "the scalars' learning rate as a multiple of --lr (default 200)"),
+                Args.opt("lr-schedule", "S", "cosine | constant (default cosine)"),
+                Args.opt("sigma-min", "S", "smallest Gaussian noise sigma (default 0.002)"),
+                Args.opt("sigma-max", "S", "largest Gaussian noise sigma (default 0.05)"),
+                Args.opt("forward-iterations", "N", "Anderson iterations of the forward solve (default 30)"),
+                Args.opt("backward-iterations", "N", "iterations of the backward (implicit) solve (default 30)"),
+                Args.opt("gamma", "G", "initial step (default 1 for red, 1 for pnp)"),
+                Args.opt("tau", "T", "initial prior weight, red only (default 1)"),
+                Args.opt("sigma-scale", "S", "initial scale of the noise level given to the denoiser (default 1)"),
+                Args.opt("seed", "S", "seed of patches, operators and noise (default 42)"),
+                Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
+                Args.opt("resume", null, "continue from the checkpoint in --checkpoint DIR (same settings; --epochs may grow)"),
+                Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+    }
+
+    @Override
+    public int run(CommandLine l, String commandLine) throws IOException {
+        DeqModel.Task task;
+        DeqForm form;
+        if (!l.hasOption("task")) throw new UsageException("train deq needs --task deblur or --task cs");
+        try {
+            task = DeqModel.Task.parse(l.getOptionValue("task"));
+            form = DeqForm.parse(l.getOptionValue("form", "red"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String denoiser = l.getOptionValue("denoiser", "dncnn-default");
+        if (denoiser.equalsIgnoreCase("none")) denoiser = null;
+        Path checkpoint = Args.path(l, "checkpoint");
+        if (l.hasOption("resume") && checkpoint == null) throw new UsageException("--resume needs --checkpoint DIR");
+        Path data = Args.path(l, "data");
+        if (data != null && !Files.isDirectory(data)) throw new UsageException("--data must be a folder of images, got " + data);
+        List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), DnCnn.Config.defaults());
+        for (Path p : List.of(target.params(), target.card())) {
+            if (Files.exists(p) && !l.hasOption("overwrite")) {
+                throw new OutputException(p, "exists; pass --overwrite to replace the model, or choose another --output");
+            }
+        }
+        Files.createDirectories(target.dir());
+        try (NDManager m = Compute.manager(device)) {
+            DnCnn.Config net;
+            if (denoiser != null) {
+                if (l.hasOption("depth") || l.hasOption("width")) throw new UsageException("--depth/--width apply only with --denoiser none");
+                net = ((DnCnn) ModelStore.loadDenoiser(denoiser, m)).config(); // fails early on a bad denoiser
+            } else {
+                net = DnCnn.Config.defaults().withDepth(Args.integer(l, "depth", 8)).withWidth(Args.integer(l, "width", 32));
+            }
+            DeqTraining.Config c;
+            try {
+                c = new DeqTraining.Config(task, form, l.getOptionValue("gradient", "ift"), denoiser, net,
+                        Args.integer(l, "patch", 64), Args.integer(l, "batch", 4), Args.integer(l, "epochs", 4),
+                        Args.integer(l, "steps-per-epoch", 100), Args.dbl(l, "lr", 5e-5), Args.dbl(l, "scalar-rate", 200),
+                        l.getOptionValue("lr-schedule", "cosine"), Args.dbl(l, "sigma-min", 0.002), Args.dbl(l, "sigma-max", 0.05),
+                        Args.integer(l, "forward-iterations", 30), Args.integer(l, "backward-iterations", 30), data,
+                        Args.dbl(l, "phantom-fraction", 0.5), exclude, Args.integer(l, "validation-images", 4), 128,
+                        Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 1.0), Args.dbl(l, "sigma-scale", 1.0));
+                io.equilibria.deq.GradientMode.parse(c.gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            System.out.println("equilibria: training DEQ-" + form + " for " + task.label() + " '" + target.name() + "' on "
+                    + Compute.describe(device) + ": " + c.epochs() + " epochs x " + c.stepsPerEpoch() + " steps, batch "
+                    + c.batch() + " of " + c.patch() + "x" + c.patch() + ", gradient " + c.gradient() + ", seed " + c.seed());
+            try (Progress progress = new Progress("train deq", c.totalSteps())) {
+                DeqTraining.Result r = DeqTraining.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
+                ModelCard card = ModelStore.save(target.dir(), DeqTraining.card(target.name(), r, commandLine), r.model());
+                System.out.println("equilibria: wrote " + target.params() + " (" + card.parameterBytes() + " bytes, sha256 "
+                        + card.sha256() + ") and " + target.card());
+                System.out.println("validation: " + Json.text(card.validation()));
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    private static List<String> globs(String v) {
+        if (v.trim().equalsIgnoreCase("none")) return List.of();
+        return Arrays.stream(v.split(",")).map(String::trim).filter(g -> !g.isEmpty()).toList();
+    }
+
+    private static final class Printer implements DeqTraining.Listener {
+        private final DeqTraining.Config c;
+        private final Progress progress;
+        private final int every;
+        private final boolean console = System.console() != null;
+        private long t0 = System.nanoTime(), done;
+        private double loss, fwd, bwd;
+        private int count;
+
+        Printer(DeqTraining.Config c, Progress progress) {
+            this.c = c;
+            this.progress = progress;
+            this.every = Math.max(1, c.stepsPerEpoch() / 10);
+        }
+
+        @Override public void message(String text) { System.out.println("equilibria: " + text); }
+
+        @Override
+        public void step(int epoch, int step, int stepsPerEpoch, DeqTrainer.Step s, double lr) {
+            long global = (long) (epoch - 1) * stepsPerEpoch + step;
+            progress.step(global, String.format(Locale.ROOT, "epoch %d loss %.3e", epoch, s.loss()));
+            if (done++ == 0) t0 = System.nanoTime();
+            loss += s.loss();
+            fwd += s.forwardIterations();
+            bwd += s.backwardIterations();
+            count++;
+            if (!console && (step % every == 0 || step == stepsPerEpoch)) {
+                double perStep = done > 1 ? (System.nanoTime() - t0) / 1e9 / (done - 1) : Double.NaN;
+                System.out.printf(Locale.ROOT, "epoch %d/%d step %d/%d  loss %.4e  fwd %.1f bwd %.1f iterations  lr %.2e  %.2f s/step  ~%.1f min left%n",
+                        epoch, c.epochs(), step, stepsPerEpoch, loss / count, fwd / count, bwd / count, lr, perStep,
+                        (c.totalSteps() - global) * perStep / 60);
+                loss = fwd = bwd = 0;
+                count = 0;
+            }
+        }
+
+        @Override
+        public void epoch(Map<String, Object> s) {
+            System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s).replace("\n", " "));
+            System.out.flush();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.equilibria.reconstruct.deq;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+import ai.djl.util.PairList;
+import io.equilibria.priors.DnCnn;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A trained DEQ reconstruction as one storable block: the task it was trained for (deblurring or compressed
+ * sensing), its form (RED or PnP), its DnCNN denoiser and its three learned scalars (log γ, log τ, log s). The
+ * iteration itself lives in {@link DeqMap}; this block only holds what is learned, so a model file is the denoiser's
+ * parameters plus three numbers.
+ */
+public final class DeqModel extends AbstractBlock {
+    private static final byte VERSION = 1;
+
+    /** What a model was trained to reconstruct. */
+    public enum Task {
+        DEBLUR, CS;
+
+        public static Task parse(String s) {
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "deblur", "deconvolution" -> DEBLUR;
+                case "cs", "compressed-sensing" -> CS;
+                default -> throw new IllegalArgumentException("unknown task '" + s + "' (deblur or cs)");
+            };
+        }
+
+        public String label() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** Architecture and the scalars' initial values (the trained values are parameters, in the file). */
+    public record Config(Task task, DeqForm form, DnCnn.Config denoiser, double gamma, double tau, double sigmaScale) {
+        public Config {
+            if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
+        }
+
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("task", task.label());
+            m.put("form", form.name().toLowerCase(Locale.ROOT));
+            m.put("map", form == DeqForm.RED ? "x <- relu(x - gamma (A^T(Ax - y) + tau (x - D(x, s sigma))))"
+                    : "x <- relu(D(x - gamma A^T(Ax - y), s sigma))");
+            m.put("initialGamma", gamma);
+            m.put("initialTau", tau);
+            m.put("initialSigmaScale", sigmaScale);
+            m.put("denoiser", denoiser.toMap());
+            return m;
+        }
+
+        @SuppressWarnings("unchecked")
+        public static Config fromMap(Map<String, Object> m) {
+            Object task = m.get("task"), form = m.get("form"), den = m.get("denoiser");
+            if (!(task instanceof String) || !(form instanceof String)) throw new IllegalArgumentException("DEQ model needs 'task' and 'form'");
+            if (!(den instanceof Map)) throw new IllegalArgumentException("DEQ model needs a 'denoiser' architecture");
+            return new Config(Task.parse((String) task), DeqForm.parse((String) form), DnCnn.Config.fromMap((Map<String, Object>) den),
+                    number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1));
+        }
+
+        private static double number(Map<String, Object> m, String key, double dflt) {
+            Object v = m.get(key);
+            if (v == null) return dflt;
+            if (v instanceof Number n) return n.doubleValue();
+            throw new IllegalArgumentException("architecture field '" + key + "' must be a number, got " + v);
+        }
+    }
+
+    private final Config config;
+    private final DnCnn denoiser;
+    private final Parameter logGamma, logTau, logSigmaScale;
+
+    public DeqModel(Config config) {
+        super(VERSION);
+        this.config = config;
+        this.denoiser = addChildBlock("denoiser", new DnCnn(config.denoiser()));
+        logGamma = addParameter(scalar("logGamma", config.gamma()));
+        logTau = addParameter(scalar("logTau", config.tau()));
+        logSigmaScale = addParameter(scalar("logSigmaScale", config.sigmaScale()));
+    }
+
+    private static Parameter scalar(String name, double value) {
+        return Parameter.builder().setName(name).setType(Parameter.Type.OTHER).optShape(new Shape(1))
+                .optInitializer(new ConstantInitializer((float) Math.log(value))).build();
+    }
+
+    public Config config() { return config; }
+    public DnCnn denoiser() { return denoiser; }
+    public Task task() { return config.task(); }
+    public DeqForm form() { return config.form(); }
+
+    /** The learned scalars as a view of this block's parameters (closing it leaves them alone). */
+    public DeqScalars scalars() {
+        return DeqScalars.wrap(logGamma.getArray(), logTau.getArray(), logSigmaScale.getArray());
+    }
+
+    /** Allocates parameters (DnCNN He-initialised and scaled to its bound, scalars at their initial values). */
+    public DeqModel initialize(NDManager manager) {
+        initialize(manager, DataType.FLOAT32, new Shape(1, 1, 32, 32), new Shape(1));
+        return this;
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        denoiser.initialize(manager, dataType, inputShapes);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    /** The block's own forward is the denoiser's; the reconstruction map needs an operator and is built by {@link DeqMap}. */
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return denoiser.forward(ps, inputs, training, params);
+    }
+
+    public String describe() {
+        try (DeqScalars s = scalars()) {
+            return String.format(Locale.ROOT, "DEQ-%s for %s, gamma %.4g%s, sigma scale %.3g; denoiser %s",
+                    config.form(), config.task().label(), s.gammaValue(),
+                    config.form() == DeqForm.RED ? String.format(Locale.ROOT, ", tau %.4g", s.tauValue()) : "",
+                    s.sigmaScaleValue(), denoiser.describe());
+        }
+    }
+}
