@@ -38,15 +38,22 @@ final class ReconstructCommand implements Command {
         return new Options()
                 .addOption(Args.required("input", "PATH", "image / measurement file, or a directory of them"))
                 .addOption(Args.required("output", "PATH", "output 32-bit TIFF (or directory when --input is one)"))
-                .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv (default rl); cs: tv | wiener (default tv)"))
+                .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv | deq | pnp (default rl); cs: tv | wiener | deq | pnp (default tv). "
+                        + "deq/pnp: learned DEQ-RED / DEQ-PnP (a trained model, see --model)"))
+                .addOption(Args.opt("model", "NAME|PATH", "deq/pnp: model name in models/ or a model file (default deq-deblur / deq-cs; "
+                        + "pnp: deq-pnp-deblur / deq-pnp-cs)"))
+                .addOption(Args.opt("solver", "S", "deq/pnp: fixed-point solver, e.g. anderson | anderson:m=5,lambda=1e-4 | picard:beta=0.5 | broyden:m=30 (default anderson)"))
                 .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM"))
-                .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100 (deblur) / 300 (cs), wiener <=200 CG)"))
+                .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100 (deblur) / 300 (cs), wiener <=200 CG, deq/pnp <= "
+                        + MethodConfig.DEQ_ITERATIONS + " solver iterations)"))
                 .addOption(Args.opt("lambda", "L", "regularisation weight (rltv: TV weight; wiener: Tikhonov; tv: TV); default from the noise level"))
-                .addOption(Args.opt("tolerance", "T", "stop when the relative change falls below T (tv, wiener)"))
+                .addOption(Args.opt("tolerance", "T", "stop when the relative change (tv, wiener) or fixed-point residual (deq, pnp; default "
+                        + MethodConfig.DEQ_TOLERANCE + ") falls below T"))
                 .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
                 .addOption(Args.opt("normalize", "N", "deblur: percentile[:LO,HI] | minmax | none (default percentile:1,99.8)"))
-                .addOption(Args.opt("noise-sigma", "S", "deblur: noise sigma in input units (default: estimated from the image)"))
+                .addOption(Args.opt("noise-sigma", "S", "noise sigma in input units (deblur default: estimated from the image, robust MAD; "
+                        + "cs default: from the measurement file, else estimated for deq/pnp)"))
                 .addOption(Args.opt("reference", "GT", "deblur: ground truth; the report then holds the PSNR after every iteration and the best iteration"))
                 .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
                 .addOption(Args.opt("report", "R.json", "write a JSON report (method, iterations, device, time, parameters)"))
@@ -69,7 +76,30 @@ final class ReconstructCommand implements Command {
         if (l.hasOption("iterations") && iterations < 1) throw new UsageException("--iterations must be >= 1");
         double lambda = Args.dbl(l, "lambda", Double.NaN);
         if (l.hasOption("lambda")) Args.nonNegative("lambda", lambda);
-        MethodConfig method = new MethodConfig(methodName, iterations, lambda, Args.dbl(l, "tolerance", Double.NaN));
+        boolean learned = methodName.equals("deq") || methodName.equals("pnp");
+        for (String o : List.of("model", "solver")) {
+            if (l.hasOption(o) && !learned) throw new UsageException("--" + o + " applies only to --method deq or pnp");
+        }
+        if (l.hasOption("solver")) {
+            try {
+                io.equilibria.solvers.Solvers.parse(l.getOptionValue("solver"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        MethodConfig method = new MethodConfig(methodName, iterations, lambda, Args.dbl(l, "tolerance", Double.NaN),
+                l.getOptionValue("model"), l.getOptionValue("solver"));
+        if (learned) { // fail before any work on a missing, corrupt or mismatched model
+            io.equilibria.models.ModelStore.resolve(l.getOptionValue("model",
+                    io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(cs ? io.equilibria.reconstruct.deq.DeqModel.Task.CS
+                            : io.equilibria.reconstruct.deq.DeqModel.Task.DEBLUR, methodName.equals("deq")
+                            ? io.equilibria.reconstruct.deq.DeqForm.RED : io.equilibria.reconstruct.deq.DeqForm.PNP)));
+        }
+        double csNoise = Double.NaN;
+        if (cs && l.hasOption("noise-sigma")) {
+            csNoise = Args.dbl(l, "noise-sigma", Double.NaN);
+            Args.nonNegative("noise-sigma", csNoise);
+        }
         Psf psf = null;
         Deconvolution.Options options = null;
         ChannelChoice channel = ChannelChoice.parse(l.getOptionValue("channel"));
@@ -105,7 +135,7 @@ final class ReconstructCommand implements Command {
                     if (cs) {
                         MeasurementFile.Contents meas = MeasurementFile.read(job.input());
                         o = CompressedSensingReconstruction.run(meas, method, device,
-                                batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0));
+                                batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0), csNoise);
                     } else {
                         ImageData img = ImageFiles.read(job.input(), channel);
                         ImageFiles.requireFinite(img, job.input().toString());
@@ -147,7 +177,18 @@ final class ReconstructCommand implements Command {
             List<Map<String, Object>> planes = (List<Map<String, Object>>) r.get("planes");
             if (!planes.isEmpty()) it = planes.get(0).get("iterations");
         }
-        return "method " + r.get("method") + ", " + it + " iterations, device " + r.get("device")
+        Object params = r.get("parameters");
+        if (params == null && r.get("planes") instanceof List && !((List<?>) r.get("planes")).isEmpty()) {
+            params = ((Map<String, Object>) ((List<?>) r.get("planes")).get(0)).get("parameters");
+        }
+        String learned = "";
+        if (params instanceof Map && ((Map<String, Object>) params).containsKey("model")) {
+            Map<String, Object> p = (Map<String, Object>) params;
+            learned = ", model " + p.get("model") + ", solver " + p.get("solver") + ", residual "
+                    + String.format(java.util.Locale.ROOT, "%.2e", ((Number) p.get("solverResidual")).doubleValue())
+                    + (Boolean.TRUE.equals(p.get("converged")) ? " (converged)" : " (NOT converged)");
+        }
+        return "method " + r.get("method") + learned + ", " + it + " iterations, device " + r.get("device")
                 + String.format(", %.2f s", ((Number) r.get("seconds")).doubleValue());
     }
 }

@@ -241,6 +241,11 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
         return s;
     }
 
+    /** Pixels of input on each side that one output pixel depends on: one per 3×3 layer. */
+    public int receptiveRadius() {
+        return config.depth();
+    }
+
     /** Bound on the Lipschitz constant of x ↦ R(x) = x − D(x): c^depth. */
     public double residualLipschitzBound() {
         return Math.pow(config.bound(), config.depth());

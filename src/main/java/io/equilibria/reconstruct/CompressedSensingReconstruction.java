@@ -21,12 +21,26 @@ public final class CompressedSensingReconstruction {
 
     public static Deconvolution.Outcome run(MeasurementFile.Contents meas, MethodConfig method, Device device,
                                             IterationListener listener) {
+        return run(meas, method, device, listener, Double.NaN);
+    }
+
+    /**
+     * @param noiseSigma the measurement noise σ in the measurements' units (NaN: from the file's spec; for a learned
+     *                   method without either, estimated from a regularised least-squares reconstruction)
+     */
+    public static Deconvolution.Outcome run(MeasurementFile.Contents meas, MethodConfig method, Device device,
+                                            IterationListener listener, double noiseSigma) {
         long t0 = System.nanoTime();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("method", method.method());
         report.put("device", Compute.describe(device));
         double scale = meas.spec().containsKey("intensityScale") ? meas.doubleValue("intensityScale") : 1;
         double sigma = meas.spec().containsKey("noise") ? noiseSigma(meas.spec().get("noise")) : 0;
+        String sigmaSource = meas.spec().containsKey("noise") ? "measurement file" : "none (0)";
+        if (!Double.isNaN(noiseSigma)) {
+            sigma = noiseSigma;
+            sigmaSource = "--noise-sigma";
+        }
         Plane out;
         try (NDManager manager = Compute.manager(device); BlockCompressedSensing a = meas.operator(manager)) {
             Plane m = meas.measurements();
@@ -35,6 +49,14 @@ public final class CompressedSensingReconstruction {
                         + "operator in its spec (" + a.rangeShape().get(1) + "x" + a.rangeShape().get(0) + ")");
             }
             NDArray y = Tensors.of(manager, m);
+            if (method.learned() && Double.isNaN(noiseSigma) && !meas.spec().containsKey("noise")) {
+                Result init = io.equilibria.reconstruct.deq.DeqReconstructor.initialiser(0.01, true).reconstruct(a, y, IterationListener.NONE);
+                sigma = io.equilibria.priors.NoiseLevel.estimate(Tensors.toPlane(a.toImage(init.x())));
+                init.x().close();
+                sigmaSource = "estimated (MAD of the fine-scale detail of a regularised least-squares reconstruction)";
+            }
+            report.put("noiseSigma", sigma);
+            report.put("noiseSigmaSource", sigmaSource);
             Result r = method.create(sigma, true).reconstruct(a, y, listener);
             Plane x = Tensors.toPlane(a.toImage(r.x()));
             float[] d = x.data();

@@ -11,16 +11,28 @@ import java.util.Locale;
  * The user's choice of method and its knobs, with NaN / 0 meaning "use the default"; {@link #create} resolves
  * the defaults from the estimated noise level (normalised units) so every report states the values used.
  */
-public record MethodConfig(String method, int iterations, double lambda, double tolerance) {
-    public static final List<String> DEBLUR_METHODS = List.of("rl", "rltv", "wiener", "tv");
-    public static final List<String> CS_METHODS = List.of("tv", "wiener");
+public record MethodConfig(String method, int iterations, double lambda, double tolerance, String model, String solver) {
+    public static final List<String> DEBLUR_METHODS = List.of("rl", "rltv", "wiener", "tv", "deq", "pnp");
+    public static final List<String> CS_METHODS = List.of("tv", "wiener", "deq", "pnp");
+    /** Learned methods: at most this many solver iterations and this relative residual unless the user says otherwise. */
+    public static final int DEQ_ITERATIONS = 60;
+    public static final double DEQ_TOLERANCE = 1e-3;
 
     public MethodConfig {
         method = method.toLowerCase(Locale.ROOT);
     }
 
+    public MethodConfig(String method, int iterations, double lambda, double tolerance) {
+        this(method, iterations, lambda, tolerance, null, null);
+    }
+
     public static MethodConfig of(String method) {
         return new MethodConfig(method, 0, Double.NaN, Double.NaN);
+    }
+
+    /** Whether the method is a learned DEQ (it needs a model). */
+    public boolean learned() {
+        return method.equals("deq") || method.equals("pnp");
     }
 
     /** Builds the reconstructor; {@code noiseSigma} is the noise level in the data's normalised units. */
@@ -39,6 +51,13 @@ public record MethodConfig(String method, int iterations, double lambda, double 
                 return new FistaTv(Double.isNaN(lambda) ? (compressedSensing ? Math.max(1e-3, 0.2 * sigma) : 0.25 * sigma) : lambda,
                         iterations > 0 ? iterations : (compressedSensing ? 300 : 100), 20,
                         Double.isNaN(tolerance) ? 1e-5 : tolerance, true);
+            case "deq":
+            case "pnp":
+                return new io.equilibria.reconstruct.deq.LearnedReconstruction(model,
+                        method.equals("deq") ? io.equilibria.reconstruct.deq.DeqForm.RED : io.equilibria.reconstruct.deq.DeqForm.PNP,
+                        compressedSensing, noiseSigma, solver == null ? "anderson" : solver,
+                        io.equilibria.solvers.SolverOptions.of(iterations > 0 ? iterations : DEQ_ITERATIONS,
+                                Double.isNaN(tolerance) ? DEQ_TOLERANCE : tolerance));
             default:
                 throw new IllegalArgumentException("unknown method '" + method + "' (choose from "
                         + (compressedSensing ? CS_METHODS : DEBLUR_METHODS) + ")");

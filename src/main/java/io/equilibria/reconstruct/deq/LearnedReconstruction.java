@@ -1,0 +1,84 @@
+package io.equilibria.reconstruct.deq;
+
+import ai.djl.ndarray.NDArray;
+import io.equilibria.models.ModelCache;
+import io.equilibria.models.ModelException;
+import io.equilibria.models.StoredModel;
+import io.equilibria.physics.LinearOperator;
+import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.reconstruct.Reconstructor;
+import io.equilibria.reconstruct.Result;
+import io.equilibria.solvers.SolverOptions;
+import io.equilibria.solvers.Solvers;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code --method deq|pnp}: a stored {@link DeqModel} applied to the user's operator. The model is resolved by name or
+ * path (default per task and form, see {@link #defaultModel}), loaded once per device ({@link ModelCache}) on the
+ * device of the measurements, and must have been trained for this task and form: a deblurring model is not silently
+ * used for compressed sensing.
+ */
+public final class LearnedReconstruction implements Reconstructor {
+    /** Side of the denoiser's tiles on large images (see {@link io.equilibria.priors.TiledDenoiser}); the system
+     *  property {@code equilibria.denoiserTile} overrides it, 0 for whole-image calls. */
+    public static final int DENOISER_TILE = 512;
+
+    private final String model;
+    private final DeqForm form;
+    private final boolean compressedSensing;
+    private final double noiseSigma;
+    private final String solver;
+    private final SolverOptions options;
+
+    /**
+     * @param model      name or path; null for the default of the task and form
+     * @param noiseSigma noise level in the data's normalised units
+     * @param solver     solver spec ({@link Solvers#parse}), e.g. "anderson"
+     */
+    public LearnedReconstruction(String model, DeqForm form, boolean compressedSensing, double noiseSigma, String solver,
+                                 SolverOptions options) {
+        this.model = model != null ? model : defaultModel(compressedSensing ? DeqModel.Task.CS : DeqModel.Task.DEBLUR, form);
+        this.form = form;
+        this.compressedSensing = compressedSensing;
+        this.noiseSigma = noiseSigma;
+        this.solver = solver;
+        this.options = options;
+    }
+
+    /** deq-deblur, deq-cs, deq-pnp-deblur, deq-pnp-cs. */
+    public static String defaultModel(DeqModel.Task task, DeqForm form) {
+        return "deq-" + (form == DeqForm.PNP ? "pnp-" : "") + task.label();
+    }
+
+    @Override
+    public String name() { return form == DeqForm.RED ? "deq" : "pnp"; }
+
+    @Override
+    public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
+        StoredModel stored = ModelCache.get(model, y.getDevice());
+        if (!(stored.block() instanceof DeqModel m)) {
+            throw new ModelException(stored.cardFile(), "is a '" + stored.card().kind() + "' model, not a DEQ reconstruction model");
+        }
+        DeqModel.Task task = compressedSensing ? DeqModel.Task.CS : DeqModel.Task.DEBLUR;
+        if (m.task() != task) {
+            throw new ModelException(stored.cardFile(), "was trained for " + m.task().label() + ", not " + task.label()
+                    + "; choose a " + task.label() + " model (default " + defaultModel(task, form) + ")");
+        }
+        if (m.form() != form) {
+            throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; --method "
+                    + (m.form() == DeqForm.RED ? "deq" : "pnp") + " uses it");
+        }
+        int tile = Integer.getInteger("equilibria.denoiserTile", DENOISER_TILE);
+        io.equilibria.priors.Denoiser d = tile > 0
+                ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), m.denoiser().receptiveRadius(), tile) : m.denoiser();
+        DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), form, Solvers.parse(solver),
+                options, noiseSigma, compressedSensing);
+        Result res = r.reconstruct(a, y, listener);
+        Map<String, Object> p = new LinkedHashMap<>(res.parameters());
+        p.put("modelFile", stored.cardFile().toString());
+        p.put("modelSha256", stored.card().sha256());
+        return new Result(res.x(), name(), res.iterations(), res.relativeChange(), res.trace(), res.seconds(), res.cancelled(), p);
+    }
+}
