@@ -23,8 +23,8 @@ import java.util.Arrays;
  */
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
-    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s) or deq (solvers and gradients on a conv DEQ)"; }
-    @Override public String arguments() { return "[physics|deq]"; }
+    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ) or learned (DEQ reconstruction vs classical methods: quality, speed, memory)"; }
+    @Override public String arguments() { return "[physics|deq|learned]"; }
 
     @Override
     public Options options() {
@@ -35,16 +35,24 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("channels", "C", "deq: channels of the conv DEQ state (default 32)"))
                 .addOption(Args.opt("tolerance", "T", "deq: relative residual tolerance of forward and backward solves (default 1e-4)"))
                 .addOption(Args.opt("step", "LIST", "deq: relaxation steps alpha of T = (1-alpha) z + alpha f(z), comma-separated (default 1,0.2)"))
+                .addOption(Args.opt("images", "DIR", "learned: extra evaluation images (never used in training!) besides the built-in set"))
+                .addOption(Args.opt("phantoms", "N", "learned: synthetic fluorescence phantoms in the evaluation set (default 4)"))
+                .addOption(Args.opt("size", "N", "learned: evaluation image side (centre crops; default 256)"))
+                .addOption(Args.opt("deblur-model", "M", "learned: deblurring model (default deq-deblur)"))
+                .addOption(Args.opt("cs-model", "M", "learned: CS model (default deq-cs)"))
+                .addOption(Args.opt("memory-size", "N", "learned: side of the image whose deblur peak RSS is measured in a child process (default 2048; 0 skips)"))
+                .addOption(Args.opt("csv", "FILE", "learned: also write every per-image row as CSV"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
     @Override
-    public int run(CommandLine l) {
+    public int run(CommandLine l) throws java.io.IOException {
         String suite = l.getArgList().isEmpty() ? "physics" : l.getArgList().get(0);
-        if (l.getArgList().size() > 1 || !(suite.equals("physics") || suite.equals("deq"))) {
-            throw new UsageException("say which benchmark: physics or deq");
+        if (l.getArgList().size() > 1 || !(suite.equals("physics") || suite.equals("deq") || suite.equals("learned"))) {
+            throw new UsageException("say which benchmark: physics, deq or learned");
         }
         if (suite.equals("deq")) return deq(l);
+        if (suite.equals("learned")) return LearnedBench.run(l);
         int repeats = Args.integer(l, "repeats", 5);
         if (repeats < 1) throw new UsageException("--repeats must be >= 1");
         int[] sizes;

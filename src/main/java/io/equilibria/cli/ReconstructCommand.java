@@ -56,6 +56,7 @@ final class ReconstructCommand implements Command {
                         + "cs default: from the measurement file, else estimated for deq/pnp)"))
                 .addOption(Args.opt("reference", "GT", "deblur: ground truth; the report then holds the PSNR after every iteration and the best iteration"))
                 .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
+                .addOption(Args.opt("side-by-side", "PNG", "deblur, single image: also run Richardson-Lucy (30 iterations) and write input | RL | result as one PNG"))
                 .addOption(Args.opt("report", "R.json", "write a JSON report (method, iterations, device, time, parameters)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
@@ -119,6 +120,9 @@ final class ReconstructCommand implements Command {
             options = new Deconvolution.Options(boundary, normalize, l.hasOption("multi-frame"), noise, reference);
         }
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        java.nio.file.Path sideBySide = Args.path(l, "side-by-side");
+        if (sideBySide != null && cs) throw new UsageException("--side-by-side applies to deblur");
+        if (sideBySide != null && java.nio.file.Files.isDirectory(Args.path(l, "input"))) throw new UsageException("--side-by-side needs a single input image");
         System.err.println("equilibria: " + rest.get(0) + " with method " + methodName + " on " + Compute.describe(device));
         List<Outputs.Job> jobs = Outputs.plan(Args.path(l, "input"), Args.path(l, "output"));
         boolean batch = jobs.size() > 1 || java.nio.file.Files.isDirectory(Args.path(l, "input"));
@@ -146,7 +150,21 @@ final class ReconstructCommand implements Command {
                                 batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0));
                     }
                     ImageFiles.writeFloatTiff(o.image(), job.output());
+                    if (sideBySide != null) {
+                        ImageData img = ImageFiles.read(job.input(), channel);
+                        Deconvolution.Outcome rl = Deconvolution.run(img, psf, MethodConfig.of("rl"), options, device,
+                                Deconvolution.PlaneListener.NONE);
+                        Object it = o.report().get("planes") instanceof List<?> pl && !pl.isEmpty()
+                                ? ((Map<?, ?>) pl.get(0)).get("iterations") : o.report().get("iterations");
+                        String label = method.learned() ? (methodName.equals("deq") ? "DEQ-RED" : "DEQ-PnP") : methodName.toUpperCase();
+                        io.equilibria.report.SideBySide.write(sideBySide, List.of(
+                                new io.equilibria.report.SideBySide.Panel("input", img.planes().get(0)),
+                                new io.equilibria.report.SideBySide.Panel("Richardson-Lucy, 30 it.", rl.image().planes().get(0)),
+                                new io.equilibria.report.SideBySide.Panel(label + ", " + it + " it.", o.image().planes().get(0))), 2);
+                        System.err.println("equilibria: wrote " + sideBySide + " (input | RL | " + methodName + ")");
+                    }
                     entry.putAll(o.report());
+                    entry.put("peakRssMiB", Math.round(io.equilibria.compute.ProcessMemory.peakRssMiB()));
                     entry.put("status", "ok");
                     System.err.println("equilibria: wrote " + job.output() + " (" + summary(o.report()) + ")");
                 } catch (InputException | NumericalException | OutputException e) {

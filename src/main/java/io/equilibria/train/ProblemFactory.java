@@ -75,6 +75,8 @@ public final class ProblemFactory implements AutoCloseable {
                 psf = PsfGenerator.airy(na, lambda, pixel, 0);
                 what = String.format(Locale.ROOT, "airy:%.2f,%.0f,%.1f", na, lambda, pixel);
             }
+            int fit = clean.width() % 2 == 0 ? clean.width() - 1 : clean.width(); // small patches: the PSF's core only
+            if (psf.width() > fit || psf.height() > fit) psf = centreCrop(psf, Math.min(fit, Math.min(psf.width(), psf.height())));
             a = FftConvolution.single(manager, Psf.of(psf, what), clean.width(), clean.height(), Boundary.PERIODIC);
             owns = true;
         } else {
@@ -97,6 +99,16 @@ public final class ProblemFactory implements AutoCloseable {
         NDArray y = manager.create(ym, a.rangeShape());
         return new ReconstructionProblem(x, a, y, effective, what + String.format(Locale.ROOT, ", sigma %.4f%s", sigma,
                 poisson ? String.format(Locale.ROOT, ", photons %.0f", photons) : ""), owns);
+    }
+
+    /** The central n×n of an odd-sized PSF, renormalised to sum 1. */
+    static Plane centreCrop(Plane p, int n) {
+        int x0 = (p.width() - n) / 2, y0 = (p.height() - n) / 2;
+        float[] d = new float[n * n];
+        double sum = 0;
+        for (int y = 0; y < n; y++) for (int x = 0; x < n; x++) sum += d[y * n + x] = p.data()[(y0 + y) * p.width() + x0 + x];
+        for (int i = 0; i < d.length; i++) d[i] /= (float) sum;
+        return new Plane(n, n, d);
     }
 
     @Override

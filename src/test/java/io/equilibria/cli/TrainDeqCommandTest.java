@@ -1,0 +1,132 @@
+package io.equilibria.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.equilibria.TestSupport;
+import io.equilibria.models.ModelCache;
+import io.equilibria.models.ModelStore;
+import io.equilibria.models.StoredModel;
+import io.equilibria.reconstruct.deq.DeqModel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code train deq} and {@code reconstruct --method deq} as a user runs them, on a tiny model trained in seconds:
+ * card contents, resume, reconstruction through the CLI with a report, and the errors for a model of the wrong task
+ * or a corrupt file.
+ */
+class TrainDeqCommandTest {
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void forget() {
+        ModelCache.clear();
+    }
+
+    private String[] tiny(String task, String output, int epochs, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "deq", "--task", task));
+        a.addAll(List.of(more));
+        a.addAll(List.of("--output", output, "--denoiser", "none", "--depth", "3", "--width", "4", "--patch", "32",
+                "--batch", "2", "--epochs", String.valueOf(epochs), "--steps-per-epoch", "2", "--validation-images", "1",
+                "--forward-iterations", "5", "--backward-iterations", "5", "--seed", "3", "--device", "cpu"));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void trainsResumesAndReconstructsThroughTheCli() throws Exception {
+        Path out = dir.resolve("models/tiny-deq"), ck = dir.resolve("ck");
+        assertEquals(0, Main.run(tiny("deblur", out.toString(), 1, "--checkpoint", ck.toString())));
+        Path card = dir.resolve("models/tiny-deq.json"), params = dir.resolve("models/tiny-deq.params");
+        JsonNode c = new ObjectMapper().readTree(card.toFile());
+        assertEquals("deq-deblur", c.get("kind").asText());
+        assertEquals(ModelStore.sha256(params), c.get("sha256").asText());
+        assertEquals("deblur", c.at("/architecture/hyperParameters/task").asText());
+        assertEquals(3, c.at("/architecture/hyperParameters/denoiser/depth").asInt());
+        assertTrue(c.at("/training/command").asText().startsWith("equilibria train deq --task deblur"));
+        assertEquals(1, c.at("/training/history").size());
+        double psnr = c.at("/validation/psnr").asDouble();
+        assertTrue(psnr > 10 && psnr < 60, "validation PSNR " + psnr);
+
+        // resume to two epochs: the first epoch's history is kept, one more is added
+        assertEquals(0, Main.run(tiny("deblur", out.toString(), 2, "--checkpoint", ck.toString(), "--resume", "--overwrite")));
+        c = new ObjectMapper().readTree(card.toFile());
+        assertEquals(2, c.at("/training/history").size());
+        StoredModel m = ModelStore.load(card, TestSupport.manager());
+        assertInstanceOf(DeqModel.class, m.block());
+        // another setting on --resume is refused
+        assertEquals(ExitCodes.USAGE, Main.run(tiny("deblur", out.toString(), 3, "--checkpoint", ck.toString(), "--resume",
+                "--overwrite", "--lr", "1e-3")));
+
+        // reconstruct with it through the CLI
+        Path img = dir.resolve("blurred.tif"), rec = dir.resolve("rec.tif"), report = dir.resolve("r.json");
+        io.equilibria.image.ImageFiles.writeFloatTiff(new io.equilibria.image.ImageData(List.of(TestSupport.scene(48, 40)),
+                io.equilibria.image.Calibration.none(), 32), img);
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", img.toString(), "--output", rec.toString(), "--psf",
+                "gaussian:1.5", "--method", "deq", "--model", card.toString(), "--report", report.toString(), "--device", "cpu"));
+        JsonNode r = new ObjectMapper().readTree(report.toFile());
+        JsonNode p = r.at("/planes/0/parameters");
+        assertEquals("tiny-deq", p.get("model").asText());
+        assertTrue(p.get("solver").asText().startsWith("anderson"));
+        assertTrue(r.at("/planes/0/iterations").asInt() >= 1);
+        assertTrue(r.get("device").asText().startsWith("cpu"));
+
+        // a deblurring model refuses compressed sensing; pnp needs a pnp model
+        String err = stderrOf(() -> Main.run("reconstruct", "deblur", "--input", img.toString(), "--output",
+                dir.resolve("x.tif").toString(), "--psf", "gaussian:1.5", "--method", "pnp", "--model", card.toString()));
+        assertTrue(err.contains("DEQ-RED"), err);
+
+        // a corrupt parameter file is a clear error naming the checksum, and nothing is written
+        byte[] b = Files.readAllBytes(params);
+        b[b.length / 2] ^= 0x40;
+        Files.write(params, b);
+        ModelCache.clear();
+        Path never = dir.resolve("never.tif");
+        final int[] code = new int[1];
+        err = stderrOf(() -> code[0] = Main.run("reconstruct", "deblur", "--input", img.toString(), "--output", never.toString(),
+                "--psf", "gaussian:1.5", "--method", "deq", "--model", card.toString()));
+        assertEquals(ExitCodes.BAD_INPUT, code[0]);
+        assertTrue(err.contains("SHA-256 mismatch"), err);
+        assertTrue(!Files.exists(never));
+        assertEquals(ExitCodes.BAD_INPUT, Main.run("reconstruct", "deblur", "--input", img.toString(), "--output",
+                never.toString(), "--psf", "gaussian:1.5", "--method", "deq", "--model", "no-such-model"));
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        String out = dir.resolve("bad").toString();
+        assertEquals(ExitCodes.USAGE, Main.run("train", "deq", "--output", out));
+        assertEquals(ExitCodes.USAGE, Main.run(tiny("denoise", out, 1)));
+        assertEquals(ExitCodes.USAGE, Main.run(tiny("deblur", out, 1, "--form", "admm")));
+        assertEquals(ExitCodes.USAGE, Main.run(tiny("deblur", out, 1, "--gradient", "magic")));
+        assertEquals(ExitCodes.USAGE, Main.run(tiny("cs", out, 1, "--patch", "40")));
+        assertEquals(ExitCodes.USAGE, Main.run(tiny("deblur", out, 1, "--sigma-min", "0.2", "--sigma-max", "0.1")));
+        assertEquals(ExitCodes.USAGE, Main.run("reconstruct", "deblur", "--input", out, "--output", out, "--psf", "gaussian:1",
+                "--method", "rl", "--model", "deq-deblur"));
+    }
+
+    private static String stderrOf(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}
