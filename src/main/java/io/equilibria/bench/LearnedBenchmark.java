@@ -53,6 +53,15 @@ public final class LearnedBenchmark {
     private final PrintStream out;
     private final String deblurModel, csModel;
     public final List<Row> rows = new ArrayList<>();
+    private int iterations = io.equilibria.reconstruct.MethodConfig.DEQ_ITERATIONS;
+    private double tolerance = io.equilibria.reconstruct.MethodConfig.DEQ_TOLERANCE;
+
+    /** The DEQ's solver budget (default: the CLI's defaults). */
+    public LearnedBenchmark solver(int iterations, double tolerance) {
+        this.iterations = iterations;
+        this.tolerance = tolerance;
+        return this;
+    }
 
     public LearnedBenchmark(NDManager m, PrintStream out, String deblurModel, String csModel) {
         this.m = m;
@@ -173,7 +182,7 @@ public final class LearnedBenchmark {
 
     private Row learned(String scenario, Image img, LinearOperator a, NDArray y, boolean cs, double sigma, String model) {
         LearnedReconstruction r = new LearnedReconstruction(model, DeqForm.RED, cs, sigma, "anderson",
-                SolverOptions.of(io.equilibria.reconstruct.MethodConfig.DEQ_ITERATIONS, io.equilibria.reconstruct.MethodConfig.DEQ_TOLERANCE));
+                SolverOptions.of(iterations, tolerance));
         long t0 = System.nanoTime();
         Result res = Autograd.noGrad(() -> r.reconstruct(a, y, IterationListener.NONE));
         double s = (System.nanoTime() - t0) / 1e9;

@@ -105,6 +105,40 @@ class TrainDeqCommandTest {
                 never.toString(), "--psf", "gaussian:1.5", "--method", "deq", "--model", "no-such-model"));
     }
 
+    /** The other forms and tasks end to end: a PnP model, a CS model on a simulated measurement, multi-frame deblurring. */
+    @Test
+    void pnpCompressedSensingAndMultiFrame() throws Exception {
+        Path gt = dir.resolve("gt.tif");
+        io.equilibria.image.ImageFiles.writeFloatTiff(new io.equilibria.image.ImageData(List.of(TestSupport.scene(64, 64)),
+                io.equilibria.image.Calibration.none(), 32), gt);
+        // PnP deblurring, multi-frame (3 observations, one PSF slice each)
+        Path pnp = dir.resolve("tiny-pnp");
+        assertEquals(0, Main.run(tiny("deblur", pnp.toString(), 1, "--form", "pnp", "--gradient", "jfb")));
+        Path y = dir.resolve("mf.tif"), psf = dir.resolve("mf_psf.tif"), x = dir.resolve("mf_pnp.tif"), rep = dir.resolve("mf.json");
+        assertEquals(0, Main.run("simulate", "deblur", "--input", gt.toString(), "--psf", "gaussian:1.5", "--frames", "3",
+                "--noise-sigma", "0.01", "--seed", "2", "--output", y.toString()));
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", psf.toString(), "--multi-frame",
+                "--method", "pnp", "--model", dir.resolve("tiny-pnp.json").toString(), "--output", x.toString(),
+                "--report", rep.toString()));
+        assertEquals(1, io.equilibria.image.ImageFiles.read(x).size());
+        JsonNode r = new ObjectMapper().readTree(rep.toFile());
+        assertEquals("pnp", r.at("/planes/0/parameters/form").asText());
+        // CS
+        Path cs = dir.resolve("tiny-cs");
+        assertEquals(0, Main.run(tiny("cs", cs.toString(), 1)));
+        Path meas = dir.resolve("meas.tif"), rec = dir.resolve("cs.tif"), crep = dir.resolve("cs.json");
+        assertEquals(0, Main.run("simulate", "cs", "--input", gt.toString(), "--ratio", "0.25", "--noise-sigma", "0.01",
+                "--seed", "4", "--output", meas.toString()));
+        assertEquals(0, Main.run("reconstruct", "cs", "--input", meas.toString(), "--method", "deq", "--model",
+                dir.resolve("tiny-cs.json").toString(), "--output", rec.toString(), "--report", crep.toString()));
+        JsonNode c = new ObjectMapper().readTree(crep.toFile());
+        assertEquals("tiny-cs", c.at("/parameters/model").asText());
+        assertTrue(c.get("noiseSigma").asDouble() > 0);
+        // the deblurring model is refused for CS
+        assertEquals(ExitCodes.BAD_INPUT, Main.run("reconstruct", "cs", "--input", meas.toString(), "--method", "pnp", "--model",
+                dir.resolve("tiny-pnp.json").toString(), "--output", dir.resolve("never.tif").toString()));
+    }
+
     @Test
     void badOptionsAreUsageErrors() {
         String out = dir.resolve("bad").toString();
