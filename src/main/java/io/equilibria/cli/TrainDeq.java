@@ -56,7 +56,9 @@ final class TrainDeq implements TrainCommand.Subcommand {
                 Args.opt("forward-iterations", "N", "Anderson iterations of the forward solve (default 30)"),
                 Args.opt("backward-iterations", "N", "iterations of the backward (implicit) solve (default 30)"),
                 Args.opt("gamma", "G", "initial step (default 1 for red, 1 for pnp)"),
-                Args.opt("tau", "T", "initial prior weight, red only (default 1)"),
+                Args.opt("tau", "T", "initial prior weight at noise sigma " + io.equilibria.reconstruct.deq.DeqScalars.SIGMA_REFERENCE + ", red only (default 0.2)"),
+                Args.opt("tau-exponent", "P", "red: the prior weight scales as (sigma/" + io.equilibria.reconstruct.deq.DeqScalars.SIGMA_REFERENCE
+                        + ")^P (default 2, the MAP scaling; 0 for one weight at every noise level)"),
                 Args.opt("sigma-scale", "S", "initial scale of the noise level given to the denoiser (default 1)"),
                 Args.opt("seed", "S", "seed of patches, operators and noise (default 42)"),
                 Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
@@ -106,7 +108,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
                         l.getOptionValue("lr-schedule", "cosine"), Args.dbl(l, "sigma-min", 0.002), Args.dbl(l, "sigma-max", 0.05),
                         Args.integer(l, "forward-iterations", 30), Args.integer(l, "backward-iterations", 30), data,
                         Args.dbl(l, "phantom-fraction", 0.5), exclude, Args.integer(l, "validation-images", 4), 128,
-                        Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 1.0), Args.dbl(l, "sigma-scale", 1.0));
+                        Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 0.2), Args.dbl(l, "sigma-scale", 1.0),
+                        Args.dbl(l, "tau-exponent", 2.0));
                 io.equilibria.deq.GradientMode.parse(c.gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());

@@ -45,7 +45,7 @@ public final class DeqTraining {
                          int patch, int batch, int epochs, int stepsPerEpoch, double learningRate, double scalarRate,
                          String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
                          Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
-                         long seed, double gamma, double tau, double sigmaScale) {
+                         long seed, double gamma, double tau, double sigmaScale, double tauExponent) {
         public Config {
             if (task == DeqModel.Task.CS && patch % 32 != 0) throw new IllegalArgumentException("CS patches must be a multiple of 32 (the block size), got " + patch);
             if (!(sigmaMin >= 0 && sigmaMax >= sigmaMin && sigmaMax <= 0.5)) throw new IllegalArgumentException("need 0 <= sigma-min <= sigma-max <= 0.5");
@@ -94,6 +94,7 @@ public final class DeqTraining {
             m.put("validationImages", validationImages);
             m.put("validationSize", validationSize);
             m.put("seed", seed);
+            m.put("tauExponent", tauExponent);
             return m;
         }
 
@@ -124,7 +125,7 @@ public final class DeqTraining {
         });
         ProblemFactory.Task ptask = c.task() == DeqModel.Task.DEBLUR ? ProblemFactory.Task.DEBLUR : ProblemFactory.Task.CS;
         DnCnn.Config net = c.net();
-        DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale()));
+        DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale(), c.tauExponent()));
         List<Map<String, Object>> history = new ArrayList<>();
         int startEpoch = 0;
         double previousSeconds = 0;

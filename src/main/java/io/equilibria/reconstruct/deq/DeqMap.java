@@ -25,6 +25,7 @@ public final class DeqMap {
     public static DeqCell cell(DeqForm form, List<LinearOperator> ops, List<NDArray> ys, Denoiser denoiser,
                                DeqScalars scalars, NDArray sigma) {
         if (ops.size() != ys.size()) throw new IllegalArgumentException(ops.size() + " operators but " + ys.size() + " measurements");
+        NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
         return (z, unused) -> {
             NDArray gamma = scalars.gamma();
             NDArray sd = sigma.mul(scalars.sigmaScale());
@@ -32,7 +33,7 @@ public final class DeqMap {
             NDArray out;
             if (form == DeqForm.RED) {
                 NDArray residual = z.sub(denoiser.denoise(z, sd));
-                out = z.sub(grad.add(residual.mul(scalars.tau())).mul(gamma));
+                out = z.sub(grad.add(residual.mul(scalars.tau().mul(tauScale))).mul(gamma));
             } else {
                 out = denoiser.denoise(z.sub(grad.mul(gamma)), sd);
             }

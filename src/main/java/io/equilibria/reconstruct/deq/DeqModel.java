@@ -40,7 +40,8 @@ public final class DeqModel extends AbstractBlock {
     }
 
     /** Architecture and the scalars' initial values (the trained values are parameters, in the file). */
-    public record Config(Task task, DeqForm form, DnCnn.Config denoiser, double gamma, double tau, double sigmaScale) {
+    public record Config(Task task, DeqForm form, DnCnn.Config denoiser, double gamma, double tau, double sigmaScale,
+                         double tauExponent) {
         public Config {
             if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
         }
@@ -54,6 +55,8 @@ public final class DeqModel extends AbstractBlock {
             m.put("initialGamma", gamma);
             m.put("initialTau", tau);
             m.put("initialSigmaScale", sigmaScale);
+            m.put("tauExponent", tauExponent);
+            m.put("tauReferenceSigma", DeqScalars.SIGMA_REFERENCE);
             m.put("denoiser", denoiser.toMap());
             return m;
         }
@@ -64,7 +67,8 @@ public final class DeqModel extends AbstractBlock {
             if (!(task instanceof String) || !(form instanceof String)) throw new IllegalArgumentException("DEQ model needs 'task' and 'form'");
             if (!(den instanceof Map)) throw new IllegalArgumentException("DEQ model needs a 'denoiser' architecture");
             return new Config(Task.parse((String) task), DeqForm.parse((String) form), DnCnn.Config.fromMap((Map<String, Object>) den),
-                    number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1));
+                    number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1),
+                    number(m, "tauExponent", 0));
         }
 
         private static double number(Map<String, Object> m, String key, double dflt) {
@@ -100,7 +104,7 @@ public final class DeqModel extends AbstractBlock {
 
     /** The learned scalars as a view of this block's parameters (closing it leaves them alone). */
     public DeqScalars scalars() {
-        return DeqScalars.wrap(logGamma.getArray(), logTau.getArray(), logSigmaScale.getArray());
+        return DeqScalars.wrap(logGamma.getArray(), logTau.getArray(), logSigmaScale.getArray()).withTauExponent(config.tauExponent());
     }
 
     /** Allocates parameters (DnCNN He-initialised and scaled to its bound, scalars at their initial values). */
@@ -129,7 +133,8 @@ public final class DeqModel extends AbstractBlock {
         try (DeqScalars s = scalars()) {
             return String.format(Locale.ROOT, "DEQ-%s for %s, gamma %.4g%s, sigma scale %.3g; denoiser %s",
                     config.form(), config.task().label(), s.gammaValue(),
-                    config.form() == DeqForm.RED ? String.format(Locale.ROOT, ", tau %.4g", s.tauValue()) : "",
+                    config.form() == DeqForm.RED ? String.format(Locale.ROOT, ", tau %.4g x (sigma/%.2g)^%.3g", s.tauValue(),
+                            DeqScalars.SIGMA_REFERENCE, config.tauExponent()) : "",
                     s.sigmaScaleValue(), denoiser.describe());
         }
     }

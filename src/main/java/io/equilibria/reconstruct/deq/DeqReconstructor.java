@@ -89,7 +89,8 @@ public final class DeqReconstructor implements Reconstructor {
         p.put("form", form.name().toLowerCase());
         p.put("denoiser", denoiser.describe());
         p.put("gamma", scalars.gammaValue());
-        p.put("tau", form == DeqForm.RED ? scalars.tauValue() : null);
+        p.put("tau", form == DeqForm.RED ? scalars.tauValue() * Math.pow(Math.max(noiseSigma, 1e-3) / DeqScalars.SIGMA_REFERENCE,
+                scalars.tauExponent()) : null);
         p.put("denoiserSigma", scalars.sigmaScaleValue() * Math.max(noiseSigma, 1e-3));
         p.put("noiseSigma", noiseSigma);
         p.put("initialisation", "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations");

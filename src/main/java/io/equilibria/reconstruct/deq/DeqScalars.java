@@ -15,6 +15,34 @@ import java.util.List;
 public final class DeqScalars implements AutoCloseable {
     private final NDArray logGamma, logTau, logSigmaScale;
     private final boolean owned;
+    private double tauExponent;
+
+    /** The noise level at which τ is the prior weight itself (see {@link #tauExponent}). */
+    public static final double SIGMA_REFERENCE = 0.03;
+
+    /**
+     * With exponent p the RED prior weight used for noise level σ is τ·(σ/σ_ref)^p: p = 2 is the MAP scaling (the
+     * prior's weight grows with the noise variance relative to the data term ½‖Ax − y‖²); p = 0 uses τ as is.
+     */
+    public DeqScalars withTauExponent(double p) {
+        this.tauExponent = p;
+        return this;
+    }
+
+    public double tauExponent() { return tauExponent; }
+
+    /** The weight factor (σ/σ_ref)^p per problem, shape (N), as a constant (no gradient) on sigma's manager. */
+    public NDArray tauScale(NDArray sigma) {
+        float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();
+        double[] w = new double[s.length];
+        for (int i = 0; i < s.length; i++) w[i] = Math.pow(Math.max(s[i], 1e-4) / SIGMA_REFERENCE, tauExponent);
+        try (NDArray host = sigma.getManager().create(w)) {
+            NDArray t = host.toType(sigma.getDataType(), false);
+            NDArray out = t.duplicate();
+            if (t != host) t.close();
+            return out;
+        }
+    }
 
     public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale) {
         this(m, gamma, tau, sigmaScale, DataType.FLOAT32);
