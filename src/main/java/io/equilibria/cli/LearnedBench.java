@@ -93,30 +93,15 @@ final class LearnedBench {
                 System.out.println("(skipping " + p + ": smaller than " + size + "x" + size + ")");
                 continue;
             }
-            out.add(new LearnedBenchmark.Image(p.getFileName().toString().replaceFirst("\\.[^.]+$", ""), unit(crop(full, size))));
+            out.add(new LearnedBenchmark.Image(p.getFileName().toString().replaceFirst("\\.[^.]+$", ""), full.centreCrop(size).toUnitRange()));
         }
         PhantomGenerator.Kind[] kinds = PhantomGenerator.Kind.values();
         for (int i = 0; i < phantoms; i++) {
             PhantomGenerator.Kind k = kinds[i % kinds.length];
             out.add(new LearnedBenchmark.Image("phantom-" + k.name().toLowerCase(Locale.ROOT) + "-" + i,
-                    unit(new PhantomGenerator(k).generate(size, EVAL_SEED + i))));
+                    new PhantomGenerator(k).generate(size, EVAL_SEED + i).toUnitRange()));
         }
         return out;
-    }
-
-    static Plane crop(Plane p, int size) {
-        int x0 = (p.width() - size) / 2, y0 = (p.height() - size) / 2;
-        float[] d = new float[size * size];
-        for (int y = 0; y < size; y++) System.arraycopy(p.data(), (y0 + y) * p.width() + x0, d, y * size, size);
-        return new Plane(size, size, d);
-    }
-
-    static Plane unit(Plane p) {
-        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
-        for (float v : p.data()) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        float[] d = new float[p.data().length];
-        for (int i = 0; i < d.length; i++) d[i] = hi > lo ? (p.data()[i] - lo) / (hi - lo) : 0;
-        return new Plane(p.width(), p.height(), d);
     }
 
     private static void writeCsv(Path file, List<LearnedBenchmark.Row> rows) throws IOException {
@@ -140,7 +125,7 @@ final class LearnedBench {
         double den = LearnedBenchmark.denoiserThroughput(ModelCache.get(model, device).block() instanceof DeqModel ? m : m, dm, 256, 5);
         System.out.printf(Locale.ROOT, "conv throughput (six 32->32 3x3 convs on 256x256): %.1f GFLOP/s; denoiser (%s, %.0f flop/pixel) on 256x256: %.1f GFLOP/s = %.2f of conv throughput%n",
                 conv, "DnCNN " + dm.denoiser().config().depth() + "x" + dm.denoiser().config().width(), dm.denoiser().flopsPerPixel(), den, den / conv);
-        Plane truth = LearnedBench.unit(new PhantomGenerator().generate(256, EVAL_SEED + 99));
+        Plane truth = new PhantomGenerator().generate(256, EVAL_SEED + 99).toUnitRange();
         Plane noisy;
         try (NDManager sub = m.newSubManager();
              io.equilibria.physics.FftConvolution a = io.equilibria.physics.FftConvolution.single(sub,

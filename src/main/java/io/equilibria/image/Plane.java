@@ -15,6 +15,23 @@ public record Plane(int width, int height, float[] data) {
         return data[y * width + x];
     }
 
+    /** The central size×size part (the larger side's extra split evenly, as in a centre crop). */
+    public Plane centreCrop(int size) {
+        if (size > width || size > height) throw new IllegalArgumentException("crop " + size + " exceeds " + width + "x" + height);
+        int x0 = (width - size) / 2, y0 = (height - size) / 2;
+        float[] d = new float[size * size];
+        for (int y = 0; y < size; y++) System.arraycopy(data, (y0 + y) * width + x0, d, y * size, size);
+        return new Plane(size, size, d);
+    }
+
+    /** Min–max scaled to [0, 1] (a constant plane becomes zeros). */
+    public Plane toUnitRange() {
+        float lo = min(), hi = max();
+        float[] d = new float[data.length];
+        for (int i = 0; i < d.length; i++) d[i] = hi > lo ? (data[i] - lo) / (hi - lo) : 0;
+        return new Plane(width, height, d);
+    }
+
     public Plane copy() {
         return new Plane(width, height, data.clone());
     }

@@ -141,8 +141,15 @@ public final class DeqTraining {
             DenoiserTrainer.Checkpoint cp = resume ? DenoiserTrainer.Checkpoint.read(checkpointDir) : null;
             if (cp != null) {
                 if (!DenoiserTrainer.json(cp.identity()).equals(DenoiserTrainer.json(c.identity()))) {
-                    throw new IllegalArgumentException("checkpoint in " + checkpointDir + " was made with other settings: "
-                            + cp.identity() + " (now " + c.identity() + "); only --epochs may change on --resume");
+                    List<String> diff = new ArrayList<>();
+                    Map<String, Object> now = c.identity();
+                    for (String k : now.keySet()) {
+                        if (!DenoiserTrainer.json(now.get(k)).equals(DenoiserTrainer.json(cp.identity().get(k)))) {
+                            diff.add(k + " " + cp.identity().get(k) + " -> " + now.get(k));
+                        }
+                    }
+                    throw new IllegalArgumentException("checkpoint in " + checkpointDir + " was made with other settings ("
+                            + String.join("; ", diff) + "); only --epochs may change on --resume");
                 }
                 cp.load(model, model::initialize, adam, manager);
                 history.addAll(cp.history());
