@@ -94,7 +94,7 @@ public final class LearnedBenchmark {
                         lam -> new Tikhonov(lam, 200, 1e-5));
                 Row tv = best(scenario, img, "tv", a, y, new double[] {1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2},
                         lam -> new FistaTv(lam, 150, 20, 1e-5, true));
-                double est = NoiseLevel.estimate(noisy);
+                double est = NoiseLevel.effective(noisy);
                 Row deq = learned(scenario, img, a, y, false, est, deblurModel);
                 double bestClassical = Math.max(rl.psnr(), wiener.psnr());
                 double gain = deq.psnr() - bestClassical;

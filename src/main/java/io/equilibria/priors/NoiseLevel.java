@@ -24,6 +24,19 @@ public final class NoiseLevel {
         return Double.isFinite(s) ? Math.max(FLOOR, s) : FLOOR;
     }
 
+    /**
+     * The σ the learned models expect for Poisson–Gaussian data: √(b + a/4) from the fitted σ²(I) = a·I + b
+     * ({@link NoiseEstimate#poissonGaussian}), the same "σ of the signal-dependent noise at intensity ¼ plus the
+     * Gaussian part" the DEQ models were trained with; equal to the plain estimate for Gaussian noise. A plain MAD
+     * estimate is dominated by the dark background of sparse fluorescence and would hand the model a σ several
+     * times too small.
+     */
+    public static double effective(Plane p) {
+        double[] ab = NoiseEstimate.poissonGaussian(p);
+        double s = Math.sqrt(ab[1] + ab[0] / 4);
+        return Double.isFinite(s) ? Math.max(FLOOR, s) : FLOOR;
+    }
+
     /** The user's σ if given (finite, ≥ 0), else the estimate. */
     public static double resolve(Double userSigma, Plane p) {
         if (userSigma != null) {

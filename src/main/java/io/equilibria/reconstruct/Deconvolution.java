@@ -63,7 +63,7 @@ public final class Deconvolution {
                 }
                 List<Plane> normalized = new ArrayList<>();
                 for (Plane p : input.planes()) normalized.add(norm.forward(p));
-                double sigma = noiseSigma(options, norm, normalized.get(0));
+                double sigma = noiseSigma(options, norm, normalized.get(0), method);
                 try (FftConvolution a = FftConvolution.multiFrame(manager, psf, input.width(), input.height(), options.boundary())) {
                     NDArray y = Tensors.stack(manager, normalized);
                     PsnrTrace trace = PsnrTrace.of(options.reference(), 0, norm, a, manager);
@@ -79,7 +79,7 @@ public final class Deconvolution {
                         input.width(), input.height(), options.boundary())) {
                     for (int i = 0; i < input.size(); i++) {
                         Plane p = norm.forward(input.plane(i));
-                        double sigma = noiseSigma(options, norm, p);
+                        double sigma = noiseSigma(options, norm, p, method);
                         try (NDManager sub = manager.newSubManager()) {
                             NDArray y = Tensors.of(sub, p);
                             PsnrTrace trace = PsnrTrace.of(options.reference(), i, norm, a, sub);
@@ -114,9 +114,11 @@ public final class Deconvolution {
         return new Outcome(result, report);
     }
 
-    static double noiseSigma(Options options, Normalization norm, Plane normalizedPlane) {
+    static double noiseSigma(Options options, Normalization norm, Plane normalizedPlane, MethodConfig method) {
         if (!Double.isNaN(options.noiseSigma())) return norm.forwardSigma(options.noiseSigma());
-        return NoiseEstimate.sigma(normalizedPlane);
+        // learned models take the Poisson-Gaussian "effective" sigma they were trained with; the classical defaults
+        // were tuned with the plain MAD estimate
+        return method.learned() ? io.equilibria.priors.NoiseLevel.effective(normalizedPlane) : NoiseEstimate.sigma(normalizedPlane);
     }
 
     static Map<String, Object> describe(Result r, double sigma, LinearOperator a) {

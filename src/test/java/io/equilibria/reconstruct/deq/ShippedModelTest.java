@@ -49,7 +49,7 @@ class ShippedModelTest {
             Plane noisy = new Plane(128, 128, d);
             NDArray y = Tensors.of(m, noisy);
             Result rl = new RichardsonLucy(30, 0).reconstruct(a, y, IterationListener.NONE);
-            LearnedReconstruction deq = new LearnedReconstruction(null, DeqForm.RED, false, NoiseLevel.estimate(noisy), "anderson",
+            LearnedReconstruction deq = new LearnedReconstruction(null, DeqForm.RED, false, NoiseLevel.effective(noisy), "anderson",
                     SolverOptions.of(MethodConfig.DEQ_ITERATIONS, MethodConfig.DEQ_TOLERANCE));
             Result x = Autograd.noGrad(() -> deq.reconstruct(a, y, IterationListener.NONE));
             double pRl = ImageMetrics.psnr(truth, Tensors.toPlane(rl.x()), 1), pDeq = ImageMetrics.psnr(truth, Tensors.toPlane(x.x()), 1);
