@@ -49,9 +49,18 @@ final class TrainCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        Set<String> seen = new LinkedHashSet<>();
+        Map<String, Option> seen = new LinkedHashMap<>();
         for (Subcommand s : SUBCOMMANDS.values()) {
-            for (Option opt : s.options()) if (seen.add(opt.getLongOpt())) o.addOption(opt);
+            for (Option opt : s.options()) {
+                Option first = seen.get(opt.getLongOpt());
+                if (first == null) {
+                    opt.setDescription(s.name() + ": " + opt.getDescription());
+                    seen.put(opt.getLongOpt(), opt);
+                    o.addOption(opt);
+                } else if (!first.getDescription().endsWith(opt.getDescription())) { // same name, its own default
+                    first.setDescription(first.getDescription() + " | " + s.name() + ": " + opt.getDescription());
+                }
+            }
         }
         return o;
     }
