@@ -49,18 +49,20 @@ final class TrainCommand implements Command {
     @Override
     public Options options() {
         Options o = new Options();
-        Map<String, Option> seen = new LinkedHashMap<>();
+        Map<String, Option> first = new LinkedHashMap<>();
+        Map<String, Map<String, List<String>>> byText = new LinkedHashMap<>(); // option -> description -> subcommands
         for (Subcommand s : SUBCOMMANDS.values()) {
             for (Option opt : s.options()) {
-                Option first = seen.get(opt.getLongOpt());
-                if (first == null) {
-                    opt.setDescription(s.name() + ": " + opt.getDescription());
-                    seen.put(opt.getLongOpt(), opt);
-                    o.addOption(opt);
-                } else if (!first.getDescription().endsWith(opt.getDescription())) { // same name, its own default
-                    first.setDescription(first.getDescription() + " | " + s.name() + ": " + opt.getDescription());
-                }
+                first.putIfAbsent(opt.getLongOpt(), opt);
+                byText.computeIfAbsent(opt.getLongOpt(), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(opt.getDescription(), k -> new java.util.ArrayList<>()).add(s.name());
             }
+        }
+        for (Map.Entry<String, Option> e : first.entrySet()) {
+            List<String> parts = new java.util.ArrayList<>();
+            byText.get(e.getKey()).forEach((text, subs) -> parts.add(String.join(", ", subs) + ": " + text));
+            e.getValue().setDescription(String.join(" | ", parts));
+            o.addOption(e.getValue());
         }
         return o;
     }
