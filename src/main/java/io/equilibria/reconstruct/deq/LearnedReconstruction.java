@@ -23,7 +23,7 @@ import java.util.Map;
 public final class LearnedReconstruction implements Reconstructor {
     /** Side of the denoiser's tiles on large images (see {@link io.equilibria.priors.TiledDenoiser}); the system
      *  property {@code equilibria.denoiserTile} overrides it, 0 for whole-image calls. */
-    public static final int DENOISER_TILE = 512;
+    public static final int DENOISER_TILE = 256;
 
     private final String model;
     private final DeqForm form;
