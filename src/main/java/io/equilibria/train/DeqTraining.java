@@ -175,9 +175,11 @@ public final class DeqTraining {
             }
             listener.message(model.describe());
             Map<String, Object> val = history.isEmpty() ? null : DenoiserTrainer.castMap(history.get(history.size() - 1).get("validation"));
+            Object before = null; // PSNR of the starting model (epoch 1 keeps it, so a resumed run still knows it)
             if (history.isEmpty()) {
-                Map<String, Object> before = validate(trainer, validation, data.validation().sources(), c.task());
-                listener.message("validation before training: " + before);
+                Map<String, Object> b = validate(trainer, validation, data.validation().sources(), c.task());
+                listener.message("validation before training: " + b);
+                before = b.get("psnr");
             }
             long step = (long) startEpoch * c.stepsPerEpoch();
             for (int epoch = startEpoch; epoch < c.epochs(); epoch++) {
@@ -213,6 +215,7 @@ public final class DeqTraining {
                 }
                 summary.put("seconds", (System.nanoTime() - te) / 1e9);
                 summary.put("validation", val);
+                if (epoch == 0) summary.put("psnrBeforeTraining", before);
                 history.add(summary);
                 if (checkpointDir != null) {
                     DenoiserTrainer.Checkpoint.write(checkpointDir, c.identity(), model, adam, epoch + 1, history,
@@ -221,10 +224,17 @@ public final class DeqTraining {
                 listener.epoch(summary);
             }
             if (val == null) val = validate(trainer, validation, data.validation().sources(), c.task());
+            if (before == null && !history.isEmpty()) before = castBefore(history.get(0));
+            val = new LinkedHashMap<>(val);
+            val.put("psnrBeforeTraining", before); // the same validation problems with the starting model
             validation.forEach(ReconstructionProblem::close);
             for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : model.getParameters()) p.getValue().getArray().setRequiresGradient(false);
             return new Result(model, c, history, val, data.sources(), previousSeconds + (System.nanoTime() - t0) / 1e9);
         }
+    }
+
+    private static Object castBefore(Map<String, Object> firstEpoch) {
+        return firstEpoch.get("psnrBeforeTraining");
     }
 
     /** The problems of global step {@code step}: a pure function of (config, step). */

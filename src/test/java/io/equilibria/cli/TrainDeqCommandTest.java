@@ -65,6 +65,7 @@ class TrainDeqCommandTest {
         assertEquals(0, Main.run(tiny("deblur", out.toString(), 2, "--checkpoint", ck.toString(), "--resume", "--overwrite")));
         c = new ObjectMapper().readTree(card.toFile());
         assertEquals(2, c.at("/training/history").size());
+        assertTrue(c.at("/validation/psnrBeforeTraining").asDouble() > 10, "the starting model's PSNR is kept across --resume");
         StoredModel m = ModelStore.load(card, TestSupport.manager());
         assertInstanceOf(DeqModel.class, m.block());
         // another setting on --resume is refused
