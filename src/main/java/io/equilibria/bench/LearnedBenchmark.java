@@ -9,7 +9,6 @@ import io.equilibria.compute.Autograd;
 import io.equilibria.compute.Tensors;
 import io.equilibria.image.Plane;
 import io.equilibria.metrics.ImageMetrics;
-import io.equilibria.models.ModelCache;
 import io.equilibria.physics.BlockCompressedSensing;
 import io.equilibria.physics.Boundary;
 import io.equilibria.physics.FftConvolution;
@@ -212,24 +211,12 @@ public final class LearnedBenchmark {
 
     // ---- speed --------------------------------------------------------------------------------------------------
 
-    /** Seconds (median of {@code repeats}) of {@code task}. */
-    public static double median(int repeats, Runnable task) {
-        double[] t = new double[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            task.run();
-            t[i] = (System.nanoTime() - t0) / 1e9;
-        }
-        java.util.Arrays.sort(t);
-        return t[repeats / 2];
-    }
-
     /** GFLOP/s of six 32→32 3×3 convolutions on a (1, 32, n, n) input: the conv throughput of this machine now. */
     public static double convThroughput(NDManager m, int n, int repeats) {
         try (NDManager sub = m.newSubManager()) {
             NDArray w = sub.randomNormal(new Shape(32, 32, 3, 3)).mul(0.05f), b = sub.zeros(new Shape(32));
             NDArray x = sub.randomUniform(0, 1, new Shape(1, 32, n, n));
-            double t = median(repeats, () -> {
+            double t = Timing.median(repeats, () -> {
                 try (NDScope s = new NDScope()) {
                     NDArray h = x;
                     for (int l = 0; l < 6; l++) h = Conv2d.conv2d(h, w, b, new Shape(1, 1), new Shape(1, 1), new Shape(1, 1)).singletonOrThrow();
@@ -244,7 +231,7 @@ public final class LearnedBenchmark {
     public static double denoiserThroughput(NDManager m, DeqModel model, int n, int repeats) {
         try (NDManager sub = m.newSubManager()) {
             NDArray x = sub.randomUniform(0, 1, new Shape(1, 1, n, n)), s = sub.create(new float[] {0.02f});
-            double t = median(repeats, () -> {
+            double t = Timing.median(repeats, () -> {
                 try (NDScope sc = new NDScope()) {
                     Autograd.noGrad(() -> model.denoiser().denoise(x, s)).getFloat(0, 0, 0, 0);
                 }

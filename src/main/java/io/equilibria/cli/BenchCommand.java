@@ -75,13 +75,13 @@ final class BenchCommand implements Command {
                 try (FftConvolution a = FftConvolution.single(m, psf, n, n, Boundary.EXTENDED); NDManager sub = m.newSubManager()) {
                     NDArray x = sub.randomUniform(0, 1, a.domainShape());
                     NDArray y = sub.randomUniform(0, 1, a.rangeShape());
-                    double conv = median(repeats, () -> {
+                    double conv = io.equilibria.bench.Timing.median(repeats, () -> {
                         try (NDScope s = new NDScope()) {
                             a.adjoint(a.apply(x)).getFloat(0, 0);
                         }
                     });
                     RichardsonLucy rl = new RichardsonLucy(3, 0);
-                    double rlIter = median(repeats, () -> {
+                    double rlIter = io.equilibria.bench.Timing.median(repeats, () -> {
                         try (NDScope s = new NDScope()) {
                             rl.reconstruct(a, y, io.equilibria.reconstruct.IterationListener.NONE).x().getFloat(0, 0);
                         }
@@ -133,25 +133,12 @@ final class BenchCommand implements Command {
     static double gemm(NDManager m, int n, int repeats) {
         try (NDManager sub = m.newSubManager()) {
             NDArray a = sub.randomNormal(new Shape(n, n)), b = sub.randomNormal(new Shape(n, n));
-            double t = median(repeats, () -> {
+            double t = io.equilibria.bench.Timing.median(repeats, () -> {
                 try (NDArray c = a.matMul(b)) {
                     c.getFloat(0, 0);
                 }
             });
             return 2.0 * n * n * n / t / 1e9;
         }
-    }
-
-    /** Median seconds over {@code repeats} runs after one warm-up run. */
-    static double median(int repeats, Runnable r) {
-        r.run();
-        double[] t = new double[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            t[i] = (System.nanoTime() - t0) / 1e9;
-        }
-        Arrays.sort(t);
-        return t[repeats / 2];
     }
 }

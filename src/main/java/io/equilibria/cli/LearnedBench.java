@@ -120,9 +120,11 @@ final class LearnedBench {
         System.out.println("### Speed");
         System.out.println();
         StoredModel stored = ModelCache.get(model, device);
-        DeqModel dm = (DeqModel) stored.block();
+        if (!(stored.block() instanceof DeqModel dm)) {
+            throw new UsageException("--deblur-model " + model + " is a '" + stored.card().kind() + "' model, not a DEQ model");
+        }
         double conv = LearnedBenchmark.convThroughput(m, 256, 5);
-        double den = LearnedBenchmark.denoiserThroughput(ModelCache.get(model, device).block() instanceof DeqModel ? m : m, dm, 256, 5);
+        double den = LearnedBenchmark.denoiserThroughput(m, dm, 256, 5);
         System.out.printf(Locale.ROOT, "conv throughput (six 32->32 3x3 convs on 256x256): %.1f GFLOP/s; denoiser (%s, %.0f flop/pixel) on 256x256: %.1f GFLOP/s = %.2f of conv throughput%n",
                 conv, "DnCNN " + dm.denoiser().config().depth() + "x" + dm.denoiser().config().width(), dm.denoiser().flopsPerPixel(), den, den / conv);
         Plane truth = new PhantomGenerator().generate(256, EVAL_SEED + 99).toUnitRange();
@@ -154,7 +156,7 @@ final class LearnedBench {
         double rlTime = (System.nanoTime() - t0) / 1e9;
         System.out.printf(Locale.ROOT, "256x256 deblur end to end (read-to-result core call, model loaded, extended boundary, JVM start excluded): "
                 + "DEQ median %.2f s (target <= 3 s; %s iterations), RL 30 iterations %.2f s, ratio %.1fx%n",
-                times[1], ReconstructCommand.summary(last).replaceAll(".*, (\\d+) iterations.*", "$1"), rlTime, times[1] / rlTime);
+                times[1], ReconstructCommand.firstPlane(last, "iterations"), rlTime, times[1] / rlTime);
     }
 
     /** Peak RSS of a child process deblurring a size² image with the DEQ, read from its report. */

@@ -77,7 +77,7 @@ final class ReconstructCommand implements Command {
         if (l.hasOption("iterations") && iterations < 1) throw new UsageException("--iterations must be >= 1");
         double lambda = Args.dbl(l, "lambda", Double.NaN);
         if (l.hasOption("lambda")) Args.nonNegative("lambda", lambda);
-        boolean learned = methodName.equals("deq") || methodName.equals("pnp");
+        boolean learned = MethodConfig.of(methodName).learned();
         for (String o : List.of("model", "solver")) {
             if (l.hasOption(o) && !learned) throw new UsageException("--" + o + " applies only to --method deq or pnp");
         }
@@ -90,12 +90,7 @@ final class ReconstructCommand implements Command {
         }
         MethodConfig method = new MethodConfig(methodName, iterations, lambda, Args.dbl(l, "tolerance", Double.NaN),
                 l.getOptionValue("model"), l.getOptionValue("solver"));
-        if (learned) { // fail before any work on a missing, corrupt or mismatched model
-            io.equilibria.models.ModelStore.resolve(l.getOptionValue("model",
-                    io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(cs ? io.equilibria.reconstruct.deq.DeqModel.Task.CS
-                            : io.equilibria.reconstruct.deq.DeqModel.Task.DEBLUR, methodName.equals("deq")
-                            ? io.equilibria.reconstruct.deq.DeqForm.RED : io.equilibria.reconstruct.deq.DeqForm.PNP)));
-        }
+        if (learned) io.equilibria.models.ModelStore.resolve(method.modelName(cs)); // fail early on a missing model
         double csNoise = Double.NaN;
         if (cs && l.hasOption("noise-sigma")) {
             csNoise = Args.dbl(l, "noise-sigma", Double.NaN);
@@ -136,12 +131,13 @@ final class ReconstructCommand implements Command {
                 entry.put("output", job.output().toString());
                 try {
                     Deconvolution.Outcome o;
+                    ImageData img = null;
                     if (cs) {
                         MeasurementFile.Contents meas = MeasurementFile.read(job.input());
                         o = CompressedSensingReconstruction.run(meas, method, device,
                                 batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0), csNoise);
                     } else {
-                        ImageData img = ImageFiles.read(job.input(), channel);
+                        img = ImageFiles.read(job.input(), channel);
                         ImageFiles.requireFinite(img, job.input().toString());
                         final Psf p = psf;
                         if (!options.multiFrame()) p.requireFits(img.width(), img.height());
@@ -151,11 +147,9 @@ final class ReconstructCommand implements Command {
                     }
                     ImageFiles.writeFloatTiff(o.image(), job.output());
                     if (sideBySide != null) {
-                        ImageData img = ImageFiles.read(job.input(), channel);
                         Deconvolution.Outcome rl = Deconvolution.run(img, psf, MethodConfig.of("rl"), options, device,
                                 Deconvolution.PlaneListener.NONE);
-                        Object it = o.report().get("planes") instanceof List<?> pl && !pl.isEmpty()
-                                ? ((Map<?, ?>) pl.get(0)).get("iterations") : o.report().get("iterations");
+                        Object it = firstPlane(o.report(), "iterations");
                         String label = method.learned() ? (methodName.equals("deq") ? "DEQ-RED" : "DEQ-PnP") : methodName.toUpperCase();
                         io.equilibria.report.SideBySide.write(sideBySide, List.of(
                                 new io.equilibria.report.SideBySide.Panel("input", img.planes().get(0)),
@@ -188,17 +182,18 @@ final class ReconstructCommand implements Command {
         return ExitCodes.OK;
     }
 
+    /** A report entry, from the first plane's report for deblurring (which reports per plane). */
+    @SuppressWarnings("unchecked")
+    static Object firstPlane(Map<String, Object> r, String key) {
+        Object v = r.get(key);
+        if (v == null && r.get("planes") instanceof List<?> planes && !planes.isEmpty()) v = ((Map<String, Object>) planes.get(0)).get(key);
+        return v;
+    }
+
     @SuppressWarnings("unchecked")
     static String summary(Map<String, Object> r) {
-        Object it = r.get("iterations");
-        if (it == null && r.get("planes") instanceof List) {
-            List<Map<String, Object>> planes = (List<Map<String, Object>>) r.get("planes");
-            if (!planes.isEmpty()) it = planes.get(0).get("iterations");
-        }
-        Object params = r.get("parameters");
-        if (params == null && r.get("planes") instanceof List && !((List<?>) r.get("planes")).isEmpty()) {
-            params = ((Map<String, Object>) ((List<?>) r.get("planes")).get(0)).get("parameters");
-        }
+        Object it = firstPlane(r, "iterations");
+        Object params = firstPlane(r, "parameters");
         String learned = "";
         if (params instanceof Map && ((Map<String, Object>) params).containsKey("model")) {
             Map<String, Object> p = (Map<String, Object>) params;

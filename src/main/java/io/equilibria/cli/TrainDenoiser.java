@@ -118,13 +118,18 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
 
     /** NAME → models/NAME; DIR (existing, or ending in a separator) → DIR/dncnn-dD-wW; DIR/NAME[.params|.json]. */
     static Target target(String output, DnCnn.Config net) {
+        return target(output, "dncnn-d" + net.depth() + "-w" + net.width());
+    }
+
+    /** As above, with {@code folderName} the model name when {@code output} is a folder. */
+    static Target target(String output, String folderName) {
         String s = output.trim();
         if (NAME.matcher(s).matches() && !s.endsWith(ModelStore.PARAMS) && !s.endsWith(ModelStore.CARD)) {
             return new Target(Paths.get("models"), s);
         }
         Path p = Paths.get(s);
         if (Files.isDirectory(p) || s.endsWith("/") || s.endsWith(java.io.File.separator)) {
-            return new Target(p, "dncnn-d" + net.depth() + "-w" + net.width());
+            return new Target(p, folderName);
         }
         String n = p.getFileName().toString();
         if (n.endsWith(ModelStore.PARAMS)) n = n.substring(0, n.length() - ModelStore.PARAMS.length());

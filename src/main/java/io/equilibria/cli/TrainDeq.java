@@ -31,7 +31,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
     @Override
     public List<Option> options() {
         return List.of(
-                Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json) or a path DIR/NAME"),
+                Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json), a path DIR/NAME, or an "
+                        + "existing folder (the name is then deq-TASK or deq-pnp-TASK)"),
                 Args.opt("overwrite", null, "replace an existing model of that name"),
                 Args.opt("task", "T", "deblur | cs (required)"),
                 Args.opt("form", "F", "red | pnp (default red)"),
@@ -85,7 +86,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
         if (data != null && !Files.isDirectory(data)) throw new UsageException("--data must be a folder of images, got " + data);
         List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
-        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), DnCnn.Config.defaults());
+        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"),
+                io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form));
         for (Path p : List.of(target.params(), target.card())) {
             if (Files.exists(p) && !l.hasOption("overwrite")) {
                 throw new OutputException(p, "exists; pass --overwrite to replace the model, or choose another --output");

@@ -30,6 +30,17 @@ public record MethodConfig(String method, int iterations, double lambda, double 
         return new MethodConfig(method, 0, Double.NaN, Double.NaN);
     }
 
+    /** The model a learned method uses: the one named, else the default of its task and form. */
+    public String modelName(boolean compressedSensing) {
+        if (!learned()) throw new IllegalStateException(method + " uses no model");
+        return model != null ? model : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(
+                compressedSensing ? io.equilibria.reconstruct.deq.DeqModel.Task.CS : io.equilibria.reconstruct.deq.DeqModel.Task.DEBLUR, form());
+    }
+
+    private io.equilibria.reconstruct.deq.DeqForm form() {
+        return method.equals("deq") ? io.equilibria.reconstruct.deq.DeqForm.RED : io.equilibria.reconstruct.deq.DeqForm.PNP;
+    }
+
     /** Whether the method is a learned DEQ (it needs a model). */
     public boolean learned() {
         return method.equals("deq") || method.equals("pnp");
@@ -53,9 +64,7 @@ public record MethodConfig(String method, int iterations, double lambda, double 
                         Double.isNaN(tolerance) ? 1e-5 : tolerance, true);
             case "deq":
             case "pnp":
-                return new io.equilibria.reconstruct.deq.LearnedReconstruction(model,
-                        method.equals("deq") ? io.equilibria.reconstruct.deq.DeqForm.RED : io.equilibria.reconstruct.deq.DeqForm.PNP,
-                        compressedSensing, noiseSigma, solver == null ? "anderson" : solver,
+                return new io.equilibria.reconstruct.deq.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing, noiseSigma, solver == null ? "anderson" : solver,
                         io.equilibria.solvers.SolverOptions.of(iterations > 0 ? iterations : DEQ_ITERATIONS,
                                 Double.isNaN(tolerance) ? DEQ_TOLERANCE : tolerance));
             default:
