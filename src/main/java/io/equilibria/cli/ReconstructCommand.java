@@ -38,16 +38,27 @@ final class ReconstructCommand implements Command {
         return new Options()
                 .addOption(Args.required("input", "PATH", "image / measurement file, or a directory of them"))
                 .addOption(Args.required("output", "PATH", "output 32-bit TIFF (or directory when --input is one)"))
-                .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv | deq | pnp (default rl); cs: tv | wiener | deq | pnp (default tv). "
-                        + "deq/pnp: learned DEQ-RED / DEQ-PnP (a trained model, see --model)"))
-                .addOption(Args.opt("model", "NAME|PATH", "deq/pnp: model name in models/ or a model file (default deq-deblur / deq-cs; "
-                        + "pnp: deq-pnp-deblur / deq-pnp-cs)"))
-                .addOption(Args.opt("solver", "S", "deq/pnp: fixed-point solver, e.g. anderson | anderson:m=5,lambda=1e-4 | picard:beta=0.5 | broyden:m=30 (default anderson)"))
+                .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv | deq | pnp | oder (default rl); cs: tv | wiener | deq | pnp | oder (default tv). "
+                        + "deq/pnp: learned DEQ-RED / DEQ-PnP (a trained model, see --model); oder: DEQ-RED with a random minibatch of "
+                        + "--batch measurement blocks (frames of --multi-frame, CS row groups) per iteration"))
+                .addOption(Args.opt("model", "NAME|PATH", "deq/pnp/oder: model name in models/ or a model file (default deq-deblur / deq-cs; "
+                        + "pnp: deq-pnp-deblur / deq-pnp-cs; oder: oder-deblur / oder-cs)"))
+                .addOption(Args.opt("solver", "S", "deq/pnp/oder: fixed-point solver, e.g. anderson | anderson:m=5,lambda=1e-4 | picard:beta=0.5 | broyden:m=30 | "
+                        + "nesterov:window=W,average=A (default anderson; oder: nesterov with --window and --average)"))
+                .addOption(Args.opt("batch", "B", "oder: measurement blocks per iteration (default 2)"))
+                .addOption(Args.opt("sampling", "S", "oder: uniform (B blocks without replacement) | stratified (one block from each of B "
+                        + "contiguous strata) (default uniform)"))
+                .addOption(Args.opt("scaling", "S", "oder: unbiased (minibatch gradient x I/B) | raw (unscaled, RED weight tau x B/I) (default unbiased)"))
+                .addOption(Args.opt("window", "W", "oder: stop when the mean relative change of the last W iterations is below the tolerance (default 5)"))
+                .addOption(Args.opt("average", "A", "oder: the result is the mean of the last A iterates (default 5; 1 = last iterate)"))
+                .addOption(Args.opt("seed", "N", "oder: seed of the minibatch draws (default 0)"))
+                .addOption(Args.opt("step", "S", "oder: safe (step shortened to 1/L, same fixed point; default) | model (the model's own step, "
+                        + "for Anderson)"))
                 .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM"))
                 .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100 (deblur) / 300 (cs), wiener <=200 CG, deq/pnp <= "
-                        + MethodConfig.DEQ_ITERATIONS + " solver iterations)"))
+                        + MethodConfig.DEQ_ITERATIONS + ", oder <= " + MethodConfig.ODER_ITERATIONS + " solver iterations)"))
                 .addOption(Args.opt("lambda", "L", "regularisation weight (rltv: TV weight; wiener: Tikhonov; tv: TV); default from the noise level"))
-                .addOption(Args.opt("tolerance", "T", "stop when the relative change (tv, wiener) or fixed-point residual (deq, pnp; default "
+                .addOption(Args.opt("tolerance", "T", "stop when the relative change (tv, wiener) or fixed-point residual (deq, pnp, oder; default "
                         + MethodConfig.DEQ_TOLERANCE + ") falls below T"))
                 .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
@@ -79,7 +90,25 @@ final class ReconstructCommand implements Command {
         if (l.hasOption("lambda")) Args.nonNegative("lambda", lambda);
         boolean learned = MethodConfig.of(methodName).learned();
         for (String o : List.of("model", "solver")) {
-            if (l.hasOption(o) && !learned) throw new UsageException("--" + o + " applies only to --method deq or pnp");
+            if (l.hasOption(o) && !learned) throw new UsageException("--" + o + " applies only to --method deq, pnp or oder");
+        }
+        io.equilibria.reconstruct.oder.OderSettings oder = null;
+        for (String o : List.of("batch", "sampling", "scaling", "window", "average", "seed", "step")) {
+            if (l.hasOption(o) && !methodName.equals("oder")) throw new UsageException("--" + o + " applies only to --method oder");
+        }
+        if (methodName.equals("oder")) {
+            try {
+                oder = new io.equilibria.reconstruct.oder.OderSettings(Args.integer(l, "batch", 2),
+                        io.equilibria.reconstruct.oder.BlockSampler.Kind.parse(l.getOptionValue("sampling", "uniform")),
+                        io.equilibria.reconstruct.oder.MinibatchData.Scaling.parse(l.getOptionValue("scaling", "unbiased")),
+                        Args.integer(l, "seed", 0), Args.integer(l, "window", 5), Args.integer(l, "average", 5),
+                        !l.getOptionValue("step", "safe").equals("model"));
+                if (l.hasOption("step") && !List.of("safe", "model").contains(l.getOptionValue("step"))) {
+                    throw new UsageException("--step must be safe or model, got '" + l.getOptionValue("step") + "'");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
         }
         if (l.hasOption("solver")) {
             try {
@@ -89,7 +118,7 @@ final class ReconstructCommand implements Command {
             }
         }
         MethodConfig method = new MethodConfig(methodName, iterations, lambda, Args.dbl(l, "tolerance", Double.NaN),
-                l.getOptionValue("model"), l.getOptionValue("solver"));
+                l.getOptionValue("model"), l.getOptionValue("solver"), oder);
         if (learned) io.equilibria.models.ModelStore.resolve(method.modelName(cs)); // fail early on a missing model
         double csNoise = Double.NaN;
         if (cs && l.hasOption("noise-sigma")) {
@@ -150,7 +179,7 @@ final class ReconstructCommand implements Command {
                         Deconvolution.Outcome rl = Deconvolution.run(img, psf, MethodConfig.of("rl"), options, device,
                                 Deconvolution.PlaneListener.NONE);
                         Object it = firstPlane(o.report(), "iterations");
-                        String label = method.learned() ? (methodName.equals("deq") ? "DEQ-RED" : "DEQ-PnP") : methodName.toUpperCase();
+                        String label = method.learned() ? (methodName.equals("deq") ? "DEQ-RED" : methodName.equals("oder") ? "ODER" : "DEQ-PnP") : methodName.toUpperCase();
                         io.equilibria.report.SideBySide.write(sideBySide, List.of(
                                 new io.equilibria.report.SideBySide.Panel("input", img.planes().get(0)),
                                 new io.equilibria.report.SideBySide.Panel("Richardson-Lucy, 30 it.", rl.image().planes().get(0)),

@@ -23,13 +23,36 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** {@code train deq}: a DEQ-RED or DEQ-PnP reconstruction trained end to end through its fixed point. */
+/**
+ * {@code train deq}: a DEQ-RED or DEQ-PnP reconstruction trained end to end through its fixed point; {@code train oder}:
+ * the same with ODER's minibatches of measurement blocks in the forward and the backward solve (same data and cards).
+ */
 final class TrainDeq implements TrainCommand.Subcommand {
-    @Override public String name() { return "deq"; }
-    @Override public String summary() { return "DEQ-RED/PnP reconstruction, end to end through the fixed point"; }
+    private final boolean oder;
+
+    TrainDeq(boolean oder) { this.oder = oder; }
+
+    @Override public String name() { return oder ? "oder" : "deq"; }
+    @Override public String summary() {
+        return oder ? "DEQ-RED with ODER minibatches of measurement blocks, forward and backward"
+                : "DEQ-RED/PnP reconstruction, end to end through the fixed point";
+    }
 
     @Override
     public List<Option> options() {
+        List<Option> all = new java.util.ArrayList<>(common());
+        all.add(Args.opt("blocks", "I", "measurement blocks per problem: views (deblur) or CS row groups (deq default 1, oder default 8)"));
+        if (oder) {
+            all.add(Args.opt("minibatch", "B", "oder: blocks per iteration (default 2)"));
+            all.add(Args.opt("sampling", "S", "oder: uniform | stratified (default uniform)"));
+            all.add(Args.opt("scaling", "S", "oder: unbiased | raw (default unbiased)"));
+            all.add(Args.opt("window", "W", "oder: running-residual window of the forward solve (default 5)"));
+            all.add(Args.opt("average", "A", "oder: average of the last A iterates as the output (default 5)"));
+        }
+        return all;
+    }
+
+    private List<Option> common() {
         return List.of(
                 Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json), a path DIR/NAME, or an "
                         + "existing folder (the name is then deq-TASK or deq-pnp-TASK)"),
@@ -54,7 +77,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
                 Args.opt("lr-schedule", "S", "cosine | constant (default cosine)"),
                 Args.opt("sigma-min", "S", "smallest Gaussian noise sigma (default 0.002)"),
                 Args.opt("sigma-max", "S", "largest Gaussian noise sigma (default 0.05)"),
-                Args.opt("forward-iterations", "N", "Anderson iterations of the forward solve (default 30)"),
+                Args.opt("forward-iterations", "N", "iterations of the forward solve (deq: Anderson, default 30; oder: Nesterov, default 60)"),
                 Args.opt("backward-iterations", "N", "iterations of the backward (implicit) solve (default 30)"),
                 Args.opt("gamma", "G", "initial step (default 1 for red, 1 for pnp)"),
                 Args.opt("tau", "T", "initial prior weight at noise sigma " + io.equilibria.reconstruct.deq.DeqScalars.SIGMA_REFERENCE + ", red only (default 0.2)"),
@@ -87,7 +110,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
         List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"),
-                io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form));
+                oder ? io.equilibria.reconstruct.deq.LearnedReconstruction.defaultOderModel(task)
+                        : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form));
         for (Path p : List.of(target.params(), target.card())) {
             if (Files.exists(p) && !l.hasOption("overwrite")) {
                 throw new OutputException(p, "exists; pass --overwrite to replace the model, or choose another --output");
@@ -104,22 +128,31 @@ final class TrainDeq implements TrainCommand.Subcommand {
             }
             DeqTraining.Config c;
             try {
+                io.equilibria.reconstruct.oder.OderSettings os = null;
+                if (oder) {
+                    if (form != DeqForm.RED) throw new UsageException("ODER trains DEQ-RED models (--form red)");
+                    os = new io.equilibria.reconstruct.oder.OderSettings(Args.integer(l, "minibatch", 2),
+                            io.equilibria.reconstruct.oder.BlockSampler.Kind.parse(l.getOptionValue("sampling", "uniform")),
+                            io.equilibria.reconstruct.oder.MinibatchData.Scaling.parse(l.getOptionValue("scaling", "unbiased")),
+                            Args.lng(l, "seed", 42), Args.integer(l, "window", 5), Args.integer(l, "average", 5), true);
+                }
                 c = new DeqTraining.Config(task, form, l.getOptionValue("gradient", "ift"), denoiser, net,
                         Args.integer(l, "patch", 64), Args.integer(l, "batch", 4), Args.integer(l, "epochs", 4),
                         Args.integer(l, "steps-per-epoch", 100), Args.dbl(l, "lr", 5e-5), Args.dbl(l, "scalar-rate", 200),
                         l.getOptionValue("lr-schedule", "cosine"), Args.dbl(l, "sigma-min", 0.002), Args.dbl(l, "sigma-max", 0.05),
-                        Args.integer(l, "forward-iterations", 30), Args.integer(l, "backward-iterations", 30), data,
+                        Args.integer(l, "forward-iterations", oder ? 60 : 30), Args.integer(l, "backward-iterations", 30), data,
                         Args.dbl(l, "phantom-fraction", 0.5), exclude, Args.integer(l, "validation-images", 4), 128,
                         Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 0.2), Args.dbl(l, "sigma-scale", 1.0),
-                        Args.dbl(l, "tau-exponent", 2.0));
+                        Args.dbl(l, "tau-exponent", 2.0), Args.integer(l, "blocks", oder ? 8 : 1), os);
                 io.equilibria.deq.GradientMode.parse(c.gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
-            System.out.println("equilibria: training DEQ-" + form + " for " + task.label() + " '" + target.name() + "' on "
+            System.out.println("equilibria: training " + (oder ? "ODER (DEQ-RED, " + c.oder().batch() + " of " + c.blocks()
+                    + " blocks per iteration)" : "DEQ-" + form) + " for " + task.label() + " '" + target.name() + "' on "
                     + Compute.describe(device) + ": " + c.epochs() + " epochs x " + c.stepsPerEpoch() + " steps, batch "
                     + c.batch() + " of " + c.patch() + "x" + c.patch() + ", gradient " + c.gradient() + ", seed " + c.seed());
-            try (Progress progress = new Progress("train deq", c.totalSteps())) {
+            try (Progress progress = new Progress("train " + name(), c.totalSteps())) {
                 DeqTraining.Result r = DeqTraining.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
                 ModelCard card = ModelStore.save(target.dir(), DeqTraining.card(target.name(), r, commandLine), r.model());
                 System.out.println("equilibria: wrote " + target.params() + " (" + card.parameterBytes() + " bytes, sha256 "

@@ -22,7 +22,7 @@ public interface GradientMode {
     String describe();
 
     /** The cotangent g for v = ∂ℓ/∂z*; the caller owns the result. */
-    Adjoint cotangent(Vjp vjp, NDArray v);
+    Adjoint cotangent(JacobianTranspose vjp, NDArray v);
 
     /** g with how it was obtained (backward iterations and residual; NaN residual when not a solve). */
     record Adjoint(NDArray g, int iterations, double residual, boolean converged) {}
@@ -60,7 +60,7 @@ public interface GradientMode {
         @Override public String describe() { return "ift(" + solver.describe() + ")"; }
 
         @Override
-        public Adjoint cotangent(Vjp vjp, NDArray v) {
+        public Adjoint cotangent(JacobianTranspose vjp, NDArray v) {
             Solution s = solver.solve(g -> vjp.apply(g).addi(v), v, options);
             return new Adjoint(s.z(), s.iterations(), s.residual(), s.converged());
         }
@@ -75,7 +75,7 @@ public interface GradientMode {
         @Override public String describe() { return terms == 1 ? "jfb" : "neumann(" + terms + ")"; }
 
         @Override
-        public Adjoint cotangent(Vjp vjp, NDArray v) {
+        public Adjoint cotangent(JacobianTranspose vjp, NDArray v) {
             NDArray sum = v.duplicate();
             NDArray term = v;
             for (int k = 1; k < terms; k++) {

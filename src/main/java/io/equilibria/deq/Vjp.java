@@ -12,7 +12,7 @@ import io.equilibria.compute.Autograd;
  * cotangents are summed, and {@link #pullBack} subtracts that sum from its own cotangent: by linearity the parameters
  * end with exactly gᵀ∂T/∂θ added. In float32 this leaves a relative error of order (products)·ε.
  */
-public final class Vjp implements AutoCloseable {
+public final class Vjp implements JacobianTranspose, AutoCloseable {
     private final NDArray zLeaf;
     private final NDArray xLeaf;
     private final boolean ownsX;
@@ -20,6 +20,7 @@ public final class Vjp implements AutoCloseable {
     private NDArray cotangentSum;
     private int products;
     private boolean pulled;
+    private boolean inputProducts; // applyBoth zeroed x's gradient between products
 
     /** Records T(z, x); {@code wantInputGradient} makes x a leaf so {@link #pullBack} can return ∂ℓ/∂x. */
     public Vjp(DeqCell cell, NDArray z, NDArray x, boolean wantInputGradient) {
@@ -47,13 +48,33 @@ public final class Vjp implements AutoCloseable {
         return out;
     }
 
+    /** Both parts of one product: (∂T/∂z)ᵀu and (∂T/∂x)ᵀu. */
+    public record Both(NDArray z, NDArray x) {}
+
+    /**
+     * (∂T/∂z)ᵀu and (∂T/∂x)ᵀu from one backward pass (x must be a leaf: {@code wantInputGradient}). For a map whose
+     * input x is itself a linear function of z (ODER's data gradient), the caller chains the second part. After this,
+     * {@link #pullBack} no longer returns an input gradient.
+     */
+    public Both applyBoth(NDArray u) {
+        if (!ownsX) throw new IllegalStateException("applyBoth needs x as a leaf (wantInputGradient)");
+        inputProducts = true;
+        NDArray gz = apply(u);
+        NDArray raw = Autograd.gradient(xLeaf);
+        NDArray gx = raw.duplicate();
+        raw.close();
+        Autograd.zeroGrad(xLeaf);
+        return new Both(gz, gx);
+    }
+
     /** T(z*, x) as recorded (for the fixed-point correction or JFB-style uses). */
     public NDArray output() { return y; }
 
     public int products() { return products; }
 
     /**
-     * Adds gᵀ∂T/∂θ to the parameters' gradients and returns gᵀ∂T/∂x (or null when x was not a leaf). Releases the
+     * Adds gᵀ∂T/∂θ to the parameters' gradients and returns gᵀ∂T/∂x (or null when x was not a leaf, or after
+     * {@link #applyBoth}). Releases the
      * graph; call once, last.
      */
     public NDArray pullBack(NDArray g) {
@@ -62,7 +83,7 @@ public final class Vjp implements AutoCloseable {
         NDArray c = cotangentSum == null ? g : g.sub(cotangentSum);
         Autograd.backward(y, c, false, false);
         if (c != g) c.close();
-        if (!ownsX) return null;
+        if (!ownsX || inputProducts) return null;
         return xLeaf.getGradient().duplicate(); // the products' x-gradients cancelled by the same subtraction
     }
 

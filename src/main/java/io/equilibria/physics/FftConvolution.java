@@ -147,6 +147,10 @@ public final class FftConvolution implements LinearOperator {
     @Override
     public int blockCount() { return stacked ? frames : 1; }
 
+    /** The mean over frames: 1/K. */
+    @Override
+    public double dataScale() { return stacked ? 1.0 / frames : 1; }
+
     @Override
     public LinearOperator restrict(int... blocks) {
         if (!stacked) return LinearOperator.super.restrict(blocks);

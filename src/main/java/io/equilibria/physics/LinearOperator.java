@@ -40,6 +40,15 @@ public interface LinearOperator extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has a single block");
     }
 
+    /**
+     * The weight c of the data term c·½‖Ax − y‖² a DEQ uses: 1, or 1/K for K observations of one scene (the mean over
+     * frames), so that a model trained on single images keeps a stable step size on a stack and the data term's
+     * curvature does not grow with K. Its noise level is then σ·√c (K frames average the noise down).
+     */
+    default double dataScale() {
+        return 1;
+    }
+
     /** The displayed image for an unknown (e.g. crop of an extended domain, or of block padding). */
     default NDArray toImage(NDArray x) {
         return x;

@@ -20,4 +20,9 @@ public interface Denoiser {
 
     /** Floating-point operations per output pixel of one {@link #denoise} call (multiply and add counted apart). */
     double flopsPerPixel();
+
+    /** A bound on the Lipschitz constant of the residual x ↦ x − D(x) (step-size safety); 2 unless known. */
+    default double residualLipschitz() {
+        return 2;
+    }
 }

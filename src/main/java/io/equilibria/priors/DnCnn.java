@@ -246,6 +246,11 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
         return config.depth();
     }
 
+    @Override
+    public double residualLipschitz() {
+        return residualLipschitzBound();
+    }
+
     /** Bound on the Lipschitz constant of x ↦ R(x) = x − D(x): c^depth. */
     public double residualLipschitzBound() {
         return Math.pow(config.bound(), config.depth());

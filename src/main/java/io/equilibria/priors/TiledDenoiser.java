@@ -57,6 +57,11 @@ public final class TiledDenoiser implements Denoiser {
     }
 
     @Override
+    public double residualLipschitz() {
+        return inner.residualLipschitz();
+    }
+
+    @Override
     public String describe() {
         return inner.describe() + " (applied in " + tile + " px tiles with a " + radius + " px halo)";
     }

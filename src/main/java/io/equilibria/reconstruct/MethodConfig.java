@@ -11,19 +11,26 @@ import java.util.Locale;
  * The user's choice of method and its knobs, with NaN / 0 meaning "use the default"; {@link #create} resolves
  * the defaults from the estimated noise level (normalised units) so every report states the values used.
  */
-public record MethodConfig(String method, int iterations, double lambda, double tolerance, String model, String solver) {
-    public static final List<String> DEBLUR_METHODS = List.of("rl", "rltv", "wiener", "tv", "deq", "pnp");
-    public static final List<String> CS_METHODS = List.of("tv", "wiener", "deq", "pnp");
+public record MethodConfig(String method, int iterations, double lambda, double tolerance, String model, String solver,
+                           io.equilibria.reconstruct.oder.OderSettings oder) {
+    public static final List<String> DEBLUR_METHODS = List.of("rl", "rltv", "wiener", "tv", "deq", "pnp", "oder");
+    public static final List<String> CS_METHODS = List.of("tv", "wiener", "deq", "pnp", "oder");
     /** Learned methods: at most this many solver iterations and this relative residual unless the user says otherwise. */
     public static final int DEQ_ITERATIONS = 60;
     public static final double DEQ_TOLERANCE = 1e-3;
+    /** ODER: more, cheaper iterations (the stochastic map converges more slowly than Anderson on the full map). */
+    public static final int ODER_ITERATIONS = 150;
 
     public MethodConfig {
         method = method.toLowerCase(Locale.ROOT);
     }
 
     public MethodConfig(String method, int iterations, double lambda, double tolerance) {
-        this(method, iterations, lambda, tolerance, null, null);
+        this(method, iterations, lambda, tolerance, null, null, null);
+    }
+
+    public MethodConfig(String method, int iterations, double lambda, double tolerance, String model, String solver) {
+        this(method, iterations, lambda, tolerance, model, solver, null);
     }
 
     public static MethodConfig of(String method) {
@@ -33,17 +40,20 @@ public record MethodConfig(String method, int iterations, double lambda, double 
     /** The model a learned method uses: the one named, else the default of its task and form. */
     public String modelName(boolean compressedSensing) {
         if (!learned()) throw new IllegalStateException(method + " uses no model");
-        return model != null ? model : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(
-                compressedSensing ? io.equilibria.reconstruct.deq.DeqModel.Task.CS : io.equilibria.reconstruct.deq.DeqModel.Task.DEBLUR, form());
+        io.equilibria.reconstruct.deq.DeqModel.Task task = compressedSensing
+                ? io.equilibria.reconstruct.deq.DeqModel.Task.CS : io.equilibria.reconstruct.deq.DeqModel.Task.DEBLUR;
+        if (model != null) return model;
+        return method.equals("oder") ? io.equilibria.reconstruct.deq.LearnedReconstruction.defaultOderModel(task)
+                : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form());
     }
 
     private io.equilibria.reconstruct.deq.DeqForm form() {
-        return method.equals("deq") ? io.equilibria.reconstruct.deq.DeqForm.RED : io.equilibria.reconstruct.deq.DeqForm.PNP;
+        return method.equals("pnp") ? io.equilibria.reconstruct.deq.DeqForm.PNP : io.equilibria.reconstruct.deq.DeqForm.RED;
     }
 
     /** Whether the method is a learned DEQ (it needs a model). */
     public boolean learned() {
-        return method.equals("deq") || method.equals("pnp");
+        return method.equals("deq") || method.equals("pnp") || method.equals("oder");
     }
 
     /** Builds the reconstructor; {@code noiseSigma} is the noise level in the data's normalised units. */
@@ -67,6 +77,13 @@ public record MethodConfig(String method, int iterations, double lambda, double 
                 return new io.equilibria.reconstruct.deq.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing, noiseSigma, solver == null ? "anderson" : solver,
                         io.equilibria.solvers.SolverOptions.of(iterations > 0 ? iterations : DEQ_ITERATIONS,
                                 Double.isNaN(tolerance) ? DEQ_TOLERANCE : tolerance));
+            case "oder": {
+                io.equilibria.reconstruct.oder.OderSettings o = oder != null ? oder : io.equilibria.reconstruct.oder.OderSettings.defaults(2);
+                return new io.equilibria.reconstruct.deq.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing,
+                        noiseSigma, solver == null ? o.solverSpec() : solver,
+                        io.equilibria.solvers.SolverOptions.of(iterations > 0 ? iterations : ODER_ITERATIONS,
+                                Double.isNaN(tolerance) ? DEQ_TOLERANCE : tolerance), o);
+            }
             default:
                 throw new IllegalArgumentException("unknown method '" + method + "' (choose from "
                         + (compressedSensing ? CS_METHODS : DEBLUR_METHODS) + ")");

@@ -9,7 +9,7 @@ import java.util.Map;
  * {@code picard:beta=0.5}, {@code broyden:m=20}. Names follow TorchDEQ ({@code fixed_point_iter} is Picard).
  */
 public final class Solvers {
-    public static final String NAMES = "picard[:beta=B], anderson[:m=M,lambda=L,beta=B], broyden[:m=M]";
+    public static final String NAMES = "picard[:beta=B], anderson[:m=M,lambda=L,beta=B], broyden[:m=M], nesterov[:window=W,average=A,restart=0|1]";
 
     private Solvers() {}
 
@@ -28,6 +28,9 @@ public final class Solvers {
                 break;
             case "broyden":
                 s = new Broyden((int) num(kv, "m", 30));
+                break;
+            case "nesterov":
+                s = new Nesterov((int) num(kv, "window", 1), (int) num(kv, "average", 1), num(kv, "restart", 1) != 0);
                 break;
             default:
                 throw new IllegalArgumentException("unknown solver '" + parts[0] + "' (use " + NAMES + ")");

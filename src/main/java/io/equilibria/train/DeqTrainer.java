@@ -18,7 +18,11 @@ import io.equilibria.metrics.ImageMetrics;
 import io.equilibria.priors.Denoiser;
 import io.equilibria.reconstruct.IterationListener;
 import io.equilibria.reconstruct.Result;
+import io.equilibria.reconstruct.deq.DataTerm;
 import io.equilibria.reconstruct.deq.DeqForm;
+import io.equilibria.reconstruct.oder.OderSettings;
+import io.equilibria.deq.JacobianTranspose;
+import io.equilibria.deq.Vjp;
 import io.equilibria.reconstruct.deq.DeqMap;
 import io.equilibria.reconstruct.deq.DeqModel;
 import io.equilibria.reconstruct.deq.DeqReconstructor;
@@ -37,9 +41,24 @@ import java.util.List;
  * inside a solve (the map must not change between iterations).
  */
 public final class DeqTrainer {
+    /** @param oder ODER's minibatch settings (forward and backward solves), or null for full-batch training */
     public record Config(DeqForm form, String gradient, int forwardIterations, double forwardTolerance,
-                         int backwardIterations, double backwardTolerance, double learningRate) {
+                         int backwardIterations, double backwardTolerance, double learningRate, OderSettings oder) {
+        public Config(DeqForm form, String gradient, int forwardIterations, double forwardTolerance,
+                      int backwardIterations, double backwardTolerance, double learningRate) {
+            this(form, gradient, forwardIterations, forwardTolerance, backwardIterations, backwardTolerance, learningRate, null);
+        }
+
         public static Config defaults() { return new Config(DeqForm.RED, "ift", 30, 1e-3, 30, 1e-4, 1e-4); }
+
+        public Config withOder(OderSettings o) {
+            return new Config(form, gradient, forwardIterations, forwardTolerance, backwardIterations, backwardTolerance, learningRate, o);
+        }
+
+        DataTerm.Factory dataTerm() { return oder == null ? DataTerm.FULL : oder.dataTerm(); }
+
+        /** Anderson for full batch; ODER's Nesterov iteration with its running residual and averaging for minibatches. */
+        String forwardSolver() { return oder == null ? "anderson" : oder.solverSpec(); }
     }
 
     /** What one step did. */
@@ -89,7 +108,7 @@ public final class DeqTrainer {
     private DeqLayer layer(DeqCell cell) {
         SolverOptions f = SolverOptions.of(config.forwardIterations(), config.forwardTolerance());
         SolverOptions b = SolverOptions.of(config.backwardIterations(), config.backwardTolerance());
-        return new DeqLayer(cell, Solvers.parse("anderson"), f, GradientMode.parse(config.gradient(), b));
+        return new DeqLayer(cell, Solvers.parse(config.forwardSolver()), f, GradientMode.parse(config.gradient(), b));
     }
 
     /** One optimisation step on a batch of problems with a common image size. */
@@ -111,19 +130,62 @@ public final class DeqTrainer {
             NDArray z0 = start(batch);
             NDArray truth = DeqMap.batch(batch.stream().map(ReconstructionProblem::truth).toList());
             NDArray sigma = z0.getManager().create(sigmas(batch)).toType(z0.getDataType(), false);
-            DeqCell cell = DeqMap.cell(config.form(), ops(batch), ys(batch), denoiser, scalars, sigma);
+            DataTerm data = config.dataTerm().create(ops(batch), ys(batch));
+            NDArray step = stepFactors(data, sigma);
+            DeqCell cell = DeqMap.cell(config.form(), data, denoiser, scalars, sigma, step);
             DeqLayer layer = layer(cell);
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {
                 Equilibrium eq = layer.forward(z0, z0);
                 NDArray zLeaf = Autograd.leaf(eq.z());
                 NDArray loss = zLeaf.sub(truth).square().mean();
                 gc.backward(loss);
-                DeqLayer.Backward b = layer.backward(z0, eq, zLeaf.getGradient(), false);
+                DeqLayer.Backward b = config.oder() == null ? layer.backward(z0, eq, zLeaf.getGradient(), false)
+                        : stochasticBackward(layer, data, batch, sigma, step, eq.z(), zLeaf.getGradient());
                 double l = loss.toType(DataType.FLOAT64, false).getDouble();
                 s = new Step(l, eq.forward().iterations(), eq.forward().residual(), b.iterations(), 0);
             }
         }
         return s;
+    }
+
+    /** ODER (RED, safe step): κ per problem, as at inference; null otherwise. */
+    private NDArray stepFactors(DataTerm data, NDArray sigma) {
+        if (config.oder() == null || !config.oder().safeStep() || config.form() != DeqForm.RED) return null;
+        float[] t = scalars.tauScale(sigma).toType(DataType.FLOAT32, false).toFloatArray();
+        double[] w = new double[t.length];
+        for (int i = 0; i < t.length; i++) w[i] = scalars.tauValue() * t[i] * data.priorScale();
+        return io.equilibria.reconstruct.oder.StepSize.factors(sigma.getManager(), data, denoiser, scalars.gammaValue(), w)
+                .toType(sigma.getDataType(), false);
+    }
+
+    /**
+     * ODER's implicit backward through the stochastic map T(z) = P(z, ∇̂g(z)): P is recorded once at z* with the data
+     * gradient d as a second input (its exact expectation: the full gradient, times B/I for raw scaling), and each
+     * product Jᵀu = P_zᵀu + Ĥ(P_dᵀu) draws a fresh minibatch for the linear part Ĥ ≈ c·AᵀA. The parameters get
+     * gᵀ∂P/∂θ at (z*, d).
+     */
+    private DeqLayer.Backward stochasticBackward(DeqLayer layer, DataTerm data, List<ReconstructionProblem> batch,
+                                                 NDArray sigma, NDArray step, NDArray zStar, NDArray dLdz) {
+        long t0 = System.nanoTime();
+        return Autograd.recording(() -> {
+            NDArray d = Autograd.noGrad(() -> {
+                NDArray full = DataTerm.full(ops(batch), ys(batch)).gradient(zStar);
+                return data.priorScale() == 1 ? full : full.mul(data.priorScale());
+            });
+            DeqCell split = DeqMap.split(config.form(), data, denoiser, scalars, sigma, step);
+            try (Vjp vjp = new Vjp(split, zStar, d, true)) {
+                JacobianTranspose jt = u -> {
+                    Vjp.Both p = vjp.applyBoth(u);
+                    NDArray h = Autograd.noGrad(() -> data.normal(p.x()));
+                    p.x().close();
+                    return p.z().addi(h);
+                };
+                GradientMode.Adjoint a = layer.gradient().cotangent(jt, dLdz);
+                vjp.pullBack(a.g());
+                if (a.g() != dLdz) a.g().close();
+                return new DeqLayer.Backward(null, a.iterations(), a.residual(), a.converged(), (System.nanoTime() - t0) / 1e9);
+            }
+        });
     }
 
     /** The loss alone (forward solve only), e.g. for finite-difference checks. */
@@ -132,7 +194,8 @@ public final class DeqTrainer {
             NDArray z0 = start(batch);
             NDArray truth = DeqMap.batch(batch.stream().map(ReconstructionProblem::truth).toList());
             NDArray sigma = z0.getManager().create(sigmas(batch)).toType(z0.getDataType(), false);
-            DeqLayer layer = layer(DeqMap.cell(config.form(), ops(batch), ys(batch), denoiser, scalars, sigma));
+            DataTerm data = config.dataTerm().create(ops(batch), ys(batch));
+            DeqLayer layer = layer(DeqMap.cell(config.form(), data, denoiser, scalars, sigma, stepFactors(data, sigma)));
             try (Equilibrium eq = layer.forward(z0, z0)) {
                 return eq.z().sub(truth).square().mean().toType(DataType.FLOAT64, false).getDouble();
             }
@@ -146,8 +209,10 @@ public final class DeqTrainer {
     public double validate(List<ReconstructionProblem> problems, boolean compressedSensing) {
         double sum = 0;
         for (ReconstructionProblem p : problems) {
-            DeqReconstructor r = new DeqReconstructor("training", denoiser, scalars, config.form(), Solvers.parse("anderson"),
-                    SolverOptions.of(Math.max(50, config.forwardIterations()), config.forwardTolerance()), p.sigma(), compressedSensing);
+            // as at inference: the full-batch DEQ with Anderson, or ODER's minibatch iteration with its settings
+            DeqReconstructor r = new DeqReconstructor("training", denoiser, scalars, config.form(), Solvers.parse(config.forwardSolver()),
+                    SolverOptions.of(Math.max(config.oder() == null ? 50 : 150, config.forwardIterations()), config.forwardTolerance()),
+                    p.sigma(), compressedSensing, config.dataTerm(), config.oder() != null && config.oder().safeStep());
             Result res = Autograd.noGrad(() -> r.reconstruct(p.operator(), p.y(), IterationListener.NONE));
             sum += ImageMetrics.psnr(io.equilibria.compute.Tensors.toPlane(p.truth()), io.equilibria.compute.Tensors.toPlane(res.x()), 1.0);
             res.x().close();
@@ -169,7 +234,8 @@ public final class DeqTrainer {
 
     private static float[] sigmas(List<ReconstructionProblem> batch) {
         float[] s = new float[batch.size()];
-        for (int i = 0; i < s.length; i++) s[i] = (float) Math.max(batch.get(i).sigma(), 1e-3);
+        // as at inference (DeqReconstructor): the noise of the data term, σ√c (c = 1/K for K frames)
+        for (int i = 0; i < s.length; i++) s[i] = (float) Math.max(batch.get(i).sigma() * Math.sqrt(batch.get(i).operator().dataScale()), 1e-3);
         return s;
     }
 

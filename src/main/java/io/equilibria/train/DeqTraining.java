@@ -45,8 +45,13 @@ public final class DeqTraining {
                          int patch, int batch, int epochs, int stepsPerEpoch, double learningRate, double scalarRate,
                          String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
                          Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
-                         long seed, double gamma, double tau, double sigmaScale, double tauExponent) {
+                         long seed, double gamma, double tau, double sigmaScale, double tauExponent, int blocks,
+                         io.equilibria.reconstruct.oder.OderSettings oder) {
         public Config {
+            if (blocks < 1) throw new IllegalArgumentException("blocks must be >= 1, got " + blocks);
+            if (oder != null && oder.batch() > blocks) {
+                throw new IllegalArgumentException("ODER --batch " + oder.batch() + " is more than the " + blocks + " blocks per problem");
+            }
             if (task == DeqModel.Task.CS && patch % 32 != 0) throw new IllegalArgumentException("CS patches must be a multiple of 32 (the block size), got " + patch);
             if (!(sigmaMin >= 0 && sigmaMax >= sigmaMin && sigmaMax <= 0.5)) throw new IllegalArgumentException("need 0 <= sigma-min <= sigma-max <= 0.5");
             if (forwardIterations < 1 || backwardIterations < 1) throw new IllegalArgumentException("iterations must be >= 1");
@@ -63,7 +68,7 @@ public final class DeqTraining {
         }
 
         DeqTrainer.Config trainer() {
-            return new DeqTrainer.Config(form, gradient, forwardIterations, 1e-3, backwardIterations, 1e-4, learningRate);
+            return new DeqTrainer.Config(form, gradient, forwardIterations, 1e-3, backwardIterations, 1e-4, learningRate, oder);
         }
 
         public Map<String, Object> settings() {
@@ -85,8 +90,12 @@ public final class DeqTraining {
                     : "Gaussian sigma uniform in [" + sigmaMin + ", " + sigmaMax + "]");
             m.put("operators", task == DeqModel.Task.DEBLUR
                     ? "periodic FFT blur; PSF Gaussian sigma 1-3 px or Airy NA 0.7-1.4, wavelength 450-650 nm, first ring at 1.5-4 px"
-                    : "block CS, 32x32 blocks, Gaussian or Walsh-Hadamard rows, 8 operators with ratios 0.1-0.5");
-            m.put("forwardSolver", "anderson, at most " + forwardIterations + " iterations, tolerance 1e-3");
+                      + (blocks > 1 ? "; " + blocks + " views per problem, PSFs stretched 2x at angles pi k/" + blocks + " plus a random rotation" : "")
+                    : "block CS, 32x32 blocks, Gaussian or Walsh-Hadamard rows, 8 operators with ratios 0.1-0.5"
+                      + (blocks > 1 ? ", rows in " + blocks + " groups" : ""));
+            m.put("blocks", blocks);
+            if (oder != null) m.put("oder", oder.toMap());
+            m.put("forwardSolver", (oder == null ? "anderson" : oder.solverSpec()) + ", at most " + forwardIterations + " iterations, tolerance 1e-3");
             m.put("backwardSolver", gradient + ", at most " + backwardIterations + " iterations, tolerance 1e-4");
             m.put("data", data == null ? null : data.toAbsolutePath().normalize().toString());
             m.put("phantomFraction", data == null ? 1.0 : phantomFraction);
@@ -135,8 +144,8 @@ public final class DeqTraining {
             default -> Tracker.fixed(lr);
         };
         try (AdamOptimizer adam = new AdamOptimizer(manager, schedule);
-             ProblemFactory train = new ProblemFactory(ptask, manager, c.patch(), c.sigmaMin(), c.sigmaMax(), c.seed());
-             ProblemFactory valFactory = new ProblemFactory(ptask, manager, c.validationSize(), c.sigmaMin(), c.sigmaMax(), VALIDATION_SEED)) {
+             ProblemFactory train = new ProblemFactory(ptask, manager, c.patch(), c.sigmaMin(), c.sigmaMax(), c.seed(), c.blocks());
+             ProblemFactory valFactory = new ProblemFactory(ptask, manager, c.validationSize(), c.sigmaMin(), c.sigmaMax(), VALIDATION_SEED, c.blocks())) {
             adam.setLearningRateScale(name -> java.util.Set.of("logGamma", "logTau", "logSigmaScale").contains(name) ? c.scalarRate() : 1.0);
             DenoiserTrainer.Checkpoint cp = resume ? DenoiserTrainer.Checkpoint.read(checkpointDir) : null;
             if (cp != null) {
@@ -284,6 +293,6 @@ public final class DeqTraining {
     public static ModelCard card(String name, Result r, String commandLine) {
         ModelCard.Training t = new ModelCard.Training(commandLine, r.dataSources(), r.config().seed(), r.config().settings(),
                 r.history(), (double) Math.round(r.seconds()));
-        return ModelCard.of(name, "deq-" + r.config().task().label(), r.model().describe(), Architectures.of(r.model()), t, r.validation());
+        return ModelCard.of(name, (r.config().oder() != null ? "oder-" : "deq-") + r.config().task().label(), r.model().describe(), Architectures.of(r.model()), t, r.validation());
     }
 }

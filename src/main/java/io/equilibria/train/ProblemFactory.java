@@ -26,6 +26,9 @@ import java.util.SplittableRandom;
  *   <li>cs: block compressed sensing (32×32 blocks) with a Gaussian or Hadamard matrix, ratio uniform in [0.1, 0.5],
  *       from a pool of operators built once (building a matrix is the expensive part).</li>
  * </ul>
+ * With {@code blocks} K &gt; 1 (ODER): deblurring problems are K views of the patch, each through its own PSF of
+ * the kind drawn for the problem, stretched 2× along angle πk/K plus a common random rotation (as a multi-view
+ * acquisition), all with the same noise; CS operators have their rows in K groups.
  */
 public final class ProblemFactory implements AutoCloseable {
     public enum Task { DEBLUR, CS }
@@ -35,8 +38,16 @@ public final class ProblemFactory implements AutoCloseable {
     private final double sigmaMin, sigmaMax;
     private final List<LinearOperator> csPool = new ArrayList<>();
     private final int patch;
+    private final int blocks;
 
     public ProblemFactory(Task task, NDManager manager, int patch, double sigmaMin, double sigmaMax, long seed) {
+        this(task, manager, patch, sigmaMin, sigmaMax, seed, 1);
+    }
+
+    /** @param blocks measurement blocks per problem: frames (deblur) or CS row groups; 1 for the plain problems */
+    public ProblemFactory(Task task, NDManager manager, int patch, double sigmaMin, double sigmaMax, long seed, int blocks) {
+        if (blocks < 1) throw new IllegalArgumentException("blocks must be >= 1, got " + blocks);
+        this.blocks = blocks;
         this.task = task;
         this.manager = manager;
         this.patch = patch;
@@ -48,7 +59,7 @@ public final class ProblemFactory implements AutoCloseable {
             for (int i = 0; i < 8; i++) {
                 double ratio = 0.1 + 0.4 * i / 7.0;
                 SensingMatrix.Kind kind = i % 2 == 0 ? SensingMatrix.Kind.GAUSSIAN : SensingMatrix.Kind.HADAMARD;
-                csPool.add(BlockCompressedSensing.create(manager, kind, patch, patch, 32, ratio, 1, r.nextLong()));
+                csPool.add(BlockCompressedSensing.create(manager, kind, patch, patch, 32, ratio, blocks, r.nextLong()));
             }
         }
     }
@@ -63,21 +74,29 @@ public final class ProblemFactory implements AutoCloseable {
         String what;
         boolean owns;
         if (task == Task.DEBLUR) {
-            Plane psf;
-            if (r.nextBoolean()) {
-                double s = 1 + 2 * r.nextDouble();
-                psf = PsfGenerator.gaussian(s, 0);
-                what = String.format(Locale.ROOT, "gaussian:%.2f", s);
-            } else {
-                double na = 0.7 + 0.7 * r.nextDouble(), lambda = 450 + 200 * r.nextDouble();
-                double ring = 1.5 + 2.5 * r.nextDouble();
-                double pixel = 0.61 * lambda / na / ring;
-                psf = PsfGenerator.airy(na, lambda, pixel, 0);
-                what = String.format(Locale.ROOT, "airy:%.2f,%.0f,%.1f", na, lambda, pixel);
-            }
+            boolean gaussian = r.nextBoolean();
+            double gs = 1 + 2 * r.nextDouble();
+            double na = 0.7 + 0.7 * r.nextDouble(), lambda = 450 + 200 * r.nextDouble();
+            double ring = 1.5 + 2.5 * r.nextDouble();
+            double pixel = 0.61 * lambda / na / ring;
+            what = gaussian ? String.format(Locale.ROOT, "gaussian:%.2f", gs) : String.format(Locale.ROOT, "airy:%.2f,%.0f,%.1f", na, lambda, pixel);
             int fit = clean.width() % 2 == 0 ? clean.width() - 1 : clean.width(); // small patches: the PSF's core only
-            if (psf.width() > fit || psf.height() > fit) psf = centreCrop(psf, Math.min(fit, Math.min(psf.width(), psf.height())));
-            a = FftConvolution.single(manager, Psf.of(psf, what), clean.width(), clean.height(), Boundary.PERIODIC);
+            if (blocks == 1) {
+                Plane psf = gaussian ? PsfGenerator.gaussian(gs, 0) : PsfGenerator.airy(na, lambda, pixel, 0);
+                if (psf.width() > fit || psf.height() > fit) psf = centreCrop(psf, Math.min(fit, Math.min(psf.width(), psf.height())));
+                a = FftConvolution.single(manager, Psf.of(psf, what), clean.width(), clean.height(), Boundary.PERIODIC);
+            } else {
+                double rotation = Math.PI * r.nextDouble();
+                int size = Math.min(fit, gaussian ? 2 * (int) Math.ceil(3 * 2 * gs) + 1 : 2 * (int) Math.ceil(6 * ring) + 1);
+                List<Plane> views = new ArrayList<>();
+                for (int k = 0; k < blocks; k++) {
+                    double theta = rotation + Math.PI * k / blocks;
+                    views.add(gaussian ? PsfGenerator.gaussianStretched(gs, 2, theta, size)
+                            : PsfGenerator.airyStretched(na, lambda, pixel, 2, theta, size));
+                }
+                what = blocks + " views, " + what + " stretched 2x";
+                a = FftConvolution.multiFrame(manager, Psf.of(views, what), clean.width(), clean.height(), Boundary.PERIODIC);
+            }
             owns = true;
         } else {
             a = csPool.get(r.nextInt(csPool.size()));

@@ -19,37 +19,76 @@ import java.util.List;
 public final class DeqMap {
     private DeqMap() {}
 
-    /**
-     * @param sigma noise level per problem, shape (N), in normalised units; the denoiser sees σ_D = s · σ
-     */
+    /** The full-batch map for problem operators {@code ops} and measurements {@code ys}. */
     public static DeqCell cell(DeqForm form, List<LinearOperator> ops, List<NDArray> ys, Denoiser denoiser,
                                DeqScalars scalars, NDArray sigma) {
-        if (ops.size() != ys.size()) throw new IllegalArgumentException(ops.size() + " operators but " + ys.size() + " measurements");
+        return cell(form, DataTerm.full(ops, ys), denoiser, scalars, sigma);
+    }
+
+    /**
+     * RED: T(z) = P₊(z − γ(∇g(z) + c·τ·t(σ)·R(z))) with R = I − D and c the data term's prior scale; PnP:
+     * T(z) = P₊(D(z − γ∇g(z))). ∇g comes from {@code data} (exact, or an ODER minibatch estimate).
+     *
+     * @param sigma noise level per problem, shape (N), in normalised units; the denoiser sees σ_D = s · σ
+     */
+    public static DeqCell cell(DeqForm form, DataTerm data, Denoiser denoiser, DeqScalars scalars, NDArray sigma) {
+        return cell(form, data, denoiser, scalars, sigma, null);
+    }
+
+    /**
+     * As above with RED's step γ multiplied by a constant κ per problem ({@code stepFactor}, shape (N), null for 1):
+     * RED's fixed point (∇g + τR = 0) does not depend on the step, so ODER may shorten it for stability.
+     */
+    public static DeqCell cell(DeqForm form, DataTerm data, Denoiser denoiser, DeqScalars scalars, NDArray sigma,
+                               NDArray stepFactor) {
+        NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
         NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
+        if (data.priorScale() != 1) tauScale = tauScale.mul(data.priorScale());
+        NDArray weight = tauScale;
         return (z, unused) -> {
-            NDArray gamma = scalars.gamma();
-            NDArray sd = sigma.mul(scalars.sigmaScale());
-            NDArray grad = dataGradient(ops, ys, z);
-            NDArray out;
-            if (form == DeqForm.RED) {
-                NDArray residual = z.sub(denoiser.denoise(z, sd));
-                out = z.sub(grad.add(residual.mul(scalars.tau().mul(tauScale))).mul(gamma));
-            } else {
-                out = denoiser.denoise(z.sub(grad.mul(gamma)), sd);
-            }
-            return ai.djl.nn.Activation.relu(out); // P₊ as relu: no Java-number operand on the autograd path
+            NDArray grad = data.gradient(z);
+            return splitApply(form, z, grad, denoiser, scalars, sigma, weight, step);
         };
+    }
+
+    /**
+     * The map with the data gradient {@code d} given as a separate input: T(z) = P(z, d(z)). ODER's backward records
+     * this once at z* and adds the linear data part's Jacobian (AᵀA, from a fresh minibatch) per product.
+     */
+    public static DeqCell split(DeqForm form, DataTerm data, Denoiser denoiser, DeqScalars scalars, NDArray sigma,
+                                NDArray stepFactor) {
+        NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
+        NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
+        if (data.priorScale() != 1) tauScale = tauScale.mul(data.priorScale());
+        NDArray weight = tauScale;
+        return (z, d) -> splitApply(form, z, d, denoiser, scalars, sigma, weight, step);
+    }
+
+    private static NDArray splitApply(DeqForm form, NDArray z, NDArray grad, Denoiser denoiser, DeqScalars scalars,
+                                      NDArray sigma, NDArray tauScale, NDArray step) {
+        NDArray gamma = step == null ? scalars.gamma() : scalars.gamma().mul(step);
+        NDArray sd = sigma.mul(scalars.sigmaScale());
+        NDArray out;
+        if (form == DeqForm.RED) {
+            NDArray residual = z.sub(denoiser.denoise(z, sd));
+            out = z.sub(grad.add(residual.mul(scalars.tau().mul(tauScale))).mul(gamma));
+        } else {
+            out = denoiser.denoise(z.sub(grad.mul(gamma)), sd);
+        }
+        return ai.djl.nn.Activation.relu(out); // P₊ as relu: no Java-number operand on the autograd path
     }
 
     /** Aᵢᵀ(Aᵢ zᵢ − yᵢ) for every problem, stacked as (N, 1, H, W). */
     public static NDArray dataGradient(List<LinearOperator> ops, List<NDArray> ys, NDArray z) {
+        return DataTerm.full(ops, ys).gradient(z);
+    }
+
+    /** Applies {@code f} to every problem i of a (N, 1, H, W) state; results (domain shape) stacked back as (N, 1, H, W). */
+    public static NDArray perProblem(NDArray z, java.util.function.IntFunction<NDArray> f) {
         Shape s = z.getShape();
         Shape image = new Shape(s.get(2), s.get(3));
         NDList parts = new NDList();
-        for (int i = 0; i < ops.size(); i++) {
-            NDArray zi = z.get(i).reshape(ops.get(i).domainShape());
-            parts.add(ops.get(i).adjoint(ops.get(i).apply(zi).sub(ys.get(i))).reshape(image));
-        }
+        for (int i = 0; i < s.get(0); i++) parts.add(f.apply(i).reshape(image));
         return NDArrays.stack(parts).expandDims(1);
     }
 

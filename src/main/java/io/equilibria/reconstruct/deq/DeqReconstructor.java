@@ -36,9 +36,23 @@ public final class DeqReconstructor implements Reconstructor {
     private final SolverOptions options;
     private final double noiseSigma;
     private final boolean compressedSensing;
+    private final DataTerm.Factory data;
+    private final boolean safeStep;
 
     public DeqReconstructor(String model, Denoiser denoiser, DeqScalars scalars, DeqForm form, FixedPointSolver solver,
                             SolverOptions options, double noiseSigma, boolean compressedSensing) {
+        this(model, denoiser, scalars, form, solver, options, noiseSigma, compressedSensing, DataTerm.FULL, false);
+    }
+
+    /**
+     * @param data     the data term: {@link DataTerm#FULL}, or an ODER minibatch policy
+     * @param safeStep RED only: shorten the step to κγ ({@link io.equilibria.reconstruct.oder.StepSize}), same fixed point
+     */
+    public DeqReconstructor(String model, Denoiser denoiser, DeqScalars scalars, DeqForm form, FixedPointSolver solver,
+                            SolverOptions options, double noiseSigma, boolean compressedSensing, DataTerm.Factory data,
+                            boolean safeStep) {
+        this.data = data;
+        this.safeStep = safeStep && form == DeqForm.RED;
         this.model = model;
         this.denoiser = denoiser;
         this.scalars = scalars;
@@ -50,7 +64,7 @@ public final class DeqReconstructor implements Reconstructor {
     }
 
     @Override
-    public String name() { return form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
+    public String name() { return data != DataTerm.FULL ? "oder" : form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
 
     /** The regularised least-squares start: Wiener-like for deblurring, a damped pseudo-inverse for CS. */
     public static Tikhonov initialiser(double noiseSigma, boolean cs) {
@@ -67,8 +81,16 @@ public final class DeqReconstructor implements Reconstructor {
         Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
         NDArray z0 = start.x().maximum(0f).reshape(state);
         start.x().close();
-        NDArray sigma = y.getManager().create(new double[] {Math.max(noiseSigma, 1e-3)}).toType(y.getDataType(), false);
-        DeqCell cell = DeqMap.cell(form, List.of(a), List.of(y), denoiser, scalars, sigma);
+        // the prior sees the noise of the data term: σ per frame, averaged down by K frames (σ√c, c = 1/K)
+        double priorSigma = Math.max(noiseSigma * Math.sqrt(a.dataScale()), 1e-3);
+        NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
+        DataTerm dataTerm = data.create(List.of(a), List.of(y));
+        double priorWeight = scalars.tauValue() * Math.pow(priorSigma / DeqScalars.SIGMA_REFERENCE, scalars.tauExponent())
+                * dataTerm.priorScale();
+        double kappa = safeStep ? io.equilibria.reconstruct.oder.StepSize.factor(dataTerm.curvature(0),
+                denoiser.residualLipschitz(), scalars.gammaValue(), priorWeight) : 1;
+        NDArray stepFactor = kappa == 1 ? null : y.getManager().create(new float[] {(float) kappa}).toType(y.getDataType(), false);
+        DeqCell cell = DeqMap.cell(form, dataTerm, denoiser, scalars, sigma, stepFactor);
         List<Double> trace = new ArrayList<>();
         SolverOptions o = options.withListener((k, max, r, z) -> {
             trace.add(r);
@@ -83,16 +105,26 @@ public final class DeqReconstructor implements Reconstructor {
         } finally {
             z0.close();
             sigma.close();
+            if (stepFactor != null) stepFactor.close();
         }
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("model", model);
         p.put("form", form.name().toLowerCase());
         p.put("denoiser", denoiser.describe());
         p.put("gamma", scalars.gammaValue());
-        p.put("tau", form == DeqForm.RED ? scalars.tauValue() * Math.pow(Math.max(noiseSigma, 1e-3) / DeqScalars.SIGMA_REFERENCE,
-                scalars.tauExponent()) : null);
-        p.put("denoiserSigma", scalars.sigmaScaleValue() * Math.max(noiseSigma, 1e-3));
+        p.put("tau", form == DeqForm.RED ? priorWeight : null);
+        if (safeStep) {
+            p.put("stepFactor", kappa);
+            p.put("step", scalars.gammaValue() * kappa);
+            p.put("dataCurvature", dataTerm.curvature(0));
+        }
+        p.put("denoiserSigma", scalars.sigmaScaleValue() * priorSigma);
         p.put("noiseSigma", noiseSigma);
+        if (a.dataScale() != 1) {
+            p.put("dataScale", a.dataScale());
+            p.put("priorSigma", priorSigma);
+        }
+        if (data != DataTerm.FULL) p.putAll(dataTerm.describe());
         p.put("initialisation", "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations");
         p.put("solver", solver.describe());
         p.put("solverTolerance", options.tolerance());

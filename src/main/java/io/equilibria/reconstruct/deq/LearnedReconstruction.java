@@ -31,6 +31,7 @@ public final class LearnedReconstruction implements Reconstructor {
     private final double noiseSigma;
     private final String solver;
     private final SolverOptions options;
+    private final io.equilibria.reconstruct.oder.OderSettings oder;
 
     /**
      * @param model      name or path; null for the default of the task and form
@@ -39,6 +40,13 @@ public final class LearnedReconstruction implements Reconstructor {
      */
     public LearnedReconstruction(String model, DeqForm form, boolean compressedSensing, double noiseSigma, String solver,
                                  SolverOptions options) {
+        this(model, form, compressedSensing, noiseSigma, solver, options, null);
+    }
+
+    /** @param oder ODER's minibatch settings, or null for the full-batch DEQ */
+    public LearnedReconstruction(String model, DeqForm form, boolean compressedSensing, double noiseSigma, String solver,
+                                 SolverOptions options, io.equilibria.reconstruct.oder.OderSettings oder) {
+        this.oder = oder;
         this.model = model != null ? model : defaultModel(compressedSensing ? DeqModel.Task.CS : DeqModel.Task.DEBLUR, form);
         this.form = form;
         this.compressedSensing = compressedSensing;
@@ -52,8 +60,13 @@ public final class LearnedReconstruction implements Reconstructor {
         return "deq-" + (form == DeqForm.PNP ? "pnp-" : "") + task.label();
     }
 
+    /** oder-deblur (a multi-frame deblurring model), oder-cs. */
+    public static String defaultOderModel(DeqModel.Task task) {
+        return "oder-" + task.label();
+    }
+
     @Override
-    public String name() { return form == DeqForm.RED ? "deq" : "pnp"; }
+    public String name() { return oder != null ? "oder" : form == DeqForm.RED ? "deq" : "pnp"; }
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
@@ -68,13 +81,24 @@ public final class LearnedReconstruction implements Reconstructor {
         }
         if (m.form() != form) {
             throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; --method "
-                    + (m.form() == DeqForm.RED ? "deq" : "pnp") + " uses it");
+                    + (m.form() == DeqForm.RED ? "deq or oder" : "pnp") + " uses it");
         }
         int tile = Integer.getInteger("equilibria.denoiserTile", DENOISER_TILE);
         io.equilibria.priors.Denoiser d = tile > 0
                 ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), m.denoiser().receptiveRadius(), tile) : m.denoiser();
         DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), form, Solvers.parse(solver),
-                options, noiseSigma, compressedSensing);
+                options, noiseSigma, compressedSensing, oder != null ? oder.dataTerm() : DataTerm.FULL,
+                oder != null && oder.safeStep());
+        if (oder != null && a.blockCount() < 2) {
+            throw new io.equilibria.image.InputException("ODER needs a measurement made of several blocks, and this one has "
+                    + a.blockCount() + (compressedSensing ? " row group: simulate it with --groups I" :
+                    ": give K observations with --multi-frame (one PSF slice each). With a single convolution there is nothing"
+                    + " to subsample; use --method deq"));
+        }
+        if (oder != null && oder.batch() > a.blockCount()) {
+            throw new io.equilibria.image.InputException("--batch " + oder.batch() + " is more than the measurement's "
+                    + a.blockCount() + " blocks");
+        }
         Result res = r.reconstruct(a, y, listener);
         Map<String, Object> p = new LinkedHashMap<>(res.parameters());
         p.put("modelFile", stored.cardFile().toString());

@@ -1,0 +1,174 @@
+package io.equilibria.reconstruct.oder;
+
+import ai.djl.ndarray.NDArray;
+import io.equilibria.physics.LinearOperator;
+import io.equilibria.reconstruct.deq.DataTerm;
+import io.equilibria.reconstruct.deq.DeqMap;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * ODER's stochastic data term: every call draws, per problem, a fresh minibatch S of B of the operator's I blocks
+ * and uses only those blocks' operators:
+ * <ul>
+ *   <li>{@code unbiased}: ∇̂g = Σ_{i∈S} A_iᵀ(A_i z − y_i) / π_i, whose mean over draws is the full ∇g;</li>
+ *   <li>{@code raw}: ∇̂g = Σ_{i∈S} A_iᵀ(A_i z − y_i) (mean (B/I)∇g for uniform draws) with RED's τ multiplied by B/I,
+ *       so the expected map has the full-batch fixed point; the step on both terms is then effectively γB/I.
+ *       This is the un-rescaled variant with τ re-tuned of the public demo.</li>
+ * </ul>
+ * Each call restricts the operator to the drawn blocks ([A_i; A_j; …]: a few OTF slices or sensing-matrix rows
+ * copied, negligible next to the products) and frees it afterwards, so memory stays that of one minibatch. Blocks of
+ * equal weight are applied together (one FFT of z for all drawn frames). With B = I the original operator itself is
+ * used, so ODER then computes exactly the full-batch map.
+ */
+public final class MinibatchData implements DataTerm, AutoCloseable {
+    public enum Scaling {
+        UNBIASED, RAW;
+
+        public static Scaling parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown scaling '" + s + "' (use unbiased or raw)");
+            }
+        }
+
+        @Override public String toString() { return name().toLowerCase(java.util.Locale.ROOT); }
+    }
+
+    private final List<LinearOperator> ops;
+    private final List<NDArray> ys;
+    private final BlockSampler[] samplers;
+    private final Scaling scaling;
+    private final SplittableRandom random;
+    private final long seed;
+    private long calls, blocksUsed, blocksTotal;
+    private final double[] curvatures;
+
+    public MinibatchData(List<LinearOperator> ops, List<NDArray> ys, BlockSampler.Kind kind, int batch, Scaling scaling, long seed) {
+        if (ops.size() != ys.size()) throw new IllegalArgumentException(ops.size() + " operators but " + ys.size() + " measurements");
+        this.ops = ops;
+        this.ys = ys;
+        this.scaling = scaling;
+        this.seed = seed;
+        this.random = new SplittableRandom(seed);
+        samplers = new BlockSampler[ops.size()];
+        curvatures = new double[ops.size()];
+        for (int i = 0; i < ops.size(); i++) samplers[i] = new BlockSampler(kind, ops.get(i).blockCount(), batch);
+    }
+
+    @Override
+    public NDArray gradient(NDArray z) {
+        return DeqMap.perProblem(z, i -> estimate(i, z.get(i).reshape(ops.get(i).domainShape()), true));
+    }
+
+    @Override
+    public NDArray normal(NDArray u) {
+        return DeqMap.perProblem(u, i -> estimate(i, u.get(i).reshape(ops.get(i).domainShape()), false));
+    }
+
+    @Override
+    public double priorScale() {
+        return scaling == Scaling.RAW ? (double) samplers[0].batch() / samplers[0].total() : 1;
+    }
+
+    @Override
+    public boolean deterministic() {
+        for (BlockSampler s : samplers) if (s.batch() < s.total()) return false;
+        return true;
+    }
+
+    /** Σ_{i∈S} w_i A_iᵀ(A_i z − y_i) (or without y for the normal product) for a fresh draw S. */
+    private NDArray estimate(int problem, NDArray z, boolean withData) {
+        BlockSampler.Draw d = samplers[problem].draw(random);
+        calls++;
+        blocksUsed += d.blocks().length;
+        blocksTotal += samplers[problem].total();
+        if (d.all(samplers[problem].total())) {
+            LinearOperator a = ops.get(problem);
+            NDArray az = a.apply(z);
+            return DataTerm.scaled(a, a.adjoint(withData ? az.sub(ys.get(problem)) : az));
+        }
+        // group the draw by weight: uniform draws have one group, uneven strata at most two
+        Map<Double, List<Integer>> byWeight = new LinkedHashMap<>();
+        for (int k = 0; k < d.blocks().length; k++) {
+            double w = scaling == Scaling.RAW ? 1.0 : 1.0 / d.inclusion()[k];
+            byWeight.computeIfAbsent(w, x -> new ArrayList<>()).add(d.blocks()[k]);
+        }
+        NDArray sum = null;
+        for (Map.Entry<Double, List<Integer>> e : byWeight.entrySet()) {
+            int[] blocks = e.getValue().stream().mapToInt(Integer::intValue).toArray();
+            LinearOperator a = ops.get(problem);
+            NDArray part;
+            try (LinearOperator sub = a.restrict(blocks)) {
+                NDArray az = sub.apply(z);
+                if (withData) {
+                    NDArray yS = a.measurementsOf(ys.get(problem), blocks);
+                    az = az.sub(yS);
+                    yS.close();
+                }
+                part = sub.adjoint(az);
+                part.attach(z.getManager()); // outlives the restricted operator's manager
+            }
+            if (e.getKey() != 1.0) part = part.mul(e.getKey());
+            sum = sum == null ? part : sum.add(part);
+        }
+        return DataTerm.scaled(ops.get(problem), sum);
+    }
+
+    /**
+     * The largest curvature of a draw's estimate, c·max_S ‖Σ_{i∈S} w_i A_iᵀA_i‖, estimated by power iteration on a few
+     * draws from a separate generator (the minibatch sequence is unaffected). Unbiased weights make it up to I/B times
+     * the full batch's (row groups of orthonormal CS rows: exactly I/B), which is why ODER takes smaller steps.
+     */
+    @Override
+    public double curvature(int problem) {
+        if (curvatures[problem] > 0) return curvatures[problem];
+        LinearOperator a = ops.get(problem);
+        BlockSampler sampler = samplers[problem];
+        SplittableRandom r = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
+        double worst = 0;
+        int draws = sampler.batch() == sampler.total() ? 1 : 4;
+        for (int k = 0; k < draws; k++) {
+            BlockSampler.Draw d = sampler.draw(r);
+            double w = scaling == Scaling.RAW ? 1.0 : 1.0 / java.util.Arrays.stream(d.inclusion()).min().orElse(1.0);
+            if (d.all(sampler.total())) {
+                worst = Math.max(worst, DataTerm.curvatureOf(a, ys.get(problem).getManager(), 1.0));
+                continue;
+            }
+            try (LinearOperator sub = a.restrict(d.blocks())) {
+                double n = sub.normEstimate(ys.get(problem).getManager(), 20, 7);
+                worst = Math.max(worst, 1.05 * w * a.dataScale() * n * n);
+            }
+        }
+        curvatures[problem] = worst;
+        return worst;
+    }
+
+    /** Blocks applied so far over blocks a full batch would have applied (≈ B/I). */
+    public double blockFraction() { return blocksTotal == 0 ? Double.NaN : (double) blocksUsed / blocksTotal; }
+
+    public long calls() { return calls; }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", "minibatch (ODER)");
+        m.put("blocks", samplers[0].total());
+        m.put("blocksPerIteration", samplers[0].batch());
+        m.put("sampling", samplers[0].kind().toString());
+        m.put("scaling", scaling.toString());
+        m.put("seed", seed);
+        m.put("dataCalls", calls);
+        m.put("blockFraction", blockFraction());
+        return m;
+    }
+
+    @Override
+    public void close() {}
+}
