@@ -23,8 +23,8 @@ import java.util.Arrays;
  */
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
-    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ) or learned (DEQ reconstruction vs classical methods: quality, speed, memory)"; }
-    @Override public String arguments() { return "[physics|deq|learned]"; }
+    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ), learned (DEQ reconstruction vs classical methods: quality, speed, memory) or oder (ODER vs full-batch DEQ: operator cost, PSNR, time, training)"; }
+    @Override public String arguments() { return "[physics|deq|learned|oder]"; }
 
     @Override
     public Options options() {
@@ -42,15 +42,21 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("cs-model", "M", "learned: CS model (default deq-cs)"))
                 .addOption(Args.opt("memory-size", "N", "learned: side of the image whose deblur peak RSS is measured in a child process (default 2048; 0 skips)"))
                 .addOption(Args.opt("csv", "FILE", "learned: also write every per-image row as CSV"))
+                .addOption(Args.opt("blocks", "I", "oder: views / CS row groups (default 8)"))
+                .addOption(Args.opt("batch", "B", "oder: blocks per ODER iteration (default 2)"))
+                .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 3; 0 skips it)"))
+                .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 10)"))
+                .addOption(Args.opt("data", "DIR", "oder: natural images for the training comparison (default: phantoms only)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
     @Override
     public int run(CommandLine l) throws java.io.IOException {
         String suite = l.getArgList().isEmpty() ? "physics" : l.getArgList().get(0);
-        if (l.getArgList().size() > 1 || !(suite.equals("physics") || suite.equals("deq") || suite.equals("learned"))) {
-            throw new UsageException("say which benchmark: physics, deq or learned");
+        if (l.getArgList().size() > 1 || !(suite.equals("physics") || suite.equals("deq") || suite.equals("learned") || suite.equals("oder"))) {
+            throw new UsageException("say which benchmark: physics, deq, learned or oder");
         }
+        if (suite.equals("oder")) return OderBench.run(l);
         if (suite.equals("deq")) return deq(l);
         if (suite.equals("learned")) return LearnedBench.run(l);
         int repeats = Args.integer(l, "repeats", 5);

@@ -60,7 +60,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
                 Args.opt("task", "T", "deblur | cs (required)"),
                 Args.opt("form", "F", "red | pnp (default red)"),
                 Args.opt("gradient", "G", "ift | ift:SOLVER | jfb | neumann:K (default ift)"),
-                Args.opt("denoiser", "NAME|PATH", "trained denoiser to start from (default dncnn-default; 'none' for He initialisation)"),
+                Args.opt("denoiser", "NAME|PATH", "trained denoiser to start from, or a trained DEQ model (its denoiser and gamma, tau, s) "
+                        + "(default dncnn-default; 'none' for He initialisation)"),
                 Args.opt("depth", "D", "with --denoiser none: convolution layers (default 8)"),
                 Args.opt("width", "W", "with --denoiser none: channels per hidden layer (default 32)"),
                 Args.opt("data", "DIR", "folder of natural images mixed with phantoms (default: phantoms only)"),

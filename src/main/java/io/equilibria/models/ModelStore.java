@@ -218,9 +218,10 @@ public final class ModelStore {
         return new StoredModel(card, block, cardFile, params);
     }
 
-    /** Loads a model and checks that it is a denoiser. */
+    /** Loads a denoiser model, or the denoiser of a DEQ reconstruction model. */
     public static Denoiser loadDenoiser(String nameOrPath, NDManager manager) {
         StoredModel m = load(nameOrPath, manager);
+        if (m.block() instanceof io.equilibria.reconstruct.deq.DeqModel deq) return deq.denoiser();
         if (!(m.block() instanceof Denoiser d) || (m.card().kind() != null && !m.card().kind().equals("denoiser"))) {
             throw new ModelException(m.cardFile(), "is a '" + m.card().kind() + "' model, not a denoiser");
         }

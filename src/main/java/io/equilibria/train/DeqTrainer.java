@@ -143,6 +143,8 @@ public final class DeqTrainer {
                         : stochasticBackward(layer, data, batch, sigma, step, eq.z(), zLeaf.getGradient());
                 double l = loss.toType(DataType.FLOAT64, false).getDouble();
                 s = new Step(l, eq.forward().iterations(), eq.forward().residual(), b.iterations(), 0);
+            } finally {
+                data.close();
             }
         }
         return s;
@@ -198,6 +200,8 @@ public final class DeqTrainer {
             DeqLayer layer = layer(DeqMap.cell(config.form(), data, denoiser, scalars, sigma, stepFactors(data, sigma)));
             try (Equilibrium eq = layer.forward(z0, z0)) {
                 return eq.z().sub(truth).square().mean().toType(DataType.FLOAT64, false).getDouble();
+            } finally {
+                data.close();
             }
         }
     }

@@ -169,9 +169,17 @@ public final class DeqTraining {
                 if (resume) listener.message("no checkpoint in " + checkpointDir + "; starting afresh");
                 model.initialize(manager);
                 if (c.denoiserInit() != null) {
+                    io.equilibria.models.StoredModel init = ModelStore.load(c.denoiserInit(), manager);
                     DnCnn trained = (DnCnn) ModelStore.loadDenoiser(c.denoiserInit(), manager);
                     copy(trained, model.denoiser(), manager);
                     listener.message("denoiser initialised from " + c.denoiserInit() + ": " + trained.describe());
+                    if (init.block() instanceof DeqModel from) { // fine-tuning a DEQ (e.g. ODER from full batch): its scalars too
+                        try (DeqScalars src = from.scalars(); DeqScalars dst = model.scalars()) {
+                            for (int i = 0; i < 3; i++) dst.parameters().get(i).set(src.parameters().get(i).toFloatArray());
+                            listener.message(String.format(Locale.ROOT, "scalars from %s: gamma %.4f, tau %.4f, sigma scale %.4f",
+                                    c.denoiserInit(), dst.gammaValue(), dst.tauValue(), dst.sigmaScaleValue()));
+                        }
+                    }
                 } else {
                     model.denoiser().scaleKernelsToBound(50);
                 }
@@ -209,6 +217,7 @@ public final class DeqTraining {
                     bwd += st.backwardIterations();
                     listener.step(epoch + 1, s + 1, c.stepsPerEpoch(), st, rate);
                 }
+                double trainSeconds = (System.nanoTime() - te) / 1e9;
                 model.denoiser().refineSpectralNorms(20);
                 val = validate(trainer, validation, data.validation().sources(), c.task());
                 Map<String, Object> summary = new LinkedHashMap<>();
@@ -223,6 +232,7 @@ public final class DeqTraining {
                     summary.put("sigmaScale", sc.sigmaScaleValue());
                 }
                 summary.put("seconds", (System.nanoTime() - te) / 1e9);
+                summary.put("trainSeconds", trainSeconds);
                 summary.put("validation", val);
                 if (epoch == 0) summary.put("psnrBeforeTraining", before);
                 history.add(summary);

@@ -12,7 +12,7 @@ import java.util.Map;
  * blocks (ODER, {@link io.equilibria.reconstruct.oder.MinibatchData}). Keeping this one seam lets the same map,
  * solvers and trainer serve full-batch DEQs and ODER.
  */
-public interface DataTerm {
+public interface DataTerm extends AutoCloseable {
     /** ∇g(z) = Aᵀ(Az − y) per problem, or its estimate; a stochastic term draws a fresh minibatch per call. */
     NDArray gradient(NDArray z);
 
@@ -30,6 +30,10 @@ public interface DataTerm {
      * largest over draws, estimated), so a solver that is not Anderson can take steps ≤ 1/L.
      */
     double curvature(int problem);
+
+    /** Frees what the term cached (restricted operators); the operators and measurements it was given stay open. */
+    @Override
+    default void close() {}
 
     /** What the term does, for reports (kind, blocks, sampling, scaling, counts). */
     Map<String, Object> describe();

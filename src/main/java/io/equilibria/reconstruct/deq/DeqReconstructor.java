@@ -106,6 +106,7 @@ public final class DeqReconstructor implements Reconstructor {
             z0.close();
             sigma.close();
             if (stepFactor != null) stepFactor.close();
+            dataTerm.close();
         }
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("model", model);

@@ -82,6 +82,58 @@ public final class BlockSampler {
         return new Draw(out, p);
     }
 
+    /**
+     * Every draw this sampler can make, each as sorted blocks, when they all have equal weights and there are at most
+     * {@code limit} of them; null otherwise. (Uniform: the C(I, B) subsets; stratified with equal strata: one block per
+     * stratum.)
+     */
+    public java.util.List<int[]> allDraws(int limit) {
+        java.util.List<int[]> out = new java.util.ArrayList<>();
+        if (batch == total) {
+            int[] all = new int[total];
+            for (int i = 0; i < total; i++) all[i] = i;
+            out.add(all);
+            return out;
+        }
+        if (kind == Kind.STRATIFIED) {
+            int size = strataStart[1] - strataStart[0];
+            for (int s = 0; s < batch; s++) if (strataStart[s + 1] - strataStart[s] != size) return null; // uneven weights
+            long count = 1;
+            for (int s = 0; s < batch; s++) count *= size;
+            if (count > limit) return null;
+            int[] pick = new int[batch];
+            fillStrata(0, pick, out);
+        } else {
+            double count = 1;
+            for (int k = 0; k < batch; k++) count = count * (total - k) / (k + 1);
+            if (count > limit) return null;
+            combinations(0, 0, new int[batch], out);
+        }
+        return out;
+    }
+
+    private void fillStrata(int s, int[] pick, java.util.List<int[]> out) {
+        if (s == batch) {
+            out.add(pick.clone());
+            return;
+        }
+        for (int b = strataStart[s]; b < strataStart[s + 1]; b++) {
+            pick[s] = b;
+            fillStrata(s + 1, pick, out);
+        }
+    }
+
+    private void combinations(int from, int k, int[] pick, java.util.List<int[]> out) {
+        if (k == batch) {
+            out.add(pick.clone());
+            return;
+        }
+        for (int b = from; b <= total - (batch - k); b++) {
+            pick[k] = b;
+            combinations(b + 1, k + 1, pick, out);
+        }
+    }
+
     @Override
     public String toString() { return String.format(Locale.ROOT, "%s %d of %d", kind, batch, total); }
 }

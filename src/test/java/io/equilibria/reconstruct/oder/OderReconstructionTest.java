@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** ODER on an 8-view deblurring problem with the shipped DEQ-RED model: B = I is the full-batch DEQ; seeds reproduce. */
 class OderReconstructionTest {
-    static final int I = 8, N = 96;
+    static final int I = 8, N = 64;
     static NDManager m;
     static FftConvolution a;
     static NDArray y;
@@ -74,7 +74,7 @@ class OderReconstructionTest {
     @Test
     void fullBatchNesterovWithTheSafeStepReachesTheSameFixedPoint() {
         Result deq = run("anderson", 200, 1e-6, null);
-        Result oder = run("nesterov:window=1,average=1", 600, 1e-6, OderSettings.defaults(I));
+        Result oder = run("nesterov:window=1,average=1", 400, 1e-6, OderSettings.defaults(I));
         assertTrue((Double) oder.parameters().get("stepFactor") < 1, "the model's step is too long for plain iteration");
         double rel = oder.x().sub(deq.x()).norm().getFloat() / deq.x().norm().getFloat();
         assertTrue(rel < 2e-3, "RED's fixed point does not depend on the step; relative difference " + rel);
@@ -83,8 +83,8 @@ class OderReconstructionTest {
     @Test
     void seededMinibatchRunsAreReproducibleAndCloseToFullBatch() {
         OderSettings o = OderSettings.defaults(2).withSeed(5);
-        Result a1 = run(o.solverSpec(), 150, 1e-3, o), a2 = run(o.solverSpec(), 150, 1e-3, o);
-        Result b = run(o.solverSpec(), 150, 1e-3, o.withSeed(6));
+        Result a1 = run(o.solverSpec(), 100, 1e-3, o), a2 = run(o.solverSpec(), 100, 1e-3, o);
+        Result b = run(o.solverSpec(), 100, 1e-3, o.withSeed(6));
         assertTrue(a1.x().contentEquals(a2.x()), "same seed, same result");
         assertFalse(a1.x().contentEquals(b.x()), "another seed draws other minibatches");
         assertEquals(0.25, (Double) a1.parameters().get("blockFraction"), 1e-12);
