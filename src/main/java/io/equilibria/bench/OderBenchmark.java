@@ -128,8 +128,8 @@ public final class OderBenchmark {
         }
         int iBlocks = p.a().blockCount();
         Run deq = solve("deq", p, model, "anderson", 100, 1e-4, null);
-        Run nes = solve("full-nesterov", p, model, oder.withBatch(iBlocks).solverSpec(), 300, 1e-4, oder.withBatch(iBlocks));
-        Run od = solve("oder", p, model, oder.solverSpec(), 300, 1e-4, oder);
+        Run nes = solve("full-nesterov", p, model, oder.withBatch(iBlocks).solverSpec(), 200, 1e-4, oder.withBatch(iBlocks));
+        Run od = solve("oder", p, model, oder.solverSpec(), 200, 1e-4, oder);
         return new Row(scenario, p.name(), iBlocks, oder.batch(), dataFull, dataMini, den, deq, nes, od);
     }
 

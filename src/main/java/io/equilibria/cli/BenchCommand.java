@@ -44,8 +44,8 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("csv", "FILE", "learned: also write every per-image row as CSV"))
                 .addOption(Args.opt("blocks", "I", "oder: views / CS row groups (default 8)"))
                 .addOption(Args.opt("batch", "B", "oder: blocks per ODER iteration (default 2)"))
-                .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 3; 0 skips it)"))
-                .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 10)"))
+                .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 2; 0 skips it)"))
+                .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 8)"))
                 .addOption(Args.opt("data", "DIR", "oder: natural images for the training comparison (default: phantoms only)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }

@@ -51,7 +51,7 @@ final class OderBench {
         if (phantoms < 0) throw new UsageException("--phantoms must be >= 0");
         int blocks = Args.integer(l, "blocks", 8), batch = Args.integer(l, "batch", 2);
         if (blocks < 2 || batch < 1 || batch > blocks) throw new UsageException("need --blocks >= 2 and 1 <= --batch <= --blocks");
-        int trainEpochs = Args.integer(l, "train-epochs", 3), trainSteps = Args.integer(l, "train-steps", 10);
+        int trainEpochs = Args.integer(l, "train-epochs", 2), trainSteps = Args.integer(l, "train-steps", 8);
         String deblurModel = l.getOptionValue("deblur-model", available("oder-deblur") ? "oder-deblur" : "deq-deblur");
         String csModel = l.getOptionValue("cs-model", available("oder-cs") ? "oder-cs" : "deq-cs");
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
@@ -109,8 +109,8 @@ final class OderBench {
     }
 
     /**
-     * Full-batch DEQ training against ODER training on 8-view deblurring problems, same start (the shipped denoiser,
-     * γ/τ/s from the shipped DEQ), same data, same steps: seconds per epoch and the validation PSNR each has reached.
+     * Full-batch DEQ training against ODER training on 8-view deblurring problems, same start (the shipped deq-deblur:
+     * denoiser and γ/τ/s), same data, same steps: seconds per epoch and the validation PSNR each has reached.
      */
     private static void training(NDManager m, int blocks, int batch, int epochs, int steps, java.nio.file.Path data) {
         System.out.println();
@@ -118,20 +118,11 @@ final class OderBench {
         System.out.println();
         Map<String, List<Map<String, Object>>> histories = new LinkedHashMap<>();
         for (boolean useOder : new boolean[] {false, true}) {
-            DnCnn.Config net = ((DnCnn) ModelStore.loadDenoiser("dncnn-default", m)).config();
-            double gamma = 1, tau = 0.2, sScale = 1;
-            io.equilibria.models.StoredModel start = ModelStore.load("deq-deblur", m);
-            if (start.block() instanceof DeqModel dm) {
-                try (io.equilibria.reconstruct.deq.DeqScalars sc = dm.scalars()) {
-                    gamma = sc.gammaValue();
-                    tau = sc.tauValue();
-                    sScale = sc.sigmaScaleValue();
-                }
-            }
+            DnCnn.Config net = ((DnCnn) ModelStore.loadDenoiser("deq-deblur", m)).config(); // denoiser and scalars of deq-deblur
             OderSettings o = useOder ? new OderSettings(batch, BlockSampler.Kind.UNIFORM, MinibatchData.Scaling.UNBIASED, 42, 5, 5, true) : null;
-            DeqTraining.Config c = new DeqTraining.Config(DeqModel.Task.DEBLUR, DeqForm.RED, "ift", "dncnn-default", net, 64, 4, epochs, steps,
+            DeqTraining.Config c = new DeqTraining.Config(DeqModel.Task.DEBLUR, DeqForm.RED, "ift", "deq-deblur", net, 64, 4, epochs, steps,
                     1e-4, 200, "constant", 0.002, 0.05, useOder ? 60 : 30, 15, data, 0.5, DenoiserTrainer.DEFAULT_EXCLUDE, 2, 128, 42,
-                    gamma, tau, sScale, 2.0, blocks, o);
+                    1, 0.2, 1, 2.0, blocks, o);
             List<Map<String, Object>> h = new ArrayList<>();
             DeqTraining.Result r = DeqTraining.train(m, c, null, false, new DeqTraining.Listener() {
                 @Override public void epoch(Map<String, Object> summary) { h.add(summary); }
@@ -139,7 +130,7 @@ final class OderBench {
             histories.put(useOder ? "ODER" : "full batch", h);
         }
         System.out.println("Each run: " + epochs + " epochs x " + steps + " steps of 4 patches 64x64 (phantoms" + (data != null ? " and " + data : "")
-                + "), from dncnn-default with deq-deblur's gamma, tau and s; full batch: Anderson forward, IFT backward; ODER: Nesterov "
+                + "), both from deq-deblur (denoiser, gamma, tau, s); full batch: Anderson forward, IFT backward; ODER: Nesterov "
                 + "forward and IFT backward with minibatches. Validation: 2 phantoms 128x128, each run with its own inference "
                 + "(full batch: Anderson; ODER: minibatches).");
         System.out.println();
