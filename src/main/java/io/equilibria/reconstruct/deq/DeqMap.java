@@ -41,14 +41,8 @@ public final class DeqMap {
      */
     public static DeqCell cell(DeqForm form, DataTerm data, Denoiser denoiser, DeqScalars scalars, NDArray sigma,
                                NDArray stepFactor) {
-        NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
-        NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
-        if (data.priorScale() != 1) tauScale = tauScale.mul(data.priorScale());
-        NDArray weight = tauScale;
-        return (z, unused) -> {
-            NDArray grad = data.gradient(z);
-            return splitApply(form, z, grad, denoiser, scalars, sigma, weight, step);
-        };
+        DeqCell p = split(form, data, denoiser, scalars, sigma, stepFactor);
+        return (z, unused) -> p.apply(z, data.gradient(z));
     }
 
     /**
@@ -59,8 +53,7 @@ public final class DeqMap {
                                 NDArray stepFactor) {
         NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
         NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
-        if (data.priorScale() != 1) tauScale = tauScale.mul(data.priorScale());
-        NDArray weight = tauScale;
+        NDArray weight = data.priorScale() == 1 ? tauScale : tauScale.mul(data.priorScale());
         return (z, d) -> splitApply(form, z, d, denoiser, scalars, sigma, weight, step);
     }
 

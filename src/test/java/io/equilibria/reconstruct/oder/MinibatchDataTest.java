@@ -41,6 +41,13 @@ class MinibatchDataTest {
         return a64.sub(b64).norm().getDouble() / b64.norm().getDouble();
     }
 
+    /** The mean of n draws of {@code estimate} (the first is {@code first}). */
+    private static NDArray mean(NDArray first, int n, java.util.function.Supplier<NDArray> estimate) {
+        NDArray sum = first;
+        for (int k = 1; k < n; k++) sum = sum.add(estimate.get());
+        return sum.div(n);
+    }
+
     private static NDArray state(NDManager m, LinearOperator a, long seed) {
         Shape d = a.domainShape();
         return TestSupport.random(m, new Shape(1, 1, d.get(0), d.get(1)), seed).abs();
@@ -73,10 +80,7 @@ class MinibatchDataTest {
                 MinibatchData data = new MinibatchData(List.of(a), List.of(y), BlockSampler.Kind.UNIFORM, 2, MinibatchData.Scaling.UNBIASED, 11);
                 NDArray one = data.gradient(x);
                 double single = relErr(one, full);
-                NDArray mc = one;
-                int n = 1500;
-                for (int k = 1; k < n; k++) mc = mc.add(data.gradient(x));
-                double err = relErr(mc.div(n), full);
+                double err = relErr(mean(one, 1500, () -> data.gradient(x)), full);
                 assertTrue(single > 0.1, "one draw should differ from the full gradient, got " + single);
                 assertTrue(err < single / 10, "Monte-Carlo mean error " + err + " vs single draw " + single);
                 assertEquals(0.25, data.blockFraction(), 1e-12);
@@ -104,11 +108,9 @@ class MinibatchDataTest {
             }
             assertEquals(18, seen.size());
             MinibatchData data = new MinibatchData(List.of(a), List.of(y), BlockSampler.Kind.STRATIFIED, 3, MinibatchData.Scaling.UNBIASED, 2);
-            NDArray mc = data.normal(x);
-            double single = relErr(mc, full);
-            int n = 1500;
-            for (int k = 1; k < n; k++) mc = mc.add(data.normal(x));
-            double err = relErr(mc.div(n), full);
+            NDArray one = data.normal(x);
+            double single = relErr(one, full);
+            double err = relErr(mean(one, 1500, () -> data.normal(x)), full);
             assertTrue(err < single / 10, "stratified Monte-Carlo mean error " + err + " vs single draw " + single);
         }
     }
@@ -123,10 +125,8 @@ class MinibatchDataTest {
             NDArray full = DataTerm.full(List.of(a), List.of(y)).gradient(x);
             MinibatchData data = new MinibatchData(List.of(a), List.of(y), BlockSampler.Kind.UNIFORM, 2, MinibatchData.Scaling.RAW, 3);
             assertEquals(0.25, data.priorScale(), 1e-12);
-            NDArray mc = data.gradient(x);
-            int n = 1500;
-            for (int k = 1; k < n; k++) mc = mc.add(data.gradient(x));
-            assertTrue(relErr(mc.div(n), full.mul(0.25)) < 0.05, "raw mean " + relErr(mc.div(n), full.mul(0.25)));
+            double err = relErr(mean(data.gradient(x), 1500, () -> data.gradient(x)), full.mul(0.25));
+            assertTrue(err < 0.05, "raw mean " + err);
         }
     }
 
