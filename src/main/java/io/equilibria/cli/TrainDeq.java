@@ -43,11 +43,11 @@ final class TrainDeq implements TrainCommand.Subcommand {
         List<Option> all = new java.util.ArrayList<>(common());
         all.add(Args.opt("blocks", "I", "measurement blocks per problem: views (deblur) or CS row groups (deq default 1, oder default 8)"));
         if (oder) {
-            all.add(Args.opt("minibatch", "B", "oder: blocks per iteration (default 2)"));
-            all.add(Args.opt("sampling", "S", "oder: uniform | stratified (default uniform)"));
-            all.add(Args.opt("scaling", "S", "oder: unbiased | raw (default unbiased)"));
-            all.add(Args.opt("window", "W", "oder: running-residual window of the forward solve (default 5)"));
-            all.add(Args.opt("average", "A", "oder: average of the last A iterates as the output (default 5)"));
+            all.add(Args.opt("minibatch", "B", "blocks per iteration (default 2)"));
+            all.add(Args.opt("sampling", "S", "uniform | stratified (default uniform)"));
+            all.add(Args.opt("scaling", "S", "unbiased | raw (default unbiased)"));
+            all.add(Args.opt("window", "W", "running-residual window of the forward solve (default 5)"));
+            all.add(Args.opt("average", "A", "average of the last A iterates as the output (default 5)"));
         }
         return all;
     }
