@@ -147,7 +147,14 @@ public final class OderBenchmark {
             overhead[0] += System.nanoTime() - s;
             return true;
         };
-        Result res = Autograd.noGrad(() -> r.reconstruct(p.a(), p.y(), l));
+        Result res;
+        try {
+            res = Autograd.noGrad(() -> r.reconstruct(p.a(), p.y(), l));
+        } catch (io.equilibria.solvers.DivergenceException e) {
+            out.println("(" + label + " on " + p.name() + ": " + e.getMessage() + ")");
+            double s = (System.nanoTime() - t0 - overhead[0]) / 1e9;
+            return new Run(label + " (diverged)", Double.NaN, times.size(), s, new double[0], new double[0]);
+        }
         double seconds = (System.nanoTime() - t0 - overhead[0]) / 1e9;
         double psnr = ImageMetrics.psnr(p.truth(), Tensors.toPlane(p.a().toImage(res.x())), 1);
         res.x().close();

@@ -30,6 +30,8 @@ import java.util.Locale;
 public final class Nesterov implements FixedPointSolver {
     private final int window, average;
     private final boolean restart;
+    /** An iterate this many times larger than the start (or the first step) counts as divergence. */
+    static final double BLOW_UP = 100;
 
     public Nesterov(int window, int average) {
         this(window, average, true);
@@ -55,7 +57,7 @@ public final class Nesterov implements FixedPointSolver {
         double[] trace = new double[Math.max(1, o.maxIterations())];
         int count = 0;
         boolean converged = false, cancelled = false;
-        double running = Double.NaN, first = Double.NaN;
+        double running = Double.NaN, first = Double.NaN, scale = Double.NaN;
         Deque<NDArray> tail = new ArrayDeque<>(); // last `average` iterates, owned here
         NDArray x = z0, s = z0;
         double t = 1;
@@ -84,15 +86,25 @@ public final class Nesterov implements FixedPointSolver {
                     throw new DivergenceException(String.format(Locale.ROOT,
                             "%s diverged: the residual became %s at iteration %d", describe(), r, count), Arrays.copyOf(trace, count));
                 }
-                if (count == 1) first = r;
-                else if (r > o.blowUpFactor() * first) {
+                double size = maxRowNorm(next, o);
+                if (count == 1) {
+                    first = r;
+                    scale = Math.max(maxRowNorm(z0, o), size);
+                } else if (size > BLOW_UP * scale) {
+                    // the relative residual is bounded (≤ 2), so it cannot show divergence; the iterate's size can
+                    closeAll(next, momentum, tail);
+                    throw new DivergenceException(String.format(Locale.ROOT,
+                            "%s diverged: the iterate grew to %.3g times its starting size by iteration %d (a stochastic "
+                                    + "gradient with too much variance for momentum: try a larger --batch, --scaling raw, "
+                                    + "or --solver anderson)", describe(), size / scale, count), Arrays.copyOf(trace, count));
+                } else if (r > o.blowUpFactor() * first) {
                     closeAll(next, momentum, tail);
                     throw new DivergenceException(String.format(Locale.ROOT,
                             "%s diverged: the residual grew from %.3g to %.3g by iteration %d", describe(), first, r, count),
                             Arrays.copyOf(trace, count));
                 }
                 if (s != x && s != z0) s.close();
-                if (!tail.contains(x) && x != z0) x.close();
+                if (!holds(tail, x) && x != z0) x.close();
                 x = next;
                 s = momentum;
                 tail.addLast(x);
@@ -128,6 +140,18 @@ public final class Nesterov implements FixedPointSolver {
         NDArray sum = null;
         for (NDArray a : tail) sum = sum == null ? a.duplicate() : sum.addi(a);
         return sum.divi(tail.size());
+    }
+
+    /** By identity: DJL arrays may define equals as content equality. */
+    private static boolean holds(Deque<NDArray> tail, NDArray a) {
+        for (NDArray t : tail) if (t == a) return true;
+        return false;
+    }
+
+    private static double maxRowNorm(NDArray z, SolverOptions o) {
+        double m = 0;
+        for (double v : Tracker.rowNorms(Tracker.flat(z, o))) m = Math.max(m, v);
+        return m;
     }
 
     private static double inner(NDArray a, NDArray b) {

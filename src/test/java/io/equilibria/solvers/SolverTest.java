@@ -142,4 +142,24 @@ class SolverTest {
         assertThrows(IllegalArgumentException.class, () -> Solvers.parse("picard:beta=2"));
         assertThrows(IllegalArgumentException.class, () -> Solvers.parse("anderson:m"));
     }
+
+    /** ODER's Nesterov solver: reaches the linear fixed point, averages its tail, and reports an expanding map as divergence. */
+    @Test
+    void nesterovConvergesAveragesAndDetectsBlowUp() {
+        LinearDeq p = new LinearDeq(12, 5, 4, 0.6, 1);
+        try (NDManager m = TestSupport.manager().newSubManager()) {
+            NDArray w = LinearDeq.nd(m, p.w), u = LinearDeq.nd(m, p.u), x = LinearDeq.nd(m, p.x);
+            DeqCell cell = LinearDeq.cell(w, u);
+            NDArray zero = m.zeros(new Shape(4, 12), ai.djl.ndarray.types.DataType.FLOAT64);
+            for (String name : new String[] {"nesterov", "nesterov:window=5,average=3"}) {
+                Solution s = Solvers.parse(name).solve(z -> cell.apply(z, x), zero, SolverOptions.of(3000, 1e-12));
+                assertTrue(s.converged(), name + " " + s.summary());
+                assertTrue(LinearDeq.maxAbsDiff(LinearDeq.mat(s.z()), p.zStar()) < 1e-8, name);
+            }
+            NDArray one = m.ones(new Shape(3, 3));
+            DivergenceException e = assertThrows(DivergenceException.class,
+                    () -> Solvers.parse("nesterov").solve(z -> z.mul(3), one, SolverOptions.of(100, 1e-6)));
+            assertTrue(e.getMessage().contains("grew"), e.getMessage());
+        }
+    }
 }
