@@ -153,11 +153,11 @@ public final class DeqTrainer {
     /** ODER (RED, safe step): κ per problem, as at inference; null otherwise. */
     private NDArray stepFactors(DataTerm data, NDArray sigma) {
         if (config.oder() == null || !config.oder().safeStep() || config.form() != DeqForm.RED) return null;
-        float[] t = scalars.tauScale(sigma).toType(DataType.FLOAT32, false).toFloatArray();
-        double[] w = new double[t.length];
-        for (int i = 0; i < t.length; i++) w[i] = scalars.tauValue() * t[i] * data.priorScale();
-        return io.equilibria.reconstruct.oder.StepSize.factors(sigma.getManager(), data, denoiser, scalars.gammaValue(), w)
-                .toType(sigma.getDataType(), false);
+        float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();
+        double[] sigmas = new double[s.length];
+        for (int i = 0; i < s.length; i++) sigmas[i] = s[i];
+        double[] k = io.equilibria.reconstruct.oder.StepSize.factors(data, denoiser, scalars, sigmas);
+        return sigma.getManager().create(k).toType(sigma.getDataType(), false);
     }
 
     /**
@@ -238,8 +238,7 @@ public final class DeqTrainer {
 
     private static float[] sigmas(List<ReconstructionProblem> batch) {
         float[] s = new float[batch.size()];
-        // as at inference (DeqReconstructor): the noise of the data term, σ√c (c = 1/K for K frames)
-        for (int i = 0; i < s.length; i++) s[i] = (float) Math.max(batch.get(i).sigma() * Math.sqrt(batch.get(i).operator().dataScale()), 1e-3);
+        for (int i = 0; i < s.length; i++) s[i] = (float) DeqMap.priorSigma(batch.get(i).sigma(), batch.get(i).operator()); // as at inference
         return s;
     }
 

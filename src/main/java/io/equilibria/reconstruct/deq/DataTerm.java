@@ -46,10 +46,19 @@ public interface DataTerm extends AutoCloseable {
 
     Factory FULL = DataTerm::full;
 
-    /** w·c·‖A‖² with 5% margin over the power-iteration estimate (which converges from below). */
-    static double curvatureOf(LinearOperator a, ai.djl.ndarray.NDManager m, double weight) {
-        double n = a.normEstimate(m, 20, 7);
-        return 1.05 * weight * a.dataScale() * n * n;
+    /**
+     * w·c·‖B‖² with 5% margin over the power-iteration estimate (which converges from below); B is the operator (or a
+     * restriction of it to some blocks) and c its data scale.
+     */
+    static double curvatureOf(LinearOperator b, double dataScale, ai.djl.ndarray.NDManager m, double weight) {
+        double n = b.normEstimate(m, 20, 7);
+        return 1.05 * weight * dataScale * n * n;
+    }
+
+    /** Aᵀ(Ax − y), or AᵀAx when {@code y} is null (the normal product), for x in A's domain shape. */
+    static NDArray residualGradient(LinearOperator a, NDArray x, NDArray y) {
+        NDArray ax = a.apply(x);
+        return a.adjoint(y == null ? ax : ax.sub(y));
     }
 
     /** g multiplied by the operator's data scale (see {@link LinearOperator#dataScale}). */
@@ -64,19 +73,19 @@ public interface DataTerm extends AutoCloseable {
         return new DataTerm() {
             @Override
             public NDArray gradient(NDArray z) {
-                return DeqMap.perProblem(z, i -> scaled(ops.get(i), ops.get(i).adjoint(ops.get(i).apply(z.get(i).reshape(ops.get(i).domainShape())).sub(ys.get(i)))));
+                return DeqMap.perProblem(z, i -> scaled(ops.get(i), residualGradient(ops.get(i), z.get(i).reshape(ops.get(i).domainShape()), ys.get(i))));
             }
 
             @Override
             public NDArray normal(NDArray u) {
-                return DeqMap.perProblem(u, i -> scaled(ops.get(i), ops.get(i).adjoint(ops.get(i).apply(u.get(i).reshape(ops.get(i).domainShape())))));
+                return DeqMap.perProblem(u, i -> scaled(ops.get(i), residualGradient(ops.get(i), u.get(i).reshape(ops.get(i).domainShape()), null)));
             }
 
             private final double[] cache = new double[ops.size()];
 
             @Override
             public double curvature(int i) {
-                if (cache[i] == 0) cache[i] = curvatureOf(ops.get(i), ys.get(i).getManager(), 1.0);
+                if (cache[i] == 0) cache[i] = curvatureOf(ops.get(i), ops.get(i).dataScale(), ys.get(i).getManager(), 1.0);
                 return cache[i];
             }
 

@@ -71,9 +71,12 @@ public final class DeqMap {
         return ai.djl.nn.Activation.relu(out); // P₊ as relu: no Java-number operand on the autograd path
     }
 
-    /** Aᵢᵀ(Aᵢ zᵢ − yᵢ) for every problem, stacked as (N, 1, H, W). */
-    public static NDArray dataGradient(List<LinearOperator> ops, List<NDArray> ys, NDArray z) {
-        return DataTerm.full(ops, ys).gradient(z);
+    /**
+     * The noise level the prior sees for measurements with per-observation noise σ on operator {@code a}: the data
+     * term's own noise, σ√c (c = 1/K for K frames averages it down), at least 1e-3. Inference and training share it.
+     */
+    public static double priorSigma(double noiseSigma, LinearOperator a) {
+        return Math.max(noiseSigma * Math.sqrt(a.dataScale()), 1e-3);
     }
 
     /** Applies {@code f} to every problem i of a (N, 1, H, W) state; results (domain shape) stacked back as (N, 1, H, W). */

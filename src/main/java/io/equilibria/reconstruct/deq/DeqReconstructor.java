@@ -81,14 +81,12 @@ public final class DeqReconstructor implements Reconstructor {
         Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
         NDArray z0 = start.x().maximum(0f).reshape(state);
         start.x().close();
-        // the prior sees the noise of the data term: σ per frame, averaged down by K frames (σ√c, c = 1/K)
-        double priorSigma = Math.max(noiseSigma * Math.sqrt(a.dataScale()), 1e-3);
+        double priorSigma = DeqMap.priorSigma(noiseSigma, a);
         NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
         DataTerm dataTerm = data.create(List.of(a), List.of(y));
-        double priorWeight = scalars.tauValue() * Math.pow(priorSigma / DeqScalars.SIGMA_REFERENCE, scalars.tauExponent())
-                * dataTerm.priorScale();
-        double kappa = safeStep ? io.equilibria.reconstruct.oder.StepSize.factor(dataTerm.curvature(0),
-                denoiser.residualLipschitz(), scalars.gammaValue(), priorWeight) : 1;
+        double priorWeight = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);
+        double kappa = safeStep ? io.equilibria.reconstruct.oder.StepSize.factors(dataTerm, denoiser, scalars,
+                new double[] {priorSigma})[0] : 1;
         NDArray stepFactor = kappa == 1 ? null : y.getManager().create(new float[] {(float) kappa}).toType(y.getDataType(), false);
         DeqCell cell = DeqMap.cell(form, dataTerm, denoiser, scalars, sigma, stepFactor);
         List<Double> trace = new ArrayList<>();

@@ -35,13 +35,18 @@ public final class DeqScalars implements AutoCloseable {
     public NDArray tauScale(NDArray sigma) {
         float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();
         double[] w = new double[s.length];
-        for (int i = 0; i < s.length; i++) w[i] = Math.pow(Math.max(s[i], 1e-4) / SIGMA_REFERENCE, tauExponent);
+        for (int i = 0; i < s.length; i++) w[i] = tauScale(s[i]);
         try (NDArray host = sigma.getManager().create(w)) {
             NDArray t = host.toType(sigma.getDataType(), false);
             NDArray out = t.duplicate();
             if (t != host) t.close();
             return out;
         }
+    }
+
+    /** The weight factor (σ/σ_ref)^p for one noise level. */
+    public double tauScale(double sigma) {
+        return Math.pow(Math.max(sigma, 1e-4) / SIGMA_REFERENCE, tauExponent);
     }
 
     public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale) {

@@ -108,11 +108,9 @@ public final class MinibatchData implements DataTerm, AutoCloseable {
         calls++;
         blocksUsed += d.blocks().length;
         blocksTotal += samplers[problem].total();
-        if (d.all(samplers[problem].total())) {
-            LinearOperator a = ops.get(problem);
-            NDArray az = a.apply(z);
-            return DataTerm.scaled(a, a.adjoint(withData ? az.sub(ys.get(problem)) : az));
-        }
+        LinearOperator a = ops.get(problem);
+        NDArray y = withData ? ys.get(problem) : null;
+        if (d.all(samplers[problem].total())) return DataTerm.scaled(a, DataTerm.residualGradient(a, z, y));
         // group the draw by weight: uniform draws have one group, uneven strata at most two
         Map<Double, List<Integer>> byWeight = new LinkedHashMap<>();
         for (int k = 0; k < d.blocks().length; k++) {
@@ -122,26 +120,20 @@ public final class MinibatchData implements DataTerm, AutoCloseable {
         NDArray sum = null;
         for (Map.Entry<Double, List<Integer>> e : byWeight.entrySet()) {
             int[] blocks = e.getValue().stream().mapToInt(Integer::intValue).toArray();
-            LinearOperator a = ops.get(problem);
             NDArray part;
             Restricted cached = cache.get(problem).get(Arrays.toString(blocks));
             if (cached != null) {
-                NDArray az = cached.op().apply(z);
-                part = cached.op().adjoint(withData ? az.sub(cached.y()) : az);
+                part = DataTerm.residualGradient(cached.op(), z, withData ? cached.y() : null);
             } else try (LinearOperator sub = a.restrict(blocks)) {
-                NDArray az = sub.apply(z);
-                if (withData) {
-                    NDArray yS = a.measurementsOf(ys.get(problem), blocks);
-                    az = az.sub(yS);
-                    yS.close();
-                }
-                part = sub.adjoint(az);
+                NDArray yS = withData ? a.measurementsOf(y, blocks) : null;
+                part = DataTerm.residualGradient(sub, z, yS);
+                if (yS != null) yS.close();
                 part.attach(z.getManager()); // outlives the restricted operator's manager
             }
             if (e.getKey() != 1.0) part = part.mul(e.getKey());
             sum = sum == null ? part : sum.add(part);
         }
-        return DataTerm.scaled(ops.get(problem), sum);
+        return DataTerm.scaled(a, sum);
     }
 
     /**
@@ -159,14 +151,9 @@ public final class MinibatchData implements DataTerm, AutoCloseable {
         int draws = sampler.batch() == sampler.total() ? 1 : 4;
         for (int k = 0; k < draws; k++) {
             BlockSampler.Draw d = sampler.draw(r);
-            double w = scaling == Scaling.RAW ? 1.0 : 1.0 / java.util.Arrays.stream(d.inclusion()).min().orElse(1.0);
-            if (d.all(sampler.total())) {
-                worst = Math.max(worst, DataTerm.curvatureOf(a, ys.get(problem).getManager(), 1.0));
-                continue;
-            }
-            try (LinearOperator sub = a.restrict(d.blocks())) {
-                double n = sub.normEstimate(ys.get(problem).getManager(), 20, 7);
-                worst = Math.max(worst, 1.05 * w * a.dataScale() * n * n);
+            double w = scaling == Scaling.RAW ? 1.0 : 1.0 / Arrays.stream(d.inclusion()).min().orElse(1.0);
+            try (LinearOperator sub = d.all(sampler.total()) ? null : a.restrict(d.blocks())) {
+                worst = Math.max(worst, DataTerm.curvatureOf(sub != null ? sub : a, a.dataScale(), ys.get(problem).getManager(), w));
             }
         }
         curvatures[problem] = worst;
@@ -175,8 +162,6 @@ public final class MinibatchData implements DataTerm, AutoCloseable {
 
     /** Blocks applied so far over blocks a full batch would have applied (≈ B/I). */
     public double blockFraction() { return blocksTotal == 0 ? Double.NaN : (double) blocksUsed / blocksTotal; }
-
-    public long calls() { return calls; }
 
     @Override
     public Map<String, Object> describe() {

@@ -1,9 +1,9 @@
 package io.equilibria.reconstruct.oder;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import io.equilibria.priors.Denoiser;
 import io.equilibria.reconstruct.deq.DataTerm;
+import io.equilibria.reconstruct.deq.DeqMap;
+import io.equilibria.reconstruct.deq.DeqScalars;
 
 /**
  * A safe step for ODER's plain (Nesterov) iteration. A DEQ-RED model's learned γ is tuned for Anderson, which tolerates
@@ -15,11 +15,18 @@ import io.equilibria.reconstruct.deq.DataTerm;
 public final class StepSize {
     private StepSize() {}
 
-    /** κ per problem, shape (N), on {@code m}; {@code priorWeights[i]} is τ·t(σ_i)·c, the RED weight actually used. */
-    public static NDArray factors(NDManager m, DataTerm data, Denoiser denoiser, double gamma, double[] priorWeights) {
-        float[] k = new float[priorWeights.length];
-        for (int i = 0; i < k.length; i++) k[i] = (float) factor(data.curvature(i), denoiser.residualLipschitz(), gamma, priorWeights[i]);
-        return m.create(k);
+    /** RED's prior weight for a problem at noise level σ: τ·t(σ)·(the data term's prior scale). */
+    public static double priorWeight(DeqScalars scalars, double sigma, DataTerm data) {
+        return scalars.tauValue() * scalars.tauScale(sigma) * data.priorScale();
+    }
+
+    /** κ per problem for the noise levels {@code sigmas} the denoiser is given (see {@link DeqMap#priorSigma}). */
+    public static double[] factors(DataTerm data, Denoiser denoiser, DeqScalars scalars, double[] sigmas) {
+        double[] k = new double[sigmas.length];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = factor(data.curvature(i), denoiser.residualLipschitz(), scalars.gammaValue(), priorWeight(scalars, sigmas[i], data));
+        }
+        return k;
     }
 
     public static double factor(double dataCurvature, double residualLipschitz, double gamma, double priorWeight) {
