@@ -1,0 +1,59 @@
+package io.equilibria.imagej;
+
+import ij.ImagePlus;
+import ij.Macro;
+import ij.WindowManager;
+import ij.macro.Interpreter;
+import ij.measure.Calibration;
+import ij.process.FloatProcessor;
+import io.equilibria.TestSupport;
+import io.equilibria.image.Plane;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * {@code Deblur (DEQ)...} headless, with macro options as the recorder writes them. ij1-patcher patches ImageJ for
+ * headless dialogs through its Java agent (see the pom's {@code imagej-tests} execution), before any ij.* class loads.
+ */
+class DeblurCommandTest {
+    @Test
+    void deblursTheCurrentImageFromMacroOptions() {
+        Plane scene = TestSupport.scene(64, 64);
+        ImagePlus imp = new ImagePlus("cells", new FloatProcessor(64, 64, scene.data().clone()));
+        Calibration cal = imp.getCalibration();
+        cal.pixelWidth = cal.pixelHeight = 0.065;
+        cal.setUnit("um");
+        Interpreter.batchMode = true;
+        try {
+            WindowManager.setTempCurrentImage(imp);
+            Macro.setOptions(Thread.currentThread(), "method=rl psf=gaussian:1.5 model=default noise_sigma=0 iterations=10 "
+                    + "boundary=extended device=cpu");
+            new DeblurCommand().run("");
+            ImagePlus out = WindowManager.getCurrentImage();
+            assertNotNull(out);
+            assertNotSame(imp, out);
+            assertEquals("cells-rl", out.getTitle());
+            assertEquals(0.065, out.getCalibration().pixelWidth, 1e-12);
+            assertEquals("µm", out.getCalibration().getUnit());
+            String info = (String) out.getProperty("Info");
+            assertTrue(info.contains("equilibria.method: rl"), info);
+            assertTrue(info.contains("equilibria.device: cpu"), info);
+            assertEquals(64, out.getWidth());
+        } finally {
+            Macro.setOptions(Thread.currentThread(), null);
+            Interpreter.batchMode = false;
+        }
+    }
+
+    @Test
+    void theLearnedMethodRunsInsideImageJWithTheShippedModel() {
+        ImagePlus imp = new ImagePlus("scene", new FloatProcessor(64, 64, TestSupport.scene(64, 64).data().clone()));
+        ImagePlus out = DeblurCommand.deblur(imp, "deq", DeblurCommand.psf("gaussian:1.5"), null, 0, 0,
+                io.equilibria.physics.Boundary.EXTENDED, false, ai.djl.Device.cpu());
+        assertNotNull(out);
+        String info = (String) out.getProperty("Info");
+        assertTrue(info.contains("equilibria.method: deq"), info);
+        assertTrue(info.contains("deq-deblur"), info);
+    }
+}
