@@ -56,4 +56,29 @@ class DeblurCommandTest {
         assertTrue(info.contains("equilibria.method: deq"), info);
         assertTrue(info.contains("deq-deblur"), info);
     }
+
+    @Test
+    void generatePsfAndAboutFromMacroOptions() {
+        Interpreter.batchMode = true;
+        try {
+            Macro.setOptions(Thread.currentThread(), "kind=airy sigma=2 na=1.2 wavelength=520 pixel_size=65 width=31");
+            new GeneratePsfCommand().run("");
+            ImagePlus psf = WindowManager.getCurrentImage();
+            assertNotNull(psf);
+            assertTrue(psf.getTitle().startsWith("psf-airy:1.2"), psf.getTitle());
+            double sum = 0;
+            for (float v : (float[]) psf.getProcessor().getPixels()) sum += v;
+            assertEquals(1.0, sum, 1e-4);
+            // the generated PSF is usable by title in the deblurring command
+            ImagePlus out = DeblurCommand.deblur(new ImagePlus("s", new FloatProcessor(64, 64, TestSupport.scene(64, 64).data().clone())),
+                    "rl", DeblurCommand.psf("image:" + psf.getTitle()), null, 0, 5, io.equilibria.physics.Boundary.EXTENDED, false,
+                    ai.djl.Device.cpu());
+            assertNotNull(out);
+            String about = AboutCommand.text();
+            assertTrue(about.contains("deq-deblur") && about.contains("device: cpu"), about);
+        } finally {
+            Macro.setOptions(Thread.currentThread(), null);
+            Interpreter.batchMode = false;
+        }
+    }
 }
