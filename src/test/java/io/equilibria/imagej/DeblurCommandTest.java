@@ -81,4 +81,26 @@ class DeblurCommandTest {
             Interpreter.batchMode = false;
         }
     }
+
+    @Test
+    void compressedSensingFromMacroOptions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.nio.file.Path meas = dir.resolve("meas.tif");
+        io.equilibria.simulate.Simulator.Measured m = io.equilibria.simulate.Simulator.cs(TestSupport.scene(64, 64),
+                io.equilibria.physics.SensingMatrix.Kind.GAUSSIAN, 0.25, 32, 8, new io.equilibria.physics.Noise(0.01, 0, 3), 3,
+                ai.djl.Device.cpu());
+        io.equilibria.physics.MeasurementFile.write(meas, m.measurements(), m.spec(), io.equilibria.image.Calibration.none());
+        Interpreter.batchMode = true;
+        try {
+            Macro.setOptions(Thread.currentThread(), "measurement=[" + meas + "] method=tv model=default iterations=50 device=cpu");
+            new CompressedSensingCommand().run("");
+            ImagePlus out = WindowManager.getCurrentImage();
+            assertNotNull(out);
+            assertEquals("meas-tv", out.getTitle());
+            assertEquals(64, out.getWidth());
+            assertTrue(((String) out.getProperty("Info")).contains("method: tv"));
+        } finally {
+            Macro.setOptions(Thread.currentThread(), null);
+            Interpreter.batchMode = false;
+        }
+    }
 }
