@@ -31,9 +31,13 @@ import java.util.Map;
  */
 public final class DeblurCommand implements PlugIn {
     static final String TITLE = "Deblur (DEQ)";
+    /** The classical methods only, for {@code Classical Deconvolution...} (plugins.config passes "classical"). */
+    static final List<String> CLASSICAL = List.of("rl", "rltv", "wiener", "tv");
 
     @Override
     public void run(String arg) {
+        boolean classical = "classical".equals(arg);
+        String title = classical ? "Classical Deconvolution" : TITLE;
         ImagePlus imp = WindowManager.getCurrentImage();
         if (imp == null) {
             IJ.noImage();
@@ -41,10 +45,10 @@ public final class DeblurCommand implements PlugIn {
         }
         List<String> models = new ArrayList<>(List.of("default"));
         models.addAll(ModelStore.available());
-        GenericDialog gd = new GenericDialog(TITLE);
-        gd.addChoice("method", MethodConfig.DEBLUR_METHODS.toArray(String[]::new), "deq");
+        GenericDialog gd = new GenericDialog(title);
+        gd.addChoice("method", (classical ? CLASSICAL : MethodConfig.DEBLUR_METHODS).toArray(String[]::new), classical ? "rl" : "deq");
         gd.addStringField("psf", "gaussian:2", 28);
-        gd.addChoice("model", models.toArray(String[]::new), "default");
+        if (!classical) gd.addChoice("model", models.toArray(String[]::new), "default");
         gd.addNumericField("noise_sigma", 0, 5, 8, "(0 = estimate)");
         gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
         gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
@@ -54,7 +58,7 @@ public final class DeblurCommand implements PlugIn {
         if (gd.wasCanceled()) return;
         String method = gd.getNextChoice();
         String psfText = gd.getNextString().trim();
-        String model = gd.getNextChoice();
+        String model = classical ? "default" : gd.getNextChoice();
         double sigma = gd.getNextNumber();
         int iterations = (int) gd.getNextNumber();
         String boundary = gd.getNextChoice();
@@ -67,7 +71,7 @@ public final class DeblurCommand implements PlugIn {
                     Boundary.parse(boundary), multiFrame, Compute.resolve(device));
             if (result != null) result.show();
         } catch (RuntimeException e) {
-            IJ.error(TITLE, e.getMessage() != null ? e.getMessage() : e.toString());
+            IJ.error(title, e.getMessage() != null ? e.getMessage() : e.toString());
         } finally {
             Thread.currentThread().setContextClassLoader(old);
         }

@@ -103,4 +103,21 @@ class DeblurCommandTest {
             Interpreter.batchMode = false;
         }
     }
+
+    @Test
+    void classicalDeconvolutionOffersOnlyTheClassicalMethods() {
+        ImagePlus imp = new ImagePlus("c", new FloatProcessor(64, 64, TestSupport.scene(64, 64).data().clone()));
+        Interpreter.batchMode = true;
+        try {
+            WindowManager.setTempCurrentImage(imp);
+            Macro.setOptions(Thread.currentThread(), "method=wiener psf=gaussian:1.5 noise_sigma=0 iterations=0 boundary=zero device=cpu");
+            new DeblurCommand().run("classical");
+            ImagePlus out = WindowManager.getCurrentImage();
+            assertEquals("c-wiener", out.getTitle());
+            assertTrue(((String) out.getProperty("Info")).contains("equilibria.boundary: zero"));
+        } finally {
+            Macro.setOptions(Thread.currentThread(), null);
+            Interpreter.batchMode = false;
+        }
+    }
 }
