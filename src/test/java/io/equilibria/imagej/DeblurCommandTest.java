@@ -120,4 +120,28 @@ class DeblurCommandTest {
             Interpreter.batchMode = false;
         }
     }
+
+    @Test
+    void simulateThenDeblurFromMacroOptions() {
+        ImagePlus gt = new ImagePlus("gt", new FloatProcessor(64, 64, TestSupport.scene(64, 64).data().clone()));
+        Interpreter.batchMode = true;
+        try {
+            WindowManager.setTempCurrentImage(gt);
+            Macro.setOptions(Thread.currentThread(), "psf=gaussian:1.5 noise_sigma=0.01 photons=0 seed=4 boundary=extended");
+            new SimulateCommand().run("");
+            ImagePlus blurred = WindowManager.getCurrentImage();
+            assertEquals("gt-blurred", blurred.getTitle());
+            assertTrue(((String) blurred.getProperty("Info")).contains("simulated"));
+            double pBlur = io.equilibria.metrics.ImageMetrics.psnr(TestSupport.scene(64, 64),
+                    new Plane(64, 64, (float[]) blurred.getProcessor().convertToFloatProcessor().getPixels()), 1);
+            ImagePlus out = DeblurCommand.deblur(blurred, "rl", DeblurCommand.psf("gaussian:1.5"), null, 0, 30,
+                    io.equilibria.physics.Boundary.EXTENDED, false, ai.djl.Device.cpu());
+            double pOut = io.equilibria.metrics.ImageMetrics.psnr(TestSupport.scene(64, 64),
+                    new Plane(64, 64, (float[]) out.getProcessor().getPixels()), 1);
+            assertTrue(pOut > pBlur + 1, "RL " + pOut + " dB vs blurred " + pBlur + " dB");
+        } finally {
+            Macro.setOptions(Thread.currentThread(), null);
+            Interpreter.batchMode = false;
+        }
+    }
 }
