@@ -1,0 +1,85 @@
+package io.equilibria.imagej;
+
+import ai.djl.Device;
+import ij.IJ;
+import ij.ImagePlus;
+import ij.WindowManager;
+import ij.gui.GenericDialog;
+import ij.io.FileInfo;
+import ij.plugin.PlugIn;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.ImageFiles;
+import io.equilibria.models.ModelStore;
+import io.equilibria.physics.MeasurementFile;
+import io.equilibria.reconstruct.CompressedSensingReconstruction;
+import io.equilibria.reconstruct.Deconvolution;
+import io.equilibria.reconstruct.MethodConfig;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code Plugins > Equilibria > Compressed Sensing Reconstruction...}: {@code reconstruct cs} on a measurement file
+ * (the current image's file when it is one, else the path typed in the dialog); the result is a new image that says how
+ * it was made in its Info.
+ */
+public final class CompressedSensingCommand implements PlugIn {
+    static final String TITLE = "Compressed Sensing Reconstruction";
+
+    @Override
+    public void run(String arg) {
+        ImagePlus current = WindowManager.getCurrentImage();
+        FileInfo fi = current != null ? current.getOriginalFileInfo() : null;
+        String path = fi != null && fi.directory != null ? Path.of(fi.directory, fi.fileName).toString() : "";
+        List<String> models = new ArrayList<>(List.of("default"));
+        models.addAll(ModelStore.available());
+        GenericDialog gd = new GenericDialog(TITLE);
+        gd.addStringField("measurement", path, 40);
+        gd.addChoice("method", MethodConfig.CS_METHODS.toArray(String[]::new), "tv");
+        gd.addChoice("model", models.toArray(String[]::new), "default");
+        gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
+        gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
+        gd.showDialog();
+        if (gd.wasCanceled()) return;
+        String file = gd.getNextString().trim();
+        String method = gd.getNextChoice(), model = gd.getNextChoice();
+        int iterations = (int) gd.getNextNumber();
+        String device = gd.getNextChoice();
+        ClassLoader old = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(CompressedSensingCommand.class.getClassLoader());
+        try {
+            if (file.isEmpty()) throw new IllegalArgumentException("choose a measurement file (made by 'simulate cs')");
+            ImagePlus out = reconstruct(Path.of(file), method, model.equals("default") ? null : model, iterations, Compute.resolve(device));
+            if (out != null) out.show();
+        } catch (RuntimeException e) {
+            IJ.error(TITLE, e.getMessage() != null ? e.getMessage() : e.toString());
+        } finally {
+            Thread.currentThread().setContextClassLoader(old);
+        }
+    }
+
+    /** The reconstruction, for the dialog and for tests; null if cancelled with Esc. */
+    static ImagePlus reconstruct(Path file, String method, String model, int iterations, Device device) {
+        MeasurementFile.Contents meas = MeasurementFile.read(file);
+        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null);
+        boolean[] cancelled = {false};
+        Deconvolution.Outcome o = CompressedSensingReconstruction.run(meas, m, device, (k, max, z, r) -> {
+            IJ.showStatus(TITLE + ": iteration " + k);
+            IJ.showProgress(k, Math.max(1, max));
+            if (IJ.escapePressed()) cancelled[0] = true;
+            return !cancelled[0];
+        });
+        IJ.showProgress(1.0);
+        if (cancelled[0]) {
+            IJ.resetEscape();
+            return null;
+        }
+        ImagePlus out = ImageFiles.toImagePlus(o.image(), file.getFileName().toString().replaceFirst("\\.[^.]+$", "") + "-" + method);
+        StringBuilder info = new StringBuilder("Equilibria " + TITLE + "\n");
+        for (Map.Entry<String, Object> e : o.report().entrySet()) info.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
+        out.setProperty("Info", info.toString());
+        return out;
+    }
+}

@@ -1,0 +1,122 @@
+package io.equilibria.imagej;
+
+import ai.djl.Device;
+import ij.IJ;
+import ij.ImagePlus;
+import ij.WindowManager;
+import ij.gui.GenericDialog;
+import ij.plugin.PlugIn;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.ChannelChoice;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.ImageFiles;
+import io.equilibria.models.ModelStore;
+import io.equilibria.physics.Boundary;
+import io.equilibria.physics.Psf;
+import io.equilibria.physics.PsfSpec;
+import io.equilibria.reconstruct.Deconvolution;
+import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.reconstruct.MethodConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code Plugins > Equilibria > Deblur (DEQ)...}: the CLI's {@code reconstruct deblur} on the current image or stack,
+ * from a recordable {@link GenericDialog} (every field has a macro key). The PSF is a spec ({@code gaussian:2},
+ * {@code airy:NA,LAMBDA,PIXEL}), a file path, or {@code image:TITLE} for an open image. The result keeps the input's
+ * calibration and says how it was made (method, model, solver, iterations, device) in its Info. Esc cancels between
+ * iterations and leaves no result.
+ */
+public final class DeblurCommand implements PlugIn {
+    static final String TITLE = "Deblur (DEQ)";
+    /** The classical methods only, for {@code Classical Deconvolution...} (plugins.config passes "classical"). */
+    static final List<String> CLASSICAL = List.of("rl", "rltv", "wiener", "tv");
+
+    @Override
+    public void run(String arg) {
+        boolean classical = "classical".equals(arg);
+        String title = classical ? "Classical Deconvolution" : TITLE;
+        ImagePlus imp = WindowManager.getCurrentImage();
+        if (imp == null) {
+            IJ.noImage();
+            return;
+        }
+        List<String> models = new ArrayList<>(List.of("default"));
+        models.addAll(ModelStore.available());
+        GenericDialog gd = new GenericDialog(title);
+        gd.addChoice("method", (classical ? CLASSICAL : MethodConfig.DEBLUR_METHODS).toArray(String[]::new), classical ? "rl" : "deq");
+        gd.addStringField("psf", "gaussian:2", 28);
+        if (!classical) gd.addChoice("model", models.toArray(String[]::new), "default");
+        gd.addNumericField("noise_sigma", 0, 5, 8, "(0 = estimate)");
+        gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
+        gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
+        gd.addCheckbox("multi-frame", false);
+        gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
+        gd.showDialog();
+        if (gd.wasCanceled()) return;
+        String method = gd.getNextChoice();
+        String psfText = gd.getNextString().trim();
+        String model = classical ? "default" : gd.getNextChoice();
+        double sigma = gd.getNextNumber();
+        int iterations = (int) gd.getNextNumber();
+        String boundary = gd.getNextChoice();
+        boolean multiFrame = gd.getNextBoolean();
+        String device = gd.getNextChoice();
+        ClassLoader old = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(DeblurCommand.class.getClassLoader()); // DJL finds its engine
+        try {
+            ImagePlus result = deblur(imp, method, psf(psfText), model.equals("default") ? null : model, sigma, iterations,
+                    Boundary.parse(boundary), multiFrame, Compute.resolve(device));
+            if (result != null) result.show();
+        } catch (RuntimeException e) {
+            IJ.error(title, e.getMessage() != null ? e.getMessage() : e.toString());
+        } finally {
+            Thread.currentThread().setContextClassLoader(old);
+        }
+    }
+
+    /** The reconstruction itself, for the dialog and for tests; null if cancelled with Esc. */
+    static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
+                            Boundary boundary, boolean multiFrame, Device device) {
+        ImageData in = ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null);
+        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null);
+        Deconvolution.Options options = new Deconvolution.Options(boundary, "percentile", multiFrame,
+                sigma > 0 ? sigma : Double.NaN, null);
+        boolean[] cancelled = {false};
+        Deconvolution.PlaneListener progress = (plane, planes) -> (k, max, z, residual) -> {
+            IJ.showStatus(String.format(java.util.Locale.ROOT, "%s: plane %d/%d, iteration %d", TITLE, plane + 1, planes, k));
+            IJ.showProgress(plane * max + k, planes * Math.max(1, max));
+            if (IJ.escapePressed()) {
+                cancelled[0] = true;
+                return false;
+            }
+            return true;
+        };
+        Deconvolution.Outcome o = Deconvolution.run(in, psf, m, options, device, progress);
+        IJ.showProgress(1.0);
+        if (cancelled[0] || Boolean.TRUE.equals(o.report().get("cancelled"))) {
+            IJ.resetEscape();
+            IJ.showStatus(TITLE + ": cancelled");
+            return null;
+        }
+        ImagePlus out = ImageFiles.toImagePlus(o.image(), imp.getShortTitle() + "-" + method);
+        out.setCalibration(imp.getCalibration().copy());
+        StringBuilder info = new StringBuilder("Equilibria " + TITLE + "\n");
+        for (Map.Entry<String, String> e : o.image().info().entrySet()) info.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
+        info.append("report: ").append(o.report().get("planes")).append('\n');
+        out.setProperty("Info", info.toString());
+        return out;
+    }
+
+    /** A PSF spec or file, or {@code image:TITLE} for an open image. */
+    static Psf psf(String text) {
+        if (text.startsWith("image:")) {
+            ImagePlus p = WindowManager.getImage(text.substring(6));
+            if (p == null) throw new IllegalArgumentException("no open image called '" + text.substring(6) + "' for the PSF");
+            return Psf.of(ImageFiles.fromImagePlus(p, ChannelChoice.NONE, null).planes(), p.getTitle());
+        }
+        return PsfSpec.parse(text).load();
+    }
+}
