@@ -10,6 +10,7 @@ public final class ExitCodes {
     public static final int OUTPUT = 5;         // cannot write the output
     public static final int DEVICE = 6;         // requested device unavailable
     public static final int PARTIAL = 7;        // a batch finished but some items failed
+    public static final int MEMORY = 8;         // out of memory (lower --max-memory to tile more finely)
 
     private ExitCodes() {}
 }

@@ -81,8 +81,10 @@ public final class Main {
             return fail(ExitCodes.DEVICE, e.getMessage());
         } catch (IllegalArgumentException e) {
             return fail(ExitCodes.USAGE, command.name() + ": " + e.getMessage());
+        } catch (io.equilibria.compute.MemoryException e) {
+            return fail(ExitCodes.MEMORY, e.getMessage());
         } catch (OutOfMemoryError e) {
-            return fail(ExitCodes.FAILURE, "out of memory; give Java more with -Xmx or use a smaller image");
+            return fail(ExitCodes.MEMORY, "out of Java heap memory; give Java more with -Xmx, or lower --max-memory so large images are tiled");
         } catch (Exception e) {
             e.printStackTrace();
             return fail(ExitCodes.FAILURE, "internal error: " + e);
@@ -106,7 +108,7 @@ public final class Main {
             System.out.printf("  %-12s %s%n", c.name(), c.summary());
         }
         System.out.println("exit codes: 0 ok, 2 usage, 3 bad input, 4 numerical failure, 5 output, 6 device, "
-                + "7 some batch items failed");
+                + "7 some batch items failed, 8 out of memory");
     }
 
     static void printHelp(Command c) {

@@ -18,6 +18,14 @@ import io.equilibria.reconstruct.NumericalException;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
+import io.equilibria.batch.BatchPlan;
+import io.equilibria.batch.BatchReport;
+import io.equilibria.batch.Journal;
+import io.equilibria.batch.Selection;
+import io.equilibria.batch.Shard;
+import io.equilibria.batch.Throughput;
+import io.equilibria.reconstruct.tiling.MemoryModel;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,14 +73,31 @@ final class ReconstructCommand implements Command {
                 .addOption(Args.opt("normalize", "N", "deblur: percentile[:LO,HI] | minmax | none (default percentile:1,99.8)"))
                 .addOption(Args.opt("noise-sigma", "S", "noise sigma in input units (deblur default: estimated from the image, robust MAD; "
                         + "cs default: from the measurement file, else estimated for deq/pnp)"))
-                .addOption(Args.opt("reference", "GT", "deblur: ground truth; the report then holds the PSNR after every iteration and the best iteration"))
+                .addOption(Args.opt("reference", "GT|DIR", "deblur: ground truth; for one image the report then holds the PSNR after every iteration "
+                        + "and the best iteration; for a directory, a directory holding each image's ground truth at the same relative path "
+                        + "(any image extension), and every report row gets PSNR and SSIM"))
+                .addOption(Args.opt("recursive", null, "directory input: also process images in subdirectories (outputs mirror the tree)"))
+                .addOption(Args.opt("include", "GLOB", "directory input: only files matching GLOB (repeatable; matched against the file name, "
+                        + "or the relative path if GLOB holds '/'), e.g. '*.tif'"))
+                .addOption(Args.opt("exclude", "GLOB", "directory input: skip files matching GLOB (repeatable)"))
+                .addOption(Args.opt("shard", "I/N", "directory input: process only shard I of N (1 <= I <= N) of the sorted file list, "
+                        + "so N jobs (e.g. a SLURM array) cover the batch exactly once"))
+                .addOption(Args.opt("resume", null, "directory input: skip images a previous run of this batch finished (its journal "
+                        + "OUTPUT/.equilibria-batch*.jsonl says so and the output exists); failed or interrupted ones are redone"))
+                .addOption(Args.opt("max-memory", "SIZE", "deblur: memory budget, e.g. 2g or 1500m (default: 3/4 of the machine's memory); "
+                        + "an image that does not fit is solved in overlapping tiles, blended seamlessly"))
+                .addOption(Args.opt("tile", "N", "deblur: solve in overlapping tiles of at most N x N pixels (plus halo) whatever the memory budget"))
+                .addOption(Args.opt("warm-start", "MODE", "deblur stacks with deq/pnp/oder: on (each slice starts from the previous slice's "
+                        + "fixed point; default) | off | verify (also solve every slice cold and report the iterations saved and the difference)"))
                 .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
                 .addOption(Args.opt("side-by-side", "PNG", "deblur, single image: also run Richardson-Lucy (30 iterations) and write input | RL | result as one PNG"))
-                .addOption(Args.opt("report", "R.json", "write a JSON report (method, iterations, device, time, parameters)"))
+                .addOption(Args.opt("report", "R.json|R.csv", "write a report: JSON (method, iterations, device, time, parameters; a batch "
+                        + "adds a summary and a row per image) or, for a name ending .csv, one CSV row per image"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public int run(CommandLine l) throws Exception {
         List<String> rest = l.getArgList();
         if (rest.size() != 1 || !(rest.get(0).equals("deblur") || rest.get(0).equals("cs"))) {
@@ -137,27 +162,60 @@ final class ReconstructCommand implements Command {
             String normalize = l.getOptionValue("normalize", "percentile");
             io.equilibria.image.Normalization.fit(normalize, new float[] {0f, 1f}); // validate the spec early
             ImageData reference = null;
-            if (l.hasOption("reference")) {
+            if (l.hasOption("reference") && !java.nio.file.Files.isDirectory(Args.path(l, "input"))) {
                 reference = ImageFiles.read(Args.path(l, "reference"), channel);
                 ImageFiles.requireFinite(reference, l.getOptionValue("reference"));
             }
-            options = new Deconvolution.Options(boundary, normalize, l.hasOption("multi-frame"), noise, reference);
+            options = new Deconvolution.Options(boundary, normalize, l.hasOption("multi-frame"), noise, reference)
+                    .withWarmStart(Deconvolution.WarmStart.parse(l.getOptionValue("warm-start", "on")))
+                    .withMaxMemory(l.hasOption("max-memory") ? MemoryModel.parseBytes(l.getOptionValue("max-memory")) : 0)
+                    .withTileCore(Args.integer(l, "tile", 0));
+            if (l.hasOption("tile") && Args.integer(l, "tile", 0) < 64) throw new UsageException("--tile must be >= 64");
         }
+        for (String o : List.of("max-memory", "warm-start", "tile")) {
+            if (l.hasOption(o) && cs) throw new UsageException("--" + o + " applies to deblur");
+        }
+        Path input = Args.path(l, "input"), output = Args.path(l, "output");
+        boolean batch = java.nio.file.Files.isDirectory(input);
+        for (String o : List.of("recursive", "include", "exclude", "shard", "resume")) {
+            if (l.hasOption(o) && !batch) throw new UsageException("--" + o + " applies when --input is a directory");
+        }
+        Path referenceDir = batch && l.hasOption("reference") ? Args.path(l, "reference") : null;
+        if (referenceDir != null && !java.nio.file.Files.isDirectory(referenceDir)) {
+            throw new UsageException("--input is a directory, so --reference must be a directory of ground truths");
+        }
+        if (referenceDir != null && cs) throw new UsageException("--reference applies to deblur");
+        Shard shard = Shard.parse(l.getOptionValue("shard"));
+        Selection selection = new Selection(l.hasOption("recursive"), values(l, "include"), values(l, "exclude"), shard);
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         java.nio.file.Path sideBySide = Args.path(l, "side-by-side");
         if (sideBySide != null && cs) throw new UsageException("--side-by-side applies to deblur");
-        if (sideBySide != null && java.nio.file.Files.isDirectory(Args.path(l, "input"))) throw new UsageException("--side-by-side needs a single input image");
-        System.err.println("equilibria: " + rest.get(0) + " with method " + methodName + " on " + Compute.describe(device));
-        List<Outputs.Job> jobs = Outputs.plan(Args.path(l, "input"), Args.path(l, "output"));
-        boolean batch = jobs.size() > 1 || java.nio.file.Files.isDirectory(Args.path(l, "input"));
-        List<Map<String, Object>> reports = new ArrayList<>();
-        int failed = 0;
-        try (Progress progress = new Progress(batch ? "images" : methodName, batch ? jobs.size() : 1)) {
+        if (sideBySide != null && batch) throw new UsageException("--side-by-side needs a single input image");
+        List<BatchPlan.Job> jobs = BatchPlan.plan(input, output, selection);
+        System.err.println("equilibria: " + rest.get(0) + " with method " + methodName + " on " + Compute.describe(device)
+                + (batch ? ", " + jobs.size() + " image(s)" + (shard.isAll() ? "" : " in shard " + shard) : ""));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int failed = 0, resumed = 0;
+        Throughput throughput = new Throughput(jobs.size());
+        try (Journal journal = batch ? new Journal(output, shard) : null;
+             Progress progress = new Progress(batch ? "images" : methodName, batch ? jobs.size() : 1)) {
+            if (journal != null && l.hasOption("resume")) journal.load();
             int done = 0;
-            for (Outputs.Job job : jobs) {
-                Map<String, Object> entry = new LinkedHashMap<>();
-                entry.put("input", job.input().toString());
-                entry.put("output", job.output().toString());
+            for (BatchPlan.Job job : jobs) {
+                Map<String, Object> earlier = journal != null && l.hasOption("resume") ? journal.finished(job) : null;
+                if (earlier != null) {
+                    Map<String, Object> row = new LinkedHashMap<>(earlier);
+                    row.put("resumed", true);
+                    rows.add(row);
+                    resumed++;
+                    progress.step(++done, null);
+                    continue;
+                }
+                if (batch) Journal.removeStaleParts(job.output());
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("relative", job.relative().toString());
+                row.put("input", job.input().toString());
+                row.put("output", job.output().toString());
                 try {
                     Deconvolution.Outcome o;
                     ImageData img = null;
@@ -174,6 +232,9 @@ final class ReconstructCommand implements Command {
                         o = Deconvolution.run(img, p, method, options, device, (plane, planes) ->
                                 batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0));
                     }
+                    ImageData ref = referenceDir != null ? ImageFiles.read(BatchPlan.reference(referenceDir, job.relative()), channel)
+                            : (!batch && !cs && l.hasOption("reference") ? options.reference() : null);
+                    Map<String, Object> scores = ref != null ? Scores.of(ref, o.image()) : Map.of();
                     ImageFiles.writeFloatTiff(o.image(), job.output());
                     if (sideBySide != null) {
                         Deconvolution.Outcome rl = Deconvolution.run(img, psf, MethodConfig.of("rl"), options, device,
@@ -186,29 +247,68 @@ final class ReconstructCommand implements Command {
                                 new io.equilibria.report.SideBySide.Panel(label + ", " + it + " it.", o.image().planes().get(0))), 2);
                         System.err.println("equilibria: wrote " + sideBySide + " (input | RL | " + methodName + ")");
                     }
-                    entry.putAll(o.report());
-                    entry.put("peakRssMiB", Math.round(io.equilibria.compute.ProcessMemory.peakRssMiB()));
-                    entry.put("status", "ok");
-                    System.err.println("equilibria: wrote " + job.output() + " (" + summary(o.report()) + ")");
-                } catch (InputException | NumericalException | OutputException e) {
+                    row.put("status", "ok");
+                    row.putAll(BatchReport.row(o.report()));
+                    row.putAll(scores);
+                    row.put("peakRssMiB", Math.round(io.equilibria.compute.ProcessMemory.peakRssMiB()));
+                    row.put("report", o.report());
+                    System.err.println("equilibria: wrote " + job.output() + " (" + summary(o.report())
+                            + (scores.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", PSNR %.2f dB, SSIM %.4f", scores.get("psnr"), scores.get("ssim")))
+                            + ")" + (batch ? " [" + throughput.describe(done + 1 - resumed) + "]" : ""));
+                } catch (InputException | NumericalException | OutputException | io.equilibria.compute.MemoryException e) {
                     if (!batch) throw e;
                     failed++;
-                    entry.put("status", "failed");
-                    entry.put("error", e.getMessage());
+                    row.put("status", "failed");
+                    row.put("error", e.getMessage());
                     System.err.println("equilibria: skipped " + job.input() + ": " + e.getMessage());
                 }
-                reports.add(entry);
+                if (journal != null) journal.append(row);
+                rows.add(row);
                 progress.step(++done, null);
             }
         }
         if (l.hasOption("report")) {
-            Json.write(Args.path(l, "report"), batch ? Map.of("images", reports, "failed", failed) : reports.get(0));
+            if (batch) {
+                Map<String, Object> summary = new LinkedHashMap<>();
+                summary.put("input", input.toString());
+                summary.put("output", output.toString());
+                summary.put("shard", shard.toString());
+                summary.put("images", jobs.size());
+                summary.put("processed", jobs.size() - resumed);
+                summary.put("resumed", resumed);
+                summary.put("failed", failed);
+                summary.put("device", Compute.describe(device));
+                summary.put("peakRssMiB", Math.round(io.equilibria.compute.ProcessMemory.peakRssMiB()));
+                BatchReport.write(Args.path(l, "report"), summary, rows);
+            } else {
+                Map<String, Object> single = new LinkedHashMap<>(((Map<String, Object>) rows.get(0).get("report")));
+                for (String k : List.of("psnr", "ssim")) if (rows.get(0).containsKey(k)) single.put(k, rows.get(0).get(k));
+                if (Args.path(l, "report").toString().toLowerCase(java.util.Locale.ROOT).endsWith(".csv")) {
+                    BatchReport.write(Args.path(l, "report"), Map.of(), rows);
+                } else {
+                    Json.write(Args.path(l, "report"), single);
+                }
+            }
+        }
+        if (batch) {
+            System.err.println("equilibria: " + (jobs.size() - resumed - failed) + " processed, " + resumed + " already done (--resume), "
+                    + failed + " failed, of " + jobs.size() + (shard.isAll() ? "" : " in shard " + shard)
+                    + (journal(output, shard) != null ? "; journal " + journal(output, shard) : ""));
         }
         if (failed > 0) {
             System.err.println("equilibria: " + failed + " of " + jobs.size() + " image(s) failed");
             return ExitCodes.PARTIAL;
         }
         return ExitCodes.OK;
+    }
+
+    private static Path journal(Path output, Shard shard) {
+        return new Journal(output, shard).file();
+    }
+
+    private static List<String> values(CommandLine l, String name) {
+        String[] v = l.getOptionValues(name);
+        return v == null ? List.of() : List.of(v);
     }
 
     /** A report entry, from the first plane's report for deblurring (which reports per plane). */

@@ -13,6 +13,8 @@ import io.equilibria.physics.Boundary;
 import io.equilibria.physics.FftConvolution;
 import io.equilibria.physics.LinearOperator;
 import io.equilibria.physics.Psf;
+import io.equilibria.reconstruct.tiling.MemoryModel;
+import io.equilibria.reconstruct.tiling.TileGrid;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,15 +27,56 @@ import java.util.Map;
  * slice each. Intensities are normalised for the solver and mapped back exactly, so results are in input units.
  */
 public final class Deconvolution {
-    /** Options beyond the method: boundary, normalisation spec, multi-frame, known noise sigma (input units). */
-    public record Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma,
-                          ImageData reference) {
-        public static Options defaults() {
-            return new Options(Boundary.EXTENDED, "percentile", false, Double.NaN, null);
+    /** Starting each slice of a stack from the previous slice's fixed point (learned methods). */
+    public enum WarmStart {
+        /** Every slice starts from the method's own initialisation. */
+        OFF,
+        /** Slices 2…N start from the previous slice's result (the default for learned methods on stacks). */
+        ON,
+        /** As ON, and every slice is also solved cold to report the exact iterations saved and the difference. */
+        VERIFY;
+
+        public static WarmStart parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("warm start must be on, off or verify, got '" + s + "'");
+            }
         }
     }
 
-    /** Per-plane progress: plane index, plane count, and the solver's listener for that plane. */
+    /**
+     * Options beyond the method: boundary, normalisation spec, multi-frame, known noise sigma (input units), a reference
+     * for a PSNR trace, warm starts across slices, and the memory budget in bytes that decides the tiling (0: three
+     * quarters of the machine's memory; {@link Long#MAX_VALUE}: never tile), or a fixed tile core size.
+     */
+    public record Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma,
+                          ImageData reference, WarmStart warmStart, long maxMemoryBytes, int tileCore) {
+        public Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma, ImageData reference) {
+            this(boundary, normalization, multiFrame, noiseSigma, reference, WarmStart.ON, 0, 0);
+        }
+
+        public static Options defaults() {
+            return new Options(Boundary.EXTENDED, "percentile", false, Double.NaN, null);
+        }
+
+        public Options withWarmStart(WarmStart w) {
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, w, maxMemoryBytes, tileCore);
+        }
+
+        public Options withMaxMemory(long bytes) {
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, bytes, tileCore);
+        }
+
+        /** Tiles of at most {@code core} pixels a side whatever the budget (0: from the budget). */
+        public Options withTileCore(int core) {
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, core);
+        }
+
+        long budget() { return maxMemoryBytes > 0 ? maxMemoryBytes : MemoryModel.defaultBudgetBytes(); }
+    }
+
+    /** Progress per unit of work (a plane, or a tile of a plane): its index, the unit count, and the solver's listener. */
     public interface PlaneListener {
         IterationListener forPlane(int plane, int planes);
 
@@ -44,63 +87,110 @@ public final class Deconvolution {
 
     private Deconvolution() {}
 
+    /**
+     * Deblurs every plane (or, multi-frame, the one scene behind all frames). When the image does not fit the memory
+     * budget it is solved in overlapping tiles ({@link TileGrid}), blended seamlessly; the noise level and the
+     * normalisation are always those of the whole image, so tiles agree with each other.
+     */
     public static Outcome run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
                               PlaneListener listener) {
         long t0 = System.nanoTime();
         float[][] all = new float[input.size()][];
         for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
         Normalization norm = Normalization.fit(options.normalization(), all);
+        if (options.multiFrame() && psf.size() != input.size()) {
+            throw new io.equilibria.image.InputException("--multi-frame: the image has " + input.size()
+                    + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");
+        }
+        int w = input.width(), h = input.height();
+        List<List<Plane>> groups = new ArrayList<>(); // what one solve sees: one plane, or all frames
+        if (options.multiFrame()) groups.add(input.planes());
+        else for (Plane p : input.planes()) groups.add(List.of(p));
+        int frames = groups.get(0).size();
+        Psf operatorPsf = options.multiFrame() ? psf : Psf.of(psf.single(), psf.description());
+        int halo = halo(operatorPsf, method, device);
+        TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
+                : MemoryModel.plan(method.method(), w, h, frames, operatorPsf.width(), operatorPsf.height(), halo, options.budget());
+        if (grid.size() > 1 && options.reference() != null) {
+            throw new io.equilibria.image.InputException("a per-iteration PSNR trace (--reference) needs the whole image in memory, "
+                    + "and this one is solved in " + grid.size() + " tiles; raise --max-memory or score the result afterwards with `metrics`");
+        }
         List<Plane> out = new ArrayList<>();
         List<Map<String, Object>> planes = new ArrayList<>();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("method", method.method());
         report.put("device", Compute.describe(device));
-        try (NDManager manager = Compute.manager(device)) {
-            if (options.multiFrame()) {
-                if (psf.size() != input.size()) {
-                    throw new io.equilibria.image.InputException("--multi-frame: the image has " + input.size()
-                            + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");
-                }
+        float[][] previous = new float[grid.size()][]; // each tile's last fixed point, in the solver's domain
+        WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
+        boolean cancelled = false;
+        try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager, operatorPsf, options)) {
+            for (int g = 0; g < groups.size() && !cancelled; g++) {
                 List<Plane> normalized = new ArrayList<>();
-                for (Plane p : input.planes()) normalized.add(norm.forward(p));
+                for (Plane p : groups.get(g)) normalized.add(norm.forward(p));
                 double sigma = noiseSigma(options, norm, normalized.get(0), method);
-                try (FftConvolution a = FftConvolution.multiFrame(manager, psf, input.width(), input.height(), options.boundary())) {
-                    NDArray y = Tensors.stack(manager, normalized);
-                    PsnrTrace trace = PsnrTrace.of(options.reference(), 0, norm, a, manager);
-                    Result r = method.create(sigma, false).reconstruct(a, y, trace.wrap(listener.forPlane(0, 1)));
-                    out.add(norm.inverse(Tensors.toPlane(a.toImage(r.x()))));
-                    planes.add(describe(r, sigma, a));
-                    trace.report(planes.get(planes.size() - 1));
-                    if (r.cancelled()) report.put("cancelled", true);
-                }
-            } else {
-                Plane psfPlane = psf.single();
-                try (FftConvolution a = FftConvolution.single(manager, Psf.of(psfPlane, psf.description()),
-                        input.width(), input.height(), options.boundary())) {
-                    for (int i = 0; i < input.size(); i++) {
-                        Plane p = norm.forward(input.plane(i));
-                        double sigma = noiseSigma(options, norm, p, method);
-                        try (NDManager sub = manager.newSubManager()) {
-                            NDArray y = Tensors.of(sub, p);
-                            PsnrTrace trace = PsnrTrace.of(options.reference(), i, norm, a, sub);
-                            Result r = method.create(sigma, false).reconstruct(a, y, trace.wrap(listener.forPlane(i, input.size())));
-                            out.add(norm.inverse(Tensors.toPlane(a.toImage(r.x()))));
-                            planes.add(describe(r, sigma, a));
-                            trace.report(planes.get(planes.size() - 1));
-                            r.x().close();
-                            if (r.cancelled()) {
-                                report.put("cancelled", true);
-                                break;
-                            }
+                Reconstructor rec = method.create(sigma, false);
+                boolean warm = rec.warmStartable() && options.warmStart() != WarmStart.OFF && groups.size() > 1;
+                float[] blended = grid.size() > 1 ? new float[w * h] : null;
+                Plane whole = null;
+                List<Result> tiles = new ArrayList<>();
+                Map<String, Object> traceReport = new LinkedHashMap<>();
+                for (TileGrid.Tile t : grid.tiles()) {
+                    LinearOperator a = ops.get(t.width(), t.height());
+                    try (NDManager sub = manager.newSubManager()) {
+                        List<Plane> crops = new ArrayList<>();
+                        for (Plane p : normalized) crops.add(grid.size() > 1 ? grid.crop(p, t) : p);
+                        NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
+                        PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : g, norm, a, sub);
+                        NDArray start = warm && previous[t.index()] != null
+                                ? sub.create(previous[t.index()], a.domainShape()).toType(y.getDataType(), false) : null;
+                        IterationListener l = trace.wrap(listener.forPlane(g * grid.size() + t.index(), groups.size() * grid.size()));
+                        Result r = solve(rec, a, y, l, start);
+                        Plane result = Tensors.toPlane(a.toImage(r.x()));
+                        if (start != null && options.warmStart() == WarmStart.VERIFY) {
+                            Result cold = solve(rec, a, y, IterationListener.NONE, null);
+                            ledger.compare(r, cold, a);
+                            cold.x().close();
+                        } else {
+                            ledger.record(r, start != null);
+                        }
+                        if (warm) previous[t.index()] = r.x().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                        if (blended != null) grid.accumulate(t, result, blended);
+                        else whole = result;
+                        trace.report(traceReport);
+                        r.x().close();
+                        tiles.add(r);
+                        if (r.cancelled()) {
+                            cancelled = true;
+                            break;
                         }
                     }
                 }
+                Plane solved = blended != null ? new Plane(w, h, blended) : whole;
+                out.add(norm.inverse(solved));
+                Map<String, Object> d = describe(tiles, sigma, ops.last(), grid);
+                planes.add(d);
+                d.putAll(traceReport);
             }
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (io.equilibria.compute.MemoryException.isAllocationFailure(e) && !(e instanceof io.equilibria.compute.MemoryException)) {
+                throw new io.equilibria.compute.MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h
+                        + " image with " + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower --max-memory, e.g. "
+                        + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m") + ", so the tiles get smaller", e);
+            }
+            throw e;
         }
+        if (cancelled) report.put("cancelled", true);
         report.put("psf", psf.description());
         report.put("boundary", options.boundary().toString());
         report.put("multiFrame", options.multiFrame());
         report.put("normalization", norm.toString());
+        report.put("tiles", grid.size());
+        report.put("tiling", grid.toString());
+        report.put("memoryBudgetMiB", Math.round(options.budget() / 1048576.0));
+        TileGrid.Tile big = grid.largest();
+        report.put("estimatedPeakMiB", Math.round(MemoryModel.estimate(method.method(), w, h, frames, big.width(), big.height(),
+                operatorPsf.width(), operatorPsf.height()) / 1048576.0));
+        if (ledger.used()) report.put("warmStart", ledger.report());
         report.put("planes", planes);
         report.put("seconds", (System.nanoTime() - t0) / 1e9);
         ImageData result = input.withPlanes(out);
@@ -111,7 +201,57 @@ public final class Deconvolution {
         result.info().put("equilibria.psf", psf.description());
         result.info().put("equilibria.boundary", options.boundary().toString());
         result.info().put("equilibria.normalization", norm.toString());
+        if (grid.size() > 1) result.info().put("equilibria.tiling", grid.toString());
+        if (ledger.used()) result.info().put("equilibria.warmStart", ledger.summary());
         return new Outcome(result, report);
+    }
+
+    private static Result solve(Reconstructor rec, LinearOperator a, NDArray y, IterationListener l, NDArray start) {
+        return start != null ? rec.reconstruct(a, y, l, start) : rec.reconstruct(a, y, l);
+    }
+
+    /**
+     * The halo a tile needs: three PSF radii (the blur couples pixels that far, and the iterations spread it further)
+     * plus the prior's receptive radius, rounded up to 8 px.
+     */
+    static int halo(Psf psf, MethodConfig method, Device device) {
+        int psfRadius = Math.max(psf.width(), psf.height()) / 2;
+        int receptive = method.learned() ? io.equilibria.reconstruct.deq.LearnedReconstruction.receptiveRadius(method.modelName(false), device) : 0;
+        int h = 3 * psfRadius + receptive + 8;
+        return (h + 7) / 8 * 8;
+    }
+
+    /** The convolution operator of the current tile size; rebuilt when the size changes, so at most one is held. */
+    private static final class Operators implements AutoCloseable {
+        private final NDManager manager;
+        private final Psf psf;
+        private final Options options;
+        private FftConvolution current;
+        private int w = -1, h = -1;
+
+        Operators(NDManager manager, Psf psf, Options options) {
+            this.manager = manager;
+            this.psf = psf;
+            this.options = options;
+        }
+
+        FftConvolution get(int width, int height) {
+            if (current != null && width == w && height == h) return current;
+            close();
+            current = options.multiFrame() ? FftConvolution.multiFrame(manager, psf, width, height, options.boundary())
+                    : FftConvolution.single(manager, psf, width, height, options.boundary());
+            w = width;
+            h = height;
+            return current;
+        }
+
+        FftConvolution last() { return current; }
+
+        @Override
+        public void close() {
+            if (current != null) current.close();
+            current = null;
+        }
     }
 
     static double noiseSigma(Options options, Normalization norm, Plane normalizedPlane, MethodConfig method) {
@@ -119,6 +259,46 @@ public final class Deconvolution {
         // learned models take the Poisson-Gaussian "effective" sigma they were trained with; the classical defaults
         // were tuned with the plain MAD estimate
         return method.learned() ? io.equilibria.priors.NoiseLevel.effective(normalizedPlane) : NoiseEstimate.sigma(normalizedPlane);
+    }
+
+    /**
+     * A plane's report from its tiles' results: iterations and residual are the largest over tiles (the per-tile
+     * counts are listed), seconds the sum, converged only if every tile converged.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> describe(List<Result> tiles, double sigma, LinearOperator a, TileGrid grid) {
+        if (tiles.size() == 1) return describe(tiles.get(0), sigma, a);
+        Result first = tiles.get(0);
+        Map<String, Object> m = describe(first, sigma, a);
+        int iterations = 0;
+        double change = 0, seconds = 0, residual = 0;
+        boolean converged = true, cancelled = false;
+        List<Integer> perTile = new ArrayList<>();
+        for (Result r : tiles) {
+            iterations = Math.max(iterations, r.iterations());
+            perTile.add(r.iterations());
+            if (Double.isFinite(r.relativeChange())) change = Math.max(change, r.relativeChange());
+            seconds += r.seconds();
+            cancelled |= r.cancelled();
+            if (r.parameters().get("solverResidual") instanceof Number n) residual = Math.max(residual, n.doubleValue());
+            if (Boolean.FALSE.equals(r.parameters().get("converged"))) converged = false;
+        }
+        m.put("iterations", iterations);
+        m.put("tileIterations", perTile);
+        m.put("relativeChange", change);
+        m.put("seconds", seconds);
+        m.put("cancelled", cancelled);
+        Map<String, Object> p = new LinkedHashMap<>((Map<String, Object>) m.get("parameters"));
+        if (p.containsKey("solverResidual")) {
+            p.put("solverResidual", residual);
+            p.put("converged", converged);
+        }
+        m.put("parameters", p);
+        Map<String, Object> op = new LinkedHashMap<>();
+        op.put("tiling", grid.toString());
+        op.put("lastTile", a.spec());
+        m.put("operator", op);
+        return m;
     }
 
     static Map<String, Object> describe(Result r, double sigma, LinearOperator a) {

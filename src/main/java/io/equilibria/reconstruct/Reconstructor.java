@@ -8,4 +8,17 @@ public interface Reconstructor {
     String name();
 
     Result reconstruct(LinearOperator a, NDArray y, IterationListener listener);
+
+    /** Whether {@link #reconstruct(LinearOperator, NDArray, IterationListener, NDArray)} can start from a given estimate. */
+    default boolean warmStartable() { return false; }
+
+    /**
+     * Reconstructs starting from {@code start} (an estimate in the operator's domain, e.g. the previous slice's fixed
+     * point) instead of the method's own initialisation; {@code null} means a cold start. Methods that cannot use a
+     * start refuse one rather than ignore it.
+     */
+    default Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray start) {
+        if (start != null) throw new UnsupportedOperationException(name() + " cannot start from a given estimate");
+        return reconstruct(a, y, listener);
+    }
 }

@@ -107,7 +107,7 @@ class CliTest {
         Files.copy(gt, in.resolve("sub/b.tif"));
         Files.write(in.resolve("broken.tif"), new byte[] {1, 2, 3});
         int code = Main.run("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:1", "--output",
-                out.toString(), "--report", out.resolve("report.json").toString());
+                out.toString(), "--report", out.resolve("report.json").toString(), "--recursive");
         assertEquals(ExitCodes.PARTIAL, code);
         assertTrue(Files.exists(out.resolve("a.tif")) && Files.exists(out.resolve("sub/b.tif")));
         assertTrue(Files.readString(out.resolve("report.json")).contains("\"failed\" : 1"));

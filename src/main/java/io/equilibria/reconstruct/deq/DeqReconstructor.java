@@ -74,13 +74,32 @@ public final class DeqReconstructor implements Reconstructor {
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
+        return reconstruct(a, y, listener, null);
+    }
+
+    @Override public boolean warmStartable() { return true; }
+
+    /** With a {@code warm} start (e.g. the previous slice's fixed point) the Tikhonov initialisation is skipped. */
+    @Override
+    public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
         long t0 = System.nanoTime();
         Tikhonov init = initialiser(noiseSigma, compressedSensing);
-        Result start = init.reconstruct(a, y, IterationListener.NONE);
         Shape domain = a.domainShape();
         Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
-        NDArray z0 = start.x().maximum(0f).reshape(state);
-        start.x().close();
+        String initialisation;
+        NDArray z0;
+        if (warm != null) {
+            if (warm.size() != state.size()) {
+                throw new IllegalArgumentException("warm start of shape " + warm.getShape() + " does not fit the domain " + domain);
+            }
+            z0 = warm.maximum(0f).reshape(state); // a new array: the caller keeps its start
+            initialisation = "warm start (given estimate)";
+        } else {
+            Result start = init.reconstruct(a, y, IterationListener.NONE);
+            z0 = start.x().maximum(0f).reshape(state);
+            start.x().close();
+            initialisation = "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations";
+        }
         double priorSigma = DeqMap.priorSigma(noiseSigma, a);
         NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
         DataTerm dataTerm = data.create(List.of(a), List.of(y));
@@ -124,7 +143,7 @@ public final class DeqReconstructor implements Reconstructor {
             p.put("priorSigma", priorSigma);
         }
         if (data != DataTerm.FULL) p.putAll(dataTerm.describe());
-        p.put("initialisation", "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations");
+        p.put("initialisation", initialisation);
         p.put("solver", solver.describe());
         p.put("solverTolerance", options.tolerance());
         p.put("solverResidual", s.residual());

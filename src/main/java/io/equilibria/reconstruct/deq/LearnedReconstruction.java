@@ -65,11 +65,27 @@ public final class LearnedReconstruction implements Reconstructor {
         return "oder-" + task.label();
     }
 
+    /** The receptive radius in pixels of a DEQ model's denoiser (what a tile's halo must cover). */
+    public static int receptiveRadius(String model, ai.djl.Device device) {
+        StoredModel stored = ModelCache.get(model, device);
+        if (!(stored.block() instanceof DeqModel m)) {
+            throw new ModelException(stored.cardFile(), "is a '" + stored.card().kind() + "' model, not a DEQ reconstruction model");
+        }
+        return m.denoiser().receptiveRadius();
+    }
+
     @Override
     public String name() { return oder != null ? "oder" : form == DeqForm.RED ? "deq" : "pnp"; }
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
+        return reconstruct(a, y, listener, null);
+    }
+
+    @Override public boolean warmStartable() { return true; }
+
+    @Override
+    public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray start) {
         StoredModel stored = ModelCache.get(model, y.getDevice());
         if (!(stored.block() instanceof DeqModel m)) {
             throw new ModelException(stored.cardFile(), "is a '" + stored.card().kind() + "' model, not a DEQ reconstruction model");
@@ -99,7 +115,7 @@ public final class LearnedReconstruction implements Reconstructor {
             throw new io.equilibria.image.InputException("--batch " + oder.batch() + " is more than the measurement's "
                     + a.blockCount() + " blocks");
         }
-        Result res = r.reconstruct(a, y, listener);
+        Result res = r.reconstruct(a, y, listener, start);
         Map<String, Object> p = new LinkedHashMap<>(res.parameters());
         p.put("modelFile", stored.cardFile().toString());
         p.put("modelSha256", stored.card().sha256());

@@ -1,0 +1,34 @@
+package io.equilibria.cli;
+
+import io.equilibria.image.ImageData;
+import io.equilibria.image.InputException;
+import io.equilibria.metrics.ImageMetrics;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** PSNR and SSIM of a result against its ground truth, the mean over planes (data range: each reference plane's max − min, as `metrics`). */
+final class Scores {
+    private Scores() {}
+
+    static Map<String, Object> of(ImageData reference, ImageData result) {
+        if (reference.width() != result.width() || reference.height() != result.height()) {
+            throw new InputException("reference is " + reference.width() + "x" + reference.height() + " but the result is "
+                    + result.width() + "x" + result.height());
+        }
+        if (reference.size() != 1 && reference.size() != result.size()) {
+            throw new InputException("reference has " + reference.size() + " planes but the result has " + result.size());
+        }
+        double psnr = 0, ssim = 0;
+        for (int i = 0; i < result.size(); i++) {
+            var ref = reference.plane(reference.size() == 1 ? 0 : i);
+            double range = ImageMetrics.dataRange(ref);
+            psnr += ImageMetrics.psnr(ref, result.plane(i), range);
+            ssim += ImageMetrics.ssim(ref, result.plane(i), range);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("psnr", psnr / result.size());
+        m.put("ssim", ssim / result.size());
+        return m;
+    }
+}
