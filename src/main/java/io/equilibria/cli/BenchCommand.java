@@ -15,6 +15,7 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * {@code bench}: FFT convolution (apply + adjoint) and Richardson–Lucy time per iteration at several image sizes,
@@ -37,7 +38,7 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("step", "LIST", "deq: relaxation steps alpha of T = (1-alpha) z + alpha f(z), comma-separated (default 1,0.2)"))
                 .addOption(Args.opt("images", "DIR", "learned: extra evaluation images (never used in training!) besides the built-in set"))
                 .addOption(Args.opt("phantoms", "N", "learned: synthetic fluorescence phantoms in the evaluation set (default 4)"))
-                .addOption(Args.opt("size", "N", "learned: evaluation image side (centre crops; default 256)"))
+                .addOption(Args.opt("size", "N", "learned: evaluation image side (centre crops; default 256); batch: side of the generated images (default 256)"))
                 .addOption(Args.opt("deblur-model", "M", "learned: deblurring model (default deq-deblur)"))
                 .addOption(Args.opt("cs-model", "M", "learned: CS model (default deq-cs)"))
                 .addOption(Args.opt("memory-size", "N", "learned: side of the image whose deblur peak RSS is measured in a child process (default 2048; 0 skips)"))
@@ -47,15 +48,22 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 2; 0 skips it)"))
                 .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 8)"))
                 .addOption(Args.opt("data", "DIR", "oder: natural images for the training comparison (default: phantoms only)"))
+                .addOption(Args.opt("count", "N", "batch: generated images in the folder (default 24)"))
+                .addOption(Args.opt("method", "M", "batch: reconstruction method (default deq)"))
+                .addOption(Args.opt("slices", "K", "batch: slices of the warm-start time-lapse (default 8)"))
+                .addOption(Args.opt("tile-size", "N", "batch: side of the tiled-vs-untiled image, cut into tiles of N/2 (default 768)"))
+                .addOption(Args.opt("large", "N", "batch: also deblur an N x N image under --max-memory and report its peak RSS (default 0: skip)"))
+                .addOption(Args.opt("max-memory", "SIZE", "batch: the budget of the --large run (default 2g)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
     @Override
     public int run(CommandLine l) throws java.io.IOException {
         String suite = l.getArgList().isEmpty() ? "physics" : l.getArgList().get(0);
-        if (l.getArgList().size() > 1 || !(suite.equals("physics") || suite.equals("deq") || suite.equals("learned") || suite.equals("oder"))) {
-            throw new UsageException("say which benchmark: physics, deq, learned or oder");
+        if (l.getArgList().size() > 1 || !List.of("physics", "deq", "learned", "oder", "batch").contains(suite)) {
+            throw new UsageException("say which benchmark: physics, deq, learned, oder or batch");
         }
+        if (suite.equals("batch")) return BatchBench.run(l);
         if (suite.equals("oder")) return OderBench.run(l);
         if (suite.equals("deq")) return deq(l);
         if (suite.equals("learned")) return LearnedBench.run(l);
