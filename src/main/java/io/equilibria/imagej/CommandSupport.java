@@ -20,6 +20,8 @@ final class CommandSupport {
     static final String WORKER_PREFIX = "Equilibria: ";
     /** The model choice entry that takes the model from {@code model_file}. */
     static final String MODEL_FILE = "file...";
+    /** The worker thread {@link #runOffEdt} started last (null if none yet): for tests and diagnostics. */
+    static volatile Thread lastWorker;
 
     private CommandSupport() {}
 
@@ -48,6 +50,7 @@ final class CommandSupport {
             return null;
         }
         Thread worker = new Thread(guarded, WORKER_PREFIX + title);
+        lastWorker = worker;
         worker.start();
         return worker;
     }

@@ -336,14 +336,18 @@ class MenuCommandsTest {
     void aMenuCommandEnteredOnTheEventDispatchThreadDeblursOnAWorker() throws Exception {
         ImagePlus imp = image("edt", TestSupport.scene(128, 128));
         int before = WindowManager.getImageCount();
-        List<Thread> workers = new java.util.ArrayList<>();
+        CommandSupport.lastWorker = null;
+        AtomicReference<Thread> edt = new AtomicReference<>();
         EventQueue.invokeAndWait(() -> {
+            edt.set(Thread.currentThread());
             IJ.run(imp, "Deblur (DEQ)...", DEBLUR_RL); // returns once the worker is started
-            for (Thread t : Thread.getAllStackTraces().keySet())
-                if (t.getName().equals(CommandSupport.WORKER_PREFIX + DeblurCommand.TITLE)) workers.add(t);
         });
-        assertEquals(1, workers.size(), "one worker thread for the reconstruction");
-        workers.get(0).join(120_000);
+        Thread worker = CommandSupport.lastWorker;
+        assertNotNull(worker, "no worker thread was started for the reconstruction");
+        assertNotSame(edt.get(), worker);
+        assertEquals(CommandSupport.WORKER_PREFIX + DeblurCommand.TITLE, worker.getName());
+        worker.join(120_000);
+        assertFalse(worker.isAlive());
         assertEquals(before + 1, WindowManager.getImageCount());
         ImagePlus out = WindowManager.getImage("edt-rl");
         assertNotNull(out);
