@@ -9,13 +9,7 @@ import io.equilibria.models.ModelStore;
 public final class AboutCommand implements PlugIn {
     @Override
     public void run(String arg) {
-        ClassLoader old = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(AboutCommand.class.getClassLoader());
-        try {
-            IJ.log(text());
-        } finally {
-            Thread.currentThread().setContextClassLoader(old);
-        }
+        CommandSupport.runOffEdt("About Equilibria", () -> IJ.log(text()));
     }
 
     static String text() {

@@ -9,21 +9,18 @@ import ij.io.FileInfo;
 import ij.plugin.PlugIn;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.models.ModelStore;
 import io.equilibria.physics.MeasurementFile;
 import io.equilibria.reconstruct.CompressedSensingReconstruction;
 import io.equilibria.reconstruct.Deconvolution;
 import io.equilibria.reconstruct.MethodConfig;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
  * {@code Plugins > Equilibria > Compressed Sensing Reconstruction...}: {@code reconstruct cs} on a measurement file
  * (the current image's file when it is one, else the path typed in the dialog); the result is a new image that says how
- * it was made in its Info.
+ * it was made in its Info. The model is one found on the search path or a file ({@code model=file... model_file=PATH}).
  */
 public final class CompressedSensingCommand implements PlugIn {
     static final String TITLE = "Compressed Sensing Reconstruction";
@@ -33,31 +30,30 @@ public final class CompressedSensingCommand implements PlugIn {
         ImagePlus current = WindowManager.getCurrentImage();
         FileInfo fi = current != null ? current.getOriginalFileInfo() : null;
         String path = fi != null && fi.directory != null ? Path.of(fi.directory, fi.fileName).toString() : "";
-        List<String> models = new ArrayList<>(List.of("default"));
-        models.addAll(ModelStore.available());
         GenericDialog gd = new GenericDialog(TITLE);
-        gd.addStringField("measurement", path, 40);
+        CommandSupport.addFileField(gd, "measurement", path, 40);
         gd.addChoice("method", MethodConfig.CS_METHODS.toArray(String[]::new), "tv");
-        gd.addChoice("model", models.toArray(String[]::new), "default");
+        CommandSupport.addModelFields(gd);
         gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
         gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
         gd.showDialog();
         if (gd.wasCanceled()) return;
         String file = gd.getNextString().trim();
-        String method = gd.getNextChoice(), model = gd.getNextChoice();
+        String method = gd.getNextChoice();
+        String model;
+        try {
+            model = CommandSupport.nextModel(gd);
+        } catch (IllegalArgumentException e) {
+            IJ.error(TITLE, e.getMessage());
+            return;
+        }
         int iterations = (int) gd.getNextNumber();
         String device = gd.getNextChoice();
-        ClassLoader old = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(CompressedSensingCommand.class.getClassLoader());
-        try {
+        CommandSupport.runOffEdt(TITLE, () -> {
             if (file.isEmpty()) throw new IllegalArgumentException("choose a measurement file (made by 'simulate cs')");
-            ImagePlus out = reconstruct(Path.of(file), method, model.equals("default") ? null : model, iterations, Compute.resolve(device));
+            ImagePlus out = reconstruct(Path.of(file), method, model, iterations, Compute.resolve(device));
             if (out != null) out.show();
-        } catch (RuntimeException e) {
-            IJ.error(TITLE, e.getMessage() != null ? e.getMessage() : e.toString());
-        } finally {
-            Thread.currentThread().setContextClassLoader(old);
-        }
+        });
     }
 
     /** The reconstruction, for the dialog and for tests; null if cancelled with Esc. */

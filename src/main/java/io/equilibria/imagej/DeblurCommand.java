@@ -10,7 +10,6 @@ import io.equilibria.compute.Compute;
 import io.equilibria.image.ChannelChoice;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.models.ModelStore;
 import io.equilibria.physics.Boundary;
 import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfSpec;
@@ -18,7 +17,6 @@ import io.equilibria.reconstruct.Deconvolution;
 import io.equilibria.reconstruct.IterationListener;
 import io.equilibria.reconstruct.MethodConfig;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -43,12 +41,10 @@ public final class DeblurCommand implements PlugIn {
             IJ.noImage();
             return;
         }
-        List<String> models = new ArrayList<>(List.of("default"));
-        models.addAll(ModelStore.available());
         GenericDialog gd = new GenericDialog(title);
         gd.addChoice("method", (classical ? CLASSICAL : MethodConfig.DEBLUR_METHODS).toArray(String[]::new), classical ? "rl" : "deq");
-        gd.addStringField("psf", "gaussian:2", 28);
-        if (!classical) gd.addChoice("model", models.toArray(String[]::new), "default");
+        CommandSupport.addPsfField(gd, "gaussian:2");
+        if (!classical) CommandSupport.addModelFields(gd);
         gd.addNumericField("noise_sigma", 0, 5, 8, "(0 = estimate)");
         gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
         gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
@@ -58,23 +54,23 @@ public final class DeblurCommand implements PlugIn {
         if (gd.wasCanceled()) return;
         String method = gd.getNextChoice();
         String psfText = gd.getNextString().trim();
-        String model = classical ? "default" : gd.getNextChoice();
+        String model;
+        try {
+            model = classical ? null : CommandSupport.nextModel(gd);
+        } catch (IllegalArgumentException e) {
+            IJ.error(title, e.getMessage());
+            return;
+        }
         double sigma = gd.getNextNumber();
         int iterations = (int) gd.getNextNumber();
         String boundary = gd.getNextChoice();
         boolean multiFrame = gd.getNextBoolean();
         String device = gd.getNextChoice();
-        ClassLoader old = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(DeblurCommand.class.getClassLoader()); // DJL finds its engine
-        try {
-            ImagePlus result = deblur(imp, method, psf(psfText), model.equals("default") ? null : model, sigma, iterations,
-                    Boundary.parse(boundary), multiFrame, Compute.resolve(device));
+        CommandSupport.runOffEdt(title, () -> {
+            ImagePlus result = deblur(imp, method, psf(psfText), model, sigma, iterations, Boundary.parse(boundary), multiFrame,
+                    Compute.resolve(device));
             if (result != null) result.show();
-        } catch (RuntimeException e) {
-            IJ.error(title, e.getMessage() != null ? e.getMessage() : e.toString());
-        } finally {
-            Thread.currentThread().setContextClassLoader(old);
-        }
+        });
     }
 
     /** The reconstruction itself, for the dialog and for tests; null if cancelled with Esc. */

@@ -31,11 +31,7 @@ public final class GeneratePsfCommand implements PlugIn {
         String kind = gd.getNextChoice();
         double sigma = gd.getNextNumber(), na = gd.getNextNumber(), lambda = gd.getNextNumber(), pixel = gd.getNextNumber();
         int size = (int) gd.getNextNumber();
-        try {
-            generate(kind, sigma, na, lambda, pixel, size).show();
-        } catch (RuntimeException e) {
-            IJ.error("Generate PSF", e.getMessage());
-        }
+        CommandSupport.runOffEdt("Generate PSF", () -> generate(kind, sigma, na, lambda, pixel, size).show());
     }
 
     static ImagePlus generate(String kind, double sigma, double na, double lambda, double pixel, int size) {

@@ -27,7 +27,7 @@ public final class SimulateCommand implements PlugIn {
             return;
         }
         GenericDialog gd = new GenericDialog("Simulate Measurement");
-        gd.addStringField("psf", "gaussian:2", 28);
+        CommandSupport.addPsfField(gd, "gaussian:2");
         gd.addNumericField("noise_sigma", 0.01, 4, 8, "(fraction of the peak)");
         gd.addNumericField("photons", 0, 0, 8, "(at the peak; 0 = no Poisson noise)");
         gd.addNumericField("seed", 1, 0, 8, "");
@@ -38,15 +38,7 @@ public final class SimulateCommand implements PlugIn {
         double sigma = gd.getNextNumber(), photons = gd.getNextNumber();
         long seed = (long) gd.getNextNumber();
         String boundary = gd.getNextChoice();
-        ClassLoader old = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(SimulateCommand.class.getClassLoader());
-        try {
-            simulate(imp, psf, sigma, photons, seed, boundary).show();
-        } catch (RuntimeException e) {
-            IJ.error("Simulate Measurement", e.getMessage() != null ? e.getMessage() : e.toString());
-        } finally {
-            Thread.currentThread().setContextClassLoader(old);
-        }
+        CommandSupport.runOffEdt("Simulate Measurement", () -> simulate(imp, psf, sigma, photons, seed, boundary).show());
     }
 
     static ImagePlus simulate(ImagePlus imp, String psf, double sigma, double photons, long seed, String boundary) {

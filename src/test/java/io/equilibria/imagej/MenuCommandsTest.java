@@ -1,0 +1,356 @@
+package io.equilibria.imagej;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.Menus;
+import ij.WindowManager;
+import ij.macro.Interpreter;
+import ij.measure.Calibration;
+import ij.plugin.PlugIn;
+import ij.process.FloatProcessor;
+import io.equilibria.TestSupport;
+import io.equilibria.image.Plane;
+import io.equilibria.metrics.ImageMetrics;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.awt.EventQueue;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every {@code Plugins > Equilibria} menu command run headless by its menu name with macro options, exactly as a recorded
+ * macro does ({@code IJ.run(imp, "Deblur (DEQ)...", "psf=gaussian:1.5 ...")}). ImageJ installs no menus headless, so
+ * the set-up initialises ImageJ's command table and registers our own {@code plugins.config} (read from the classpath)
+ * in it the way {@code ij.Menus} stores plugins.config lines: command &rarr; the text after the line's last comma, e.g.
+ * {@code io.equilibria.imagej.DeblurCommand("classical")}, whose {@code ("arg")} ImageJ's Executer passes to run(arg).
+ * ij1-patcher patches ImageJ for headless dialogs through its Java agent (see the pom's {@code imagej-tests} execution).
+ */
+class MenuCommandsTest {
+    static final List<String> MENU_ITEMS = List.of("Deblur (DEQ)...", "Classical Deconvolution...",
+            "Compressed Sensing Reconstruction...", "Simulate Measurement...", "Generate PSF...", "About Equilibria");
+    static final String DEBLUR_RL = "method=rl psf=gaussian:1.5 model=default noise_sigma=0 iterations=10 boundary=extended device=cpu";
+
+    @TempDir
+    static Path emptyPluginsDir;
+    /** plugins.config's entries as ij.Menus reads them: command -> class name with its ("arg"). */
+    static final Map<String, String> CONFIG = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void registerPluginsConfig() throws Exception {
+        // ImageJ must not pick up a built plugins/equilibria-ij_.jar of the working directory: an empty plugins folder
+        System.setProperty("plugins.dir", emptyPluginsDir.toString());
+        Interpreter.batchMode = true;
+        if (Menus.getCommands() == null) {
+            // headless, Menus.getCommands() does not initialise ImageJ; IJ.run would call IJ.init() itself (no ImageJ
+            // instance, no commands), but only inside the run, too late to add ours. Do that same initialisation first.
+            Method init = IJ.class.getDeclaredMethod("init");
+            init.setAccessible(true);
+            init.invoke(null);
+        }
+        @SuppressWarnings("unchecked") Hashtable<String, String> commands = Menus.getCommands();
+        assertNotNull(commands, "ImageJ's command table");
+        assertNotNull(commands.get("Gaussian Blur..."), "ImageJ's own commands are installed");
+        try (InputStream in = MenuCommandsTest.class.getResourceAsStream("/plugins.config")) {
+            assertNotNull(in, "plugins.config on the classpath");
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line; (line = r.readLine()) != null; ) {
+                line = line.trim();
+                if (line.isEmpty() || line.startsWith("#")) continue;
+                // as ij.Menus.addPluginItem: the command is quoted, the class name follows the last comma
+                int q1 = line.indexOf('"'), q2 = line.indexOf('"', q1 + 1);
+                assertTrue(line.startsWith("Plugins>Equilibria,") && q1 > 0 && q2 > q1, "plugins.config line: " + line);
+                CONFIG.put(line.substring(q1 + 1, q2), line.substring(line.lastIndexOf(',') + 1).trim());
+            }
+        }
+        commands.putAll(CONFIG);
+    }
+
+    @AfterEach
+    void closeImages() {
+        int[] ids = WindowManager.getIDList();
+        if (ids != null) for (int id : ids) {
+            ImagePlus imp = WindowManager.getImage(id);
+            if (imp != null) {
+                imp.changes = false;
+                imp.close();
+            }
+        }
+        WindowManager.setTempCurrentImage(null);
+    }
+
+    /** Runs a menu command by name on {@code imp} (null: the current image) and returns the one new image it made. */
+    static ImagePlus run(ImagePlus imp, String command, String options) {
+        java.util.Set<Integer> before = ids();
+        IJ.run(imp, command, options);
+        java.util.Set<Integer> made = ids();
+        made.removeAll(before);
+        assertEquals(1, made.size(), command + " made no new image (" + options + ")");
+        ImagePlus out = WindowManager.getImage(made.iterator().next());
+        assertNotNull(out, command);
+        assertNotSame(imp, out, command);
+        return out;
+    }
+
+    static java.util.Set<Integer> ids() {
+        java.util.Set<Integer> s = new java.util.HashSet<>();
+        int[] ids = WindowManager.getIDList();
+        if (ids != null) for (int id : ids) s.add(id);
+        return s;
+    }
+
+    static ImagePlus image(String title, Plane p) {
+        return new ImagePlus(title, new FloatProcessor(p.width(), p.height(), p.data().clone()));
+    }
+
+    static Plane plane(ImagePlus imp, int slice) {
+        return new Plane(imp.getWidth(), imp.getHeight(),
+                (float[]) imp.getStack().getProcessor(slice).convertToFloatProcessor().getPixels());
+    }
+
+    static String info(ImagePlus imp) {
+        Object info = imp.getProperty("Info");
+        assertNotNull(info, imp.getTitle() + " has no Info");
+        return (String) info;
+    }
+
+    static void assertSensible(ImagePlus out, ImagePlus in) {
+        float[] v = (float[]) out.getProcessor().convertToFloatProcessor().getPixels();
+        double sum = 0, inSum = 0;
+        for (float x : v) {
+            assertTrue(Float.isFinite(x), "non-finite value in " + out.getTitle());
+            sum += x;
+        }
+        for (float x : (float[]) in.getProcessor().convertToFloatProcessor().getPixels()) inSum += x;
+        // deconvolution keeps the overall brightness (within the boundary handling)
+        assertEquals(inSum / v.length, sum / v.length, 0.15 * Math.abs(inSum / v.length) + 1e-3, out.getTitle() + " mean");
+    }
+
+    @Test
+    void pluginsConfigRegistersEveryMenuItemWithItsClassAndArgument() throws Exception {
+        assertEquals(MENU_ITEMS.size(), CONFIG.size(), CONFIG.toString());
+        assertTrue(CONFIG.keySet().containsAll(MENU_ITEMS), CONFIG.toString());
+        assertEquals("io.equilibria.imagej.DeblurCommand(\"classical\")", Menus.getCommands().get("Classical Deconvolution..."));
+        assertEquals("io.equilibria.imagej.DeblurCommand", Menus.getCommands().get("Deblur (DEQ)..."));
+        for (String className : CONFIG.values()) {
+            Class<?> c = Class.forName(className.replaceFirst("\\(\".*\"\\)$", ""));
+            assertTrue(PlugIn.class.isAssignableFrom(c), className);
+        }
+    }
+
+    @Test
+    void deblurByMenuNameKeepsSizeAndCalibrationAndSaysHowItWasMade() {
+        ImagePlus imp = image("cells", TestSupport.scene(64, 48));
+        Calibration cal = imp.getCalibration();
+        cal.pixelWidth = cal.pixelHeight = 0.065;
+        cal.setUnit("um");
+        ImagePlus out = run(imp, "Deblur (DEQ)...", DEBLUR_RL);
+        assertEquals("cells-rl", out.getTitle());
+        assertEquals(64, out.getWidth());
+        assertEquals(48, out.getHeight());
+        assertEquals(1, out.getStackSize());
+        assertEquals(0.065, out.getCalibration().pixelWidth, 1e-12);
+        assertEquals(0.065, out.getCalibration().pixelHeight, 1e-12);
+        assertEquals("µm", out.getCalibration().getUnit());
+        String info = info(out);
+        assertTrue(info.contains("equilibria.method: rl"), info);
+        assertTrue(info.contains("equilibria.iterations: 10"), info);
+        assertTrue(info.contains("equilibria.device: cpu"), info);
+        assertSensible(out, imp);
+    }
+
+    @Test
+    void simulateThenDeblurByMenuNameImprovesThePsnr() {
+        Plane truth = TestSupport.scene(64, 64);
+        ImagePlus gt = image("gt", truth);
+        ImagePlus blurred = run(gt, "Simulate Measurement...", "psf=gaussian:1.5 noise_sigma=0.01 photons=0 seed=4 boundary=extended");
+        assertEquals("gt-blurred", blurred.getTitle());
+        assertTrue(info(blurred).contains("simulated"), info(blurred));
+        ImagePlus out = run(blurred, "Deblur (DEQ)...", "method=rl psf=gaussian:1.5 noise_sigma=0 iterations=30 boundary=extended device=cpu");
+        double pBlur = ImageMetrics.psnr(truth, plane(blurred, 1), 1), pOut = ImageMetrics.psnr(truth, plane(out, 1), 1);
+        assertTrue(pOut > pBlur + 1, "RL " + pOut + " dB vs blurred " + pBlur + " dB");
+    }
+
+    @Test
+    void deqByMenuNameWithTheShippedModelByNameAndAsAFile() {
+        Plane truth = TestSupport.scene(64, 64);
+        ImagePlus blurred = run(image("gt", truth), "Simulate Measurement...", "psf=gaussian:1.5 noise_sigma=0.01 photons=0 seed=2 boundary=extended");
+        ImagePlus byName = run(blurred, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=deq-deblur noise_sigma=0 iterations=0 boundary=extended device=cpu");
+        String info = info(byName);
+        assertTrue(info.contains("equilibria.method: deq"), info);
+        assertTrue(info.contains("deq-deblur"), info);
+        assertTrue(info.contains("equilibria.device: cpu"), info);
+        Path card = Path.of("models", "deq-deblur.json").toAbsolutePath();
+        assertTrue(Files.isRegularFile(card), card.toString());
+        ImagePlus byFile = run(blurred, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=file... model_file=[" + card
+                + "] noise_sigma=0 iterations=0 boundary=extended device=cpu");
+        assertArrayEquals((float[]) byName.getProcessor().getPixels(), (float[]) byFile.getProcessor().getPixels(), 1e-5f);
+        double pBlur = ImageMetrics.psnr(truth, plane(blurred, 1), 1), pOut = ImageMetrics.psnr(truth, plane(byName, 1), 1);
+        assertTrue(pOut > pBlur, "DEQ " + pOut + " dB vs blurred " + pBlur + " dB");
+    }
+
+    @Test
+    void aModelFileThatDoesNotExistMakesNoImage(@TempDir Path dir) {
+        ImagePlus imp = image("x", TestSupport.scene(32, 32));
+        try {
+            IJ.run(imp, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=file... model_file=[" + dir.resolve("nope.json")
+                    + "] iterations=0 device=cpu");
+        } catch (RuntimeException macroAborted) {
+            // IJ.error under a macro may abort it: either way no result
+        }
+        assertNull(WindowManager.getImage("x-deq"));
+        assertEquals(0, Interpreter.getBatchModeImageCount());
+    }
+
+    @Test
+    void classicalDeconvolutionByMenuNamePassesTheClassicalArgument() {
+        ImagePlus imp = image("c", TestSupport.scene(64, 64));
+        ImagePlus out = run(imp, "Classical Deconvolution...", "method=wiener psf=gaussian:1.5 noise_sigma=0 iterations=0 boundary=zero device=cpu");
+        assertEquals("c-wiener", out.getTitle());
+        String info = info(out);
+        assertTrue(info.contains("equilibria.method: wiener"), info);
+        assertTrue(info.contains("equilibria.boundary: zero"), info);
+        assertEquals(64, out.getWidth());
+        assertSensible(out, imp);
+    }
+
+    @Test
+    void compressedSensingByMenuName(@TempDir Path dir) {
+        Path meas = dir.resolve("meas.tif");
+        io.equilibria.simulate.Simulator.Measured m = io.equilibria.simulate.Simulator.cs(TestSupport.scene(64, 64),
+                io.equilibria.physics.SensingMatrix.Kind.GAUSSIAN, 0.25, 32, 8, new io.equilibria.physics.Noise(0.01, 0, 3), 3,
+                ai.djl.Device.cpu());
+        io.equilibria.physics.MeasurementFile.write(meas, m.measurements(), m.spec(), io.equilibria.image.Calibration.none());
+        ImagePlus out = run(null, "Compressed Sensing Reconstruction...", "measurement=[" + meas + "] method=tv model=default iterations=50 device=cpu");
+        assertEquals("meas-tv", out.getTitle());
+        assertEquals(64, out.getWidth());
+        assertEquals(64, out.getHeight());
+        assertTrue(info(out).contains("method: tv"), info(out));
+        double p = ImageMetrics.psnr(TestSupport.scene(64, 64), plane(out, 1), 1);
+        assertTrue(p > 15, "TV from 25% measurements: " + p + " dB");
+    }
+
+    @Test
+    void generatePsfByMenuNameThenDeblurWithItAsAnOpenImageAndAsAFile(@TempDir Path dir) {
+        ImagePlus psf = run(null, "Generate PSF...", "kind=airy sigma=2 na=1.2 wavelength=520 pixel_size=65 width=31");
+        assertTrue(psf.getTitle().startsWith("psf-airy:1.2"), psf.getTitle());
+        assertEquals(31, psf.getWidth());
+        double sum = 0;
+        for (float v : (float[]) psf.getProcessor().getPixels()) sum += v;
+        assertEquals(1.0, sum, 1e-4);
+        ImagePlus imp = image("s", TestSupport.scene(64, 64));
+        ImagePlus fromImage = run(imp, "Deblur (DEQ)...", "method=rl psf=[image:" + psf.getTitle() + "] iterations=5 device=cpu");
+        assertEquals("s-rl", fromImage.getTitle());
+        Path file = dir.resolve("psf.tif");
+        assertTrue(IJ.saveAsTiff(psf, file.toString()));
+        ImagePlus fromFile = run(imp, "Deblur (DEQ)...", "method=rl psf=[" + file + "] iterations=5 device=cpu");
+        assertArrayEquals((float[]) fromImage.getProcessor().getPixels(), (float[]) fromFile.getProcessor().getPixels(), 1e-5f);
+    }
+
+    @Test
+    void aboutByMenuNameLogsVersionDeviceAndModels() {
+        PrintStream old = System.out;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try {
+            IJ.run("About Equilibria");
+        } finally {
+            System.setOut(old);
+        }
+        String about = log.toString(StandardCharsets.UTF_8);
+        assertTrue(about.contains("Equilibria"), about);
+        assertTrue(about.contains("device: cpu"), about);
+        assertTrue(about.contains("deq-deblur"), about);
+        assertTrue(about.contains("ImageJ 1.54p"), about);
+    }
+
+    @Test
+    void aStackIsDeblurredSliceBySlice() {
+        // three different slices with the same intensity distribution (the scene and its mirror images): the
+        // normalisation is fitted to the whole stack, so each slice alone is normalised (almost) the same way
+        Plane a = TestSupport.scene(48, 48);
+        float[] mirrorX = new float[a.data().length], mirrorY = new float[a.data().length];
+        for (int y = 0; y < 48; y++) for (int x = 0; x < 48; x++) {
+            mirrorX[y * 48 + x] = a.data()[y * 48 + (47 - x)];
+            mirrorY[y * 48 + x] = a.data()[(47 - y) * 48 + x];
+        }
+        Plane[] slices = {a, new Plane(48, 48, mirrorX), new Plane(48, 48, mirrorY)};
+        ImageStack stack = new ImageStack(48, 48);
+        for (Plane p : slices) stack.addSlice(new FloatProcessor(48, 48, p.data().clone()));
+        ImagePlus imp = new ImagePlus("stack", stack);
+        ImagePlus out = run(imp, "Deblur (DEQ)...", DEBLUR_RL);
+        assertEquals(3, out.getStackSize());
+        assertEquals(48, out.getWidth());
+        String info = info(out);
+        assertTrue(info.contains("equilibria.method: rl"), info);
+        String report = info.substring(info.indexOf("report: "));
+        assertEquals(3, report.split("relativeChange=").length - 1, "one reconstruction per slice: " + report);
+        // each slice of the result is that slice deblurred alone (not mixed with the other slices)
+        for (int i = 0; i < 3; i++) {
+            ImagePlus alone = run(image("slice" + i, slices[i]), "Deblur (DEQ)...", DEBLUR_RL);
+            assertArrayEquals((float[]) alone.getProcessor().getPixels(), plane(out, i + 1).data(), 1e-3f, "slice " + (i + 1));
+        }
+    }
+
+    @Test
+    void workIsMovedOffTheEventDispatchThread() throws Exception {
+        // called off the EDT: the work runs right here
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        assertNull(CommandSupport.runOffEdt("t", () -> ranOn.set(Thread.currentThread())));
+        assertSame(Thread.currentThread(), ranOn.get());
+        // called on the EDT: a worker thread does it, with the plugin's class loader as context class loader
+        AtomicReference<Thread> worker = new AtomicReference<>();
+        AtomicReference<ClassLoader> loader = new AtomicReference<>();
+        AtomicReference<Boolean> workOnEdt = new AtomicReference<>();
+        EventQueue.invokeAndWait(() -> worker.set(CommandSupport.runOffEdt("t", () -> {
+            ranOn.set(Thread.currentThread());
+            workOnEdt.set(EventQueue.isDispatchThread());
+            loader.set(Thread.currentThread().getContextClassLoader());
+        })));
+        assertNotNull(worker.get());
+        worker.get().join(10_000);
+        assertSame(worker.get(), ranOn.get());
+        assertFalse(workOnEdt.get());
+        assertSame(CommandSupport.class.getClassLoader(), loader.get());
+        assertTrue(worker.get().getName().startsWith(CommandSupport.WORKER_PREFIX));
+    }
+
+    @Test
+    void aMenuCommandEnteredOnTheEventDispatchThreadDeblursOnAWorker() throws Exception {
+        ImagePlus imp = image("edt", TestSupport.scene(128, 128));
+        int before = WindowManager.getImageCount();
+        CommandSupport.lastWorker = null;
+        AtomicReference<Thread> edt = new AtomicReference<>();
+        EventQueue.invokeAndWait(() -> {
+            edt.set(Thread.currentThread());
+            IJ.run(imp, "Deblur (DEQ)...", DEBLUR_RL); // returns once the worker is started
+        });
+        Thread worker = CommandSupport.lastWorker;
+        assertNotNull(worker, "no worker thread was started for the reconstruction");
+        assertNotSame(edt.get(), worker);
+        assertEquals(CommandSupport.WORKER_PREFIX + DeblurCommand.TITLE, worker.getName());
+        worker.join(120_000);
+        assertFalse(worker.isAlive());
+        assertEquals(before + 1, WindowManager.getImageCount());
+        ImagePlus out = WindowManager.getImage("edt-rl");
+        assertNotNull(out);
+        assertTrue(info(out).contains("equilibria.method: rl"), info(out));
+    }
+}
