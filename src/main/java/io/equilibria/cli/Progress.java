@@ -6,7 +6,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * A terminal progress bar (me.tongfei:progressbar) when stderr is a console, otherwise silent, so batch logs stay
+ * A terminal progress bar (me.tongfei:progressbar: rate, elapsed time and ETA) when stderr is a console, otherwise silent, so batch logs stay
  * clean. Closing it ends the bar.
  */
 final class Progress implements AutoCloseable {
@@ -15,7 +15,7 @@ final class Progress implements AutoCloseable {
     Progress(String task, long total) {
         bar = System.console() != null && !Boolean.getBoolean("equilibria.quiet")
                 ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                        .setUpdateIntervalMillis(250).continuousUpdate().build()
+                        .setUpdateIntervalMillis(250).continuousUpdate().showSpeed().build() // rate, elapsed and ETA
                 : null;
     }
 

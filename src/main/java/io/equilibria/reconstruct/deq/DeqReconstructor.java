@@ -63,6 +63,18 @@ public final class DeqReconstructor implements Reconstructor {
         this.compressedSensing = compressedSensing;
     }
 
+    /** ‖T(z) − z‖ / ‖T(z)‖, the solvers' relative residual, of one map evaluation. */
+    private static double residual(DeqCell cell, NDArray z, NDArray y) {
+        try (ai.djl.ndarray.NDManager m = z.getManager().newSubManager()) {
+            NDArray zz = z.duplicate();
+            zz.attach(m);
+            NDArray f = cell.apply(zz, y);
+            f.attach(m);
+            double num = io.equilibria.compute.Tensors.norm(f.sub(zz)), den = io.equilibria.compute.Tensors.norm(f);
+            return num / Math.max(den, 1e-30);
+        }
+    }
+
     @Override
     public String name() { return data != DataTerm.FULL ? "oder" : form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
 
@@ -79,7 +91,7 @@ public final class DeqReconstructor implements Reconstructor {
 
     @Override public boolean warmStartable() { return true; }
 
-    /** With a {@code warm} start (e.g. the previous slice's fixed point) the Tikhonov initialisation is skipped. */
+    /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
         long t0 = System.nanoTime();
@@ -88,18 +100,13 @@ public final class DeqReconstructor implements Reconstructor {
         Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
         String initialisation;
         NDArray z0;
-        if (warm != null) {
-            if (warm.size() != state.size()) {
-                throw new IllegalArgumentException("warm start of shape " + warm.getShape() + " does not fit the domain " + domain);
-            }
-            z0 = warm.maximum(0f).reshape(state); // a new array: the caller keeps its start
-            initialisation = "warm start (given estimate)";
-        } else {
-            Result start = init.reconstruct(a, y, IterationListener.NONE);
-            z0 = start.x().maximum(0f).reshape(state);
-            start.x().close();
-            initialisation = "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations";
+        if (warm != null && warm.size() != state.size()) {
+            throw new IllegalArgumentException("warm start of shape " + warm.getShape() + " does not fit the domain " + domain);
         }
+        Result start = init.reconstruct(a, y, IterationListener.NONE);
+        NDArray tikhonov = start.x().maximum(0f).reshape(state);
+        start.x().close();
+        String tikhonovText = "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations";
         double priorSigma = DeqMap.priorSigma(noiseSigma, a);
         NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
         DataTerm dataTerm = data.create(List.of(a), List.of(y));
@@ -108,6 +115,24 @@ public final class DeqReconstructor implements Reconstructor {
                 new double[] {priorSigma})[0] : 1;
         NDArray stepFactor = kappa == 1 ? null : y.getManager().create(new float[] {(float) kappa}).toType(y.getDataType(), false);
         DeqCell cell = DeqMap.cell(form, dataTerm, denoiser, scalars, sigma, stepFactor);
+        if (warm != null) {
+            // a warm start helps only if it is nearer the fixed point than the usual start (a scene that moved may not
+            // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
+            NDArray w = warm.maximum(0f).reshape(state);
+            double rw = residual(cell, w, y), rt = residual(cell, tikhonov, y);
+            if (rw <= rt) {
+                tikhonov.close();
+                z0 = w;
+                initialisation = String.format(java.util.Locale.ROOT, "warm start (residual %.3g; the Tikhonov start's %.3g)", rw, rt);
+            } else {
+                w.close();
+                z0 = tikhonov;
+                initialisation = String.format(java.util.Locale.ROOT, "%s (residual %.3g; the warm start's %.3g was larger)", tikhonovText, rt, rw);
+            }
+        } else {
+            z0 = tikhonov;
+            initialisation = tikhonovText;
+        }
         List<Double> trace = new ArrayList<>();
         SolverOptions o = options.withListener((k, max, r, z) -> {
             trace.add(r);
