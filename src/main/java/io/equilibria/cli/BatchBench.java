@@ -102,16 +102,21 @@ final class BatchBench {
             return;
         }
         ImageData g = ImageFiles.read(gt), w = ImageFiles.read(warm), c = ImageFiles.read(cold);
-        double pw = 0, pc = 0, between = 0;
+        double pw = 0, pc = 0, mse = 0, range = 0;
         for (int i = 0; i < slices; i++) {
-            double range = ImageMetrics.dataRange(g.plane(i));
-            pw += ImageMetrics.psnr(g.plane(i), w.plane(i), range) / slices;
-            pc += ImageMetrics.psnr(g.plane(i), c.plane(i), range) / slices;
-            if (i > 0) between += ImageMetrics.psnr(c.plane(i), w.plane(i), ImageMetrics.dataRange(c.plane(i))) / (slices - 1);
+            double r = ImageMetrics.dataRange(g.plane(i));
+            pw += ImageMetrics.psnr(g.plane(i), w.plane(i), r) / slices;
+            pc += ImageMetrics.psnr(g.plane(i), c.plane(i), r) / slices;
+            if (i > 0) { // slices where a warm start was possible; pooled, since a slice that fell back is identical
+                mse += ImageMetrics.mse(c.plane(i), w.plane(i)) / (slices - 1);
+                range = Math.max(range, ImageMetrics.dataRange(c.plane(i)));
+            }
         }
+        double between = 10 * Math.log10(range * range / mse);
         row("warm start, " + slices + "-slice time-lapse: iterations warm / cold (slices 2.." + slices + ")",
                 ws.get("warmIterations").asText() + " / " + ws.get("sameSolvesColdIterations").asText()
-                        + String.format(Locale.ROOT, " (saved %.0f%%)", 100 * ws.get("savedFraction").asDouble()));
+                        + String.format(Locale.ROOT, " (saved %.0f%%; %d of %d slices fell back to the cold start)", 100 * ws.get("savedFraction").asDouble(),
+                        ws.get("fellBackToColdStart").asInt(), slices - 1));
         row("warm start: largest relative difference to the cold result (solver tolerance " + tolerance(rw) + ")",
                 String.format(Locale.ROOT, "%.2e", ws.get("maxRelativeDifferenceToCold").asDouble()));
         row("warm start: mean PSNR against the truth warm / cold; warm vs cold (slices 2.." + slices + ")",

@@ -282,7 +282,7 @@ final class ReconstructCommand implements Command {
                 BatchReport.write(Args.path(l, "report"), summary, rows);
             } else {
                 Map<String, Object> single = new LinkedHashMap<>(((Map<String, Object>) rows.get(0).get("report")));
-                for (String k : List.of("psnr", "ssim")) if (rows.get(0).containsKey(k)) single.put(k, rows.get(0).get(k));
+                for (String k : List.of("psnr", "ssim", "peakRssMiB")) if (rows.get(0).containsKey(k)) single.put(k, rows.get(0).get(k));
                 if (Args.path(l, "report").toString().toLowerCase(java.util.Locale.ROOT).endsWith(".csv")) {
                     BatchReport.write(Args.path(l, "report"), Map.of(), rows);
                 } else {

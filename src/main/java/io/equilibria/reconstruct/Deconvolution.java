@@ -143,7 +143,8 @@ public final class Deconvolution {
                         PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : g, norm, a, sub);
                         NDArray start = warm && previous[t.index()] != null
                                 ? sub.create(previous[t.index()], a.domainShape()).toType(y.getDataType(), false) : null;
-                        IterationListener l = trace.wrap(listener.forPlane(g * grid.size() + t.index(), groups.size() * grid.size()));
+                        IterationListener l = trimming(trace.wrap(listener.forPlane(g * grid.size() + t.index(), groups.size() * grid.size())),
+                                t.pixels() * frames);
                         Result r = solve(rec, a, y, l, start);
                         Plane result = Tensors.toPlane(a.toImage(r.x()));
                         if (start != null && options.warmStart() == WarmStart.VERIFY) {
@@ -159,6 +160,7 @@ public final class Deconvolution {
                         trace.report(traceReport);
                         r.x().close();
                         tiles.add(r);
+                        if (grid.size() > 1) io.equilibria.compute.NativeMemory.trim();
                         if (r.cancelled()) {
                             cancelled = true;
                             break;
@@ -204,6 +206,15 @@ public final class Deconvolution {
         if (grid.size() > 1) result.info().put("equilibria.tiling", grid.toString());
         if (ledger.used()) result.info().put("equilibria.warmStart", ledger.summary());
         return new Outcome(result, report);
+    }
+
+    /** For tiles of a million pixels or more, returns freed native memory to the OS after every iteration (see NativeMemory). */
+    private static IterationListener trimming(IterationListener inner, long pixels) {
+        if (pixels < 1_000_000) return inner;
+        return (k, max, x, change) -> {
+            io.equilibria.compute.NativeMemory.trim();
+            return inner.onIteration(k, max, x, change);
+        };
     }
 
     private static Result solve(Reconstructor rec, LinearOperator a, NDArray y, IterationListener l, NDArray start) {

@@ -9,13 +9,14 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Counts what warm starts across slices save. In VERIFY mode every warm solve is paired with a cold one, so the
+ * Counts what warm starts across slices save. A warm-started solve may fall back to the cold start when that is
+ * nearer the fixed point (the reconstructor reports {@code warmStartUsed}); it still counts as a warm solve. In VERIFY mode every warm solve is paired with a cold one, so the
  * saving and the difference between the two results are measured, not estimated; otherwise the saving is estimated
  * from the cold solves that did happen (the first slice's), and labelled as an estimate.
  */
 final class WarmStartLedger {
     private final Deconvolution.WarmStart mode;
-    private int coldSolves, warmSolves;
+    private int coldSolves, warmSolves, fellBack;
     private long coldIterations, warmIterations, verifiedColdIterations;
     private double maxRelativeDifference;
     private boolean anyWarm;
@@ -26,6 +27,7 @@ final class WarmStartLedger {
         if (warm) {
             anyWarm = true;
             warmSolves++;
+            if (Boolean.FALSE.equals(r.parameters().get("warmStartUsed"))) fellBack++;
             warmIterations += r.iterations();
         } else {
             coldSolves++;
@@ -50,6 +52,7 @@ final class WarmStartLedger {
         m.put("mode", mode.name().toLowerCase(Locale.ROOT));
         m.put("coldSolves", coldSolves);
         m.put("warmSolves", warmSolves);
+        m.put("fellBackToColdStart", fellBack);
         m.put("coldIterations", coldIterations);
         m.put("warmIterations", warmIterations);
         if (mode == Deconvolution.WarmStart.VERIFY) {
@@ -69,6 +72,6 @@ final class WarmStartLedger {
     String summary() {
         Map<String, Object> r = report();
         Object saved = r.containsKey("iterationsSaved") ? r.get("iterationsSaved") : "~" + r.get("estimatedIterationsSaved");
-        return warmSolves + " warm-started solves, " + warmIterations + " iterations, " + saved + " saved against cold starts";
+        return warmSolves + " warm-started solves (" + fellBack + " fell back to the cold start), " + warmIterations + " iterations, " + saved + " saved against cold starts";
     }
 }

@@ -99,6 +99,7 @@ public final class DeqReconstructor implements Reconstructor {
         Shape domain = a.domainShape();
         Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
         String initialisation;
+        Boolean warmUsed = null; // null: no warm start offered
         NDArray z0;
         if (warm != null && warm.size() != state.size()) {
             throw new IllegalArgumentException("warm start of shape " + warm.getShape() + " does not fit the domain " + domain);
@@ -120,7 +121,8 @@ public final class DeqReconstructor implements Reconstructor {
             // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
             NDArray w = warm.maximum(0f).reshape(state);
             double rw = residual(cell, w, y), rt = residual(cell, tikhonov, y);
-            if (rw <= rt) {
+            warmUsed = rw <= rt;
+            if (warmUsed) {
                 tikhonov.close();
                 z0 = w;
                 initialisation = String.format(java.util.Locale.ROOT, "warm start (residual %.3g; the Tikhonov start's %.3g)", rw, rt);
@@ -169,6 +171,7 @@ public final class DeqReconstructor implements Reconstructor {
         }
         if (data != DataTerm.FULL) p.putAll(dataTerm.describe());
         p.put("initialisation", initialisation);
+        if (warmUsed != null) p.put("warmStartUsed", warmUsed);
         p.put("solver", solver.describe());
         p.put("solverTolerance", options.tolerance());
         p.put("solverResidual", s.residual());
