@@ -11,8 +11,6 @@ import java.util.List;
  * '/' against the path relative to the input directory ({@code day1/**.tif}).
  */
 public record Selection(boolean recursive, List<String> includes, List<String> excludes, Shard shard) {
-    public static final Selection ALL = new Selection(true, List.of(), List.of(), Shard.ALL);
-
     public Selection {
         includes = List.copyOf(includes);
         excludes = List.copyOf(excludes);

@@ -179,13 +179,7 @@ final class BatchBench {
 
     /** Runs the CLI in a fresh JVM with this one's class path and settings; its report holds its own peak RSS. */
     private static void child(Path dir, String... args) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
-        for (String key : List.of("ai.djl.offline", "DJL_CACHE_DIR", "equilibria.cache", "equilibria.models", "org.bytedeco.javacpp.cachedir")) {
-            if (System.getProperty(key) != null) cmd.add("-D" + key + "=" + System.getProperty(key));
-        }
-        cmd.add(Main.class.getName());
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvm.command(List.of(args));
         Path log = dir.resolve("child.log");
         Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {

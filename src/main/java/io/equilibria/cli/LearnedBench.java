@@ -169,12 +169,7 @@ final class LearnedBench {
             Plane p = new PhantomGenerator().generate(size, EVAL_SEED + 500);
             Path in = dir.resolve("input.tif"), out = dir.resolve("output.tif"), report = dir.resolve("report.json");
             ImageFiles.writeFloatTiff(new ImageData(List.of(p), Calibration.none(), 32), in);
-            String java = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
-            for (String key : List.of("ai.djl.offline", "DJL_CACHE_DIR", "equilibria.cache", "equilibria.models", "org.bytedeco.javacpp.cachedir")) {
-                if (System.getProperty(key) != null) cmd.add("-D" + key + "=" + System.getProperty(key));
-            }
-            cmd.addAll(List.of(Main.class.getName(), "reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:2",
+            List<String> cmd = ChildJvm.command(List.of("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:2",
                     "--method", "deq", "--model", model, "--output", out.toString(), "--report", report.toString(),
                     "--device", device.getDeviceType().equals("gpu") ? "gpu" : "cpu"));
             Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();

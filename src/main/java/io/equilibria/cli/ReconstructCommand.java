@@ -293,17 +293,13 @@ final class ReconstructCommand implements Command {
         if (batch) {
             System.err.println("equilibria: " + (jobs.size() - resumed - failed) + " processed, " + resumed + " already done (--resume), "
                     + failed + " failed, of " + jobs.size() + (shard.isAll() ? "" : " in shard " + shard)
-                    + (journal(output, shard) != null ? "; journal " + journal(output, shard) : ""));
+                    + "; journal " + new Journal(output, shard).file());
         }
         if (failed > 0) {
             System.err.println("equilibria: " + failed + " of " + jobs.size() + " image(s) failed");
             return ExitCodes.PARTIAL;
         }
         return ExitCodes.OK;
-    }
-
-    private static Path journal(Path output, Shard shard) {
-        return new Journal(output, shard).file();
     }
 
     private static List<String> values(CommandLine l, String name) {

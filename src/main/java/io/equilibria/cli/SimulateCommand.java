@@ -52,7 +52,7 @@ final class SimulateCommand implements Command {
             throw new UsageException("say what to simulate: deblur or cs");
         }
         Path in = Args.path(l, "input"), out = Args.path(l, "output");
-        Outputs.guard(in, out);
+        io.equilibria.batch.BatchPlan.guard(in, out);
         long seed = Args.lng(l, "seed", 0);
         double sigma = Args.dbl(l, "noise-sigma", 0), photons = Args.dbl(l, "photons", 0);
         Args.nonNegative("noise-sigma", sigma);
@@ -81,8 +81,8 @@ final class SimulateCommand implements Command {
                     + ", noise " + noise.kind() + ", device " + Compute.describe(device) + ")");
             if (frames > 1) {
                 Path psfOut = l.hasOption("psf-output") ? Args.path(l, "psf-output")
-                        : out.resolveSibling(Outputs.tifName(out.getFileName().toString()).replace(".tif", "_psf.tif"));
-                Outputs.guard(in, psfOut);
+                        : out.resolveSibling(io.equilibria.batch.BatchPlan.tifName(out.getFileName().toString()).replace(".tif", "_psf.tif"));
+                io.equilibria.batch.BatchPlan.guard(in, psfOut);
                 ImageData ps = new ImageData(psf.planes(), gt.calibration(), 32);
                 ps.info().put("equilibria.psf", psf.description());
                 ImageFiles.writeFloatTiff(ps, psfOut);

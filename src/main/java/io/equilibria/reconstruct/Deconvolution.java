@@ -145,10 +145,10 @@ public final class Deconvolution {
                                 ? sub.create(previous[t.index()], a.domainShape()).toType(y.getDataType(), false) : null;
                         IterationListener l = trimming(trace.wrap(listener.forPlane(g * grid.size() + t.index(), groups.size() * grid.size())),
                                 t.pixels() * frames);
-                        Result r = solve(rec, a, y, l, start);
+                        Result r = rec.reconstruct(a, y, l, start);
                         Plane result = Tensors.toPlane(a.toImage(r.x()));
                         if (start != null && options.warmStart() == WarmStart.VERIFY) {
-                            Result cold = solve(rec, a, y, IterationListener.NONE, null);
+                            Result cold = rec.reconstruct(a, y, IterationListener.NONE);
                             ledger.compare(r, cold, a);
                             cold.x().close();
                         } else {
@@ -215,10 +215,6 @@ public final class Deconvolution {
             io.equilibria.compute.NativeMemory.trim();
             return inner.onIteration(k, max, x, change);
         };
-    }
-
-    private static Result solve(Reconstructor rec, LinearOperator a, NDArray y, IterationListener l, NDArray start) {
-        return start != null ? rec.reconstruct(a, y, l, start) : rec.reconstruct(a, y, l);
     }
 
     /**

@@ -67,11 +67,14 @@ public final class LearnedReconstruction implements Reconstructor {
 
     /** The receptive radius in pixels of a DEQ model's denoiser (what a tile's halo must cover). */
     public static int receptiveRadius(String model, ai.djl.Device device) {
-        StoredModel stored = ModelCache.get(model, device);
+        return deqModel(ModelCache.get(model, device)).denoiser().receptiveRadius();
+    }
+
+    private static DeqModel deqModel(StoredModel stored) {
         if (!(stored.block() instanceof DeqModel m)) {
             throw new ModelException(stored.cardFile(), "is a '" + stored.card().kind() + "' model, not a DEQ reconstruction model");
         }
-        return m.denoiser().receptiveRadius();
+        return m;
     }
 
     @Override
@@ -87,9 +90,7 @@ public final class LearnedReconstruction implements Reconstructor {
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray start) {
         StoredModel stored = ModelCache.get(model, y.getDevice());
-        if (!(stored.block() instanceof DeqModel m)) {
-            throw new ModelException(stored.cardFile(), "is a '" + stored.card().kind() + "' model, not a DEQ reconstruction model");
-        }
+        DeqModel m = deqModel(stored);
         DeqModel.Task task = compressedSensing ? DeqModel.Task.CS : DeqModel.Task.DEBLUR;
         if (m.task() != task) {
             throw new ModelException(stored.cardFile(), "was trained for " + m.task().label() + ", not " + task.label()
