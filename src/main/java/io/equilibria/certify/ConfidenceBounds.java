@@ -15,9 +15,10 @@ import org.apache.commons.math3.special.Beta;
  *   <li>{@link #binomialTwoSidedPValue}: the two-sided binomial test at p = 1/2 that PREDICT uses to decide
  *       whether to abstain ({@code binom_test(n1, n1 + n2, p=0.5)} in core.py).</li>
  * </ul>
- * Commons Math's default inverse-cdf accuracy for {@link BetaDistribution} is 1e-9 <em>absolute</em>, which is
- * too coarse near 1 (at n = 10⁵ the bound is 1 − 7·10⁻⁵); we ask for {@value #INVERSE_CDF_ACCURACY}, and the tests
- * check LCB(n, n, α) = α^{1/n} to 1e-10 relative.
+ * Commons Math's default inverse-cdf accuracy for {@link BetaDistribution} is 1e-9 <em>absolute</em>, which is all
+ * it promises (measured: 8e-11 relative error for LCB(10⁶, 10⁶, 0.001)); we ask for {@value #INVERSE_CDF_ACCURACY}
+ * (measured: ≤ 2e-16 there), and the tests check LCB(n, n, α) = α^{1/n} to 1e-10 relative and scipy's
+ * {@code beta.ppf} to 1e-10 relative.
  */
 public final class ConfidenceBounds {
 

@@ -42,6 +42,23 @@ class ConfidenceBoundsTest {
     }
 
     @Test
+    void agreesWithScipyBetaQuantile() {
+        // scipy.stats.beta.ppf(alpha, k, n - k + 1), scipy 1.17.1 (what statsmodels' proportion_confint "beta" uses)
+        double[][] cases = {
+            {9000, 10000, 1e-3, 0.8904097336749064},
+            {550, 1000, 1e-3, 0.5006759600925578},
+            {549, 1000, 1e-3, 0.4996730641422577},
+            {1, 10, 0.05, 0.005116196891823701},
+            {73, 100, 0.01, 0.6138733226723934},
+            {88486, 100000, 1e-3, 0.8817099943255364},
+        };
+        for (double[] c : cases) {
+            double got = ConfidenceBounds.lowerConfidenceBound((long) c[0], (long) c[1], c[2]);
+            assertEquals(c[3], got, 1e-10 * c[3], "LCB(" + c[0] + "," + c[1] + "," + c[2] + ")");
+        }
+    }
+
+    @Test
     void lowerBoundIsBelowTheEstimateAndZeroWithoutSuccesses() {
         assertEquals(0.0, ConfidenceBounds.lowerConfidenceBound(0, 100, 0.001));
         for (int k = 1; k <= 100; k++) {
