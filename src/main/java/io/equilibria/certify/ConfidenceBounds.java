@@ -7,7 +7,7 @@ import org.apache.commons.math3.special.Beta;
 /**
  * The three statistics randomized smoothing needs (Cohen, Rosenfeld, Kolter, "Certified Adversarial Robustness
  * via Randomized Smoothing", ICML 2019; reference code {@code locuslab/smoothing}, {@code code/core.py}), all from
- * Commons Math rather than hand-rolled, so the certificate rests on a well-kept library:
+ * Commons Math (distributions and the regularized incomplete beta function) rather than hand-rolled numerics:
  * <ul>
  *   <li>{@link #lowerConfidenceBound}: the exact one-sided Clopper–Pearson lower bound on a binomial proportion,
  *       the same number as {@code proportion_confint(k, n, alpha=2*alpha, method="beta")[0]} in core.py;</li>
