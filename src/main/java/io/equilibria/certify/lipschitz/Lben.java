@@ -121,7 +121,7 @@ public final class Lben {
 
     private double sigma(int i, double v) { return linear[i] ? v : Math.max(0, v); }
 
-    /** Equilibrium z*(x) to step tolerance {@code tol} (relative to 1 + ‖z‖). */
+    /** Equilibrium z*(x) until step and fixed-point residual are both ≤ {@code tol}·(1 + ‖z‖). */
     public double[] equilibrium(double[] x, double tol, int maxIter) {
         int n = stateDim();
         if (prSolver == null) {
@@ -147,7 +147,10 @@ public final class Lben {
                 norm += zn * zn;
                 z[i] = zn;
             }
-            if (Math.sqrt(diff) <= tol * (1 + Math.sqrt(norm))) {
+            // stop on the true fixed-point residual, checked once the steps are small (a slow contraction
+            // makes the step much smaller than the residual)
+            if (Math.sqrt(diff) <= tol * (1 + Math.sqrt(norm))
+                    && residual(x, z) <= tol * (1 + Math.sqrt(norm))) {
                 lastIterations = it;
                 return z;
             }

@@ -69,7 +69,7 @@ public final class MonDeq {
                 norm += zn * zn;
                 z[i] = zn;
             }
-            if (Math.sqrt(diff) <= tol * (1 + Math.sqrt(norm))) { lastIterations = it; return z; }
+            if (Math.sqrt(diff) <= tol * (1 + Math.sqrt(norm)) && residual(x, z) <= tol * (1 + Math.sqrt(norm))) { lastIterations = it; return z; }
         }
         throw new IllegalStateException("forward-backward did not converge in " + maxIter + " iterations");
     }
@@ -92,7 +92,7 @@ public final class MonDeq {
                 norm += zn * zn;
                 z[i] = zn;
             }
-            if (Math.sqrt(diff) <= tol * (1 + Math.sqrt(norm))) { lastIterations = it; return z; }
+            if (Math.sqrt(diff) <= tol * (1 + Math.sqrt(norm)) && residual(x, z) <= tol * (1 + Math.sqrt(norm))) { lastIterations = it; return z; }
         }
         throw new IllegalStateException("Peaceman-Rachford did not converge in " + maxIter + " iterations");
     }

@@ -1,0 +1,183 @@
+package io.equilibria.certify.lipschitz;
+
+import org.apache.commons.math3.linear.Array2DRowRealMatrix;
+import org.apache.commons.math3.linear.RealMatrix;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LipschitzCertifyTest {
+
+    static RealMatrix randn(Random r, int rows, int cols, double sd) {
+        double[][] a = new double[rows][cols];
+        for (double[] row : a) for (int j = 0; j < cols; j++) row[j] = sd * r.nextGaussian();
+        return new Array2DRowRealMatrix(a, false);
+    }
+
+    static double[] randv(Random r, int n, double sd) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = sd * r.nextGaussian();
+        return v;
+    }
+
+    static Lben randomLben(Random r, int n, int d, int p, double gamma) {
+        return Lben.direct(randn(r, n, n, 0.5), randn(r, n, n, 0.5), randv(r, n, 0.5), randn(r, n, d, 1.0),
+                randv(r, n, 0.5), randn(r, p, n, 1.0), randv(r, p, 0.5), 1e-2, gamma);
+    }
+
+    static double maxAbsDiff(double[] a, double[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+
+    @Test
+    void lmiHoldsForRandomDirectlyParameterisedLbens() {
+        Random r = new Random(1);
+        double worst = Double.POSITIVE_INFINITY;
+        for (int t = 0; t < 20; t++) {
+            Lben m = randomLben(r, 4 + r.nextInt(12), 1 + r.nextInt(6), 1 + r.nextInt(4), 0.1 + 5 * r.nextDouble());
+            worst = Math.min(worst, m.lmiMargin());
+        }
+        System.out.println("LBEN direct: worst LMI margin over 20 random models = " + worst);
+        assertTrue(worst >= -1e-9, "LMI margin " + worst);
+    }
+
+    @Test
+    void lmiFailsWhenBoundTooSmall() {
+        // a direct model for gamma=2 claimed at gamma=0.01 must (generically) violate the LMI
+        Random r = new Random(2);
+        Lben m = randomLben(r, 8, 4, 3, 2.0);
+        Lben wrong = new Lben(m.w(), m.u(), new double[8], m.g(), new double[3], m.lambda(), 0.01, null);
+        assertTrue(wrong.lmiMargin() < -1e-3, "margin " + wrong.lmiMargin());
+    }
+
+    @Test
+    void equilibriumResidualBelow1e10() {
+        Random r = new Random(3);
+        double worst = 0;
+        int maxIt = 0;
+        for (int t = 0; t < 10; t++) {
+            Lben m = randomLben(r, 12, 5, 3, 1.0);
+            for (int k = 0; k < 5; k++) {
+                double[] x = randv(r, 5, 2.0);
+                double[] z = m.equilibrium(x);
+                worst = Math.max(worst, m.residual(x, z));
+                maxIt = Math.max(maxIt, m.lastIterations());
+            }
+        }
+        System.out.println("LBEN PR: worst residual " + worst + ", max iterations " + maxIt);
+        assertTrue(worst <= 1e-10, "residual " + worst);
+    }
+
+    @Test
+    void empiricalLipschitzNeverAboveGamma() {
+        Random r = new Random(4);
+        double worstRel = 0;
+        for (int t = 0; t < 4; t++) {
+            double gamma = 0.5 + 2 * r.nextDouble();
+            Lben m = randomLben(r, 8, 3, 2, gamma);
+            double emp = Certificates.empiricalLipschitz(m::forward, 3, 8, 150, 100 + t);
+            worstRel = Math.max(worstRel, emp / gamma);
+            assertTrue(emp <= gamma * (1 + 1e-9), "empirical " + emp + " > gamma " + gamma);
+        }
+        System.out.println("LBEN: largest empirical ratio / gamma = " + worstRel);
+        assertTrue(worstRel > 0.05, "search found nothing: " + worstRel);
+    }
+
+    static MonDeq randomMonDeq(Random r, int n, int d, int p) {
+        return new MonDeq(randn(r, n, n, 0.3), randn(r, n, n, 0.3), 0.5, randn(r, n, d, 1.0), randv(r, n, 0.5),
+                randn(r, p, n, 1.0), randv(r, p, 0.5));
+    }
+
+    @Test
+    void monDeqSolversAgree() {
+        Random r = new Random(5);
+        double worst = 0;
+        for (int t = 0; t < 5; t++) {
+            MonDeq m = randomMonDeq(r, 10, 4, 3);
+            double alpha = 0.9 * m.maxForwardBackwardStep();
+            for (int k = 0; k < 3; k++) {
+                double[] x = randv(r, 4, 2.0);
+                double[] zf = m.solveForwardBackward(x, Math.min(1, alpha), 1e-13, 2_000_000);
+                double[] zp = m.solvePeacemanRachford(x, 1.0, 1e-13, 200_000);
+                worst = Math.max(worst, maxAbsDiff(zf, zp));
+                assertTrue(m.residual(x, zp) <= 1e-10);
+                assertTrue(m.residual(x, zf) <= 1e-10);
+            }
+        }
+        System.out.println("MonDEQ: FB vs PR max |diff| = " + worst);
+        assertTrue(worst <= 1e-9, "FB vs PR " + worst);
+    }
+
+    @Test
+    void monDeqAsLbenSameOutputLmiAndBound() {
+        Random r = new Random(6);
+        MonDeq md = randomMonDeq(r, 8, 3, 2);
+        Lben l = md.toLben();
+        assertEquals(md.lipschitzBound(), l.gamma(), 1e-12);
+        double margin = l.lmiMargin();
+        System.out.println("MonDEQ->LBEN: gamma = " + l.gamma() + ", LMI margin = " + margin);
+        assertTrue(margin >= -1e-9, "margin " + margin);
+        for (int k = 0; k < 5; k++) {
+            double[] x = randv(r, 3, 2.0);
+            assertTrue(maxAbsDiff(md.forward(x), l.forward(x)) <= 1e-10);
+        }
+        double emp = Certificates.empiricalLipschitz(md::forward, 3, 6, 150, 7);
+        System.out.println("MonDEQ: empirical ratio " + emp + " <= bound " + l.gamma());
+        assertTrue(emp <= l.gamma() * (1 + 1e-9));
+    }
+
+    static Sll randomSll(Random r, int d, int depth, int p) {
+        List<Sll.Layer> layers = new ArrayList<>();
+        for (int k = 0; k < depth; k++) {
+            int h = 2 + r.nextInt(6);
+            double[] q = new double[h];
+            for (int i = 0; i < h; i++) q[i] = Math.exp(0.5 * r.nextGaussian());
+            layers.add(new Sll.Layer(randn(r, d, h, 1.0), randv(r, h, 0.5), q));
+        }
+        return new Sll(layers, randn(r, p, d, 1.0), randv(r, p, 0.5));
+    }
+
+    @Test
+    void sllToLbenIsExact() {
+        Random r = new Random(8);
+        double worstDiff = 0, worstMargin = Double.POSITIVE_INFINITY;
+        for (int t = 0; t < 6; t++) {
+            Sll s = randomSll(r, 3 + r.nextInt(4), 1 + r.nextInt(4), 1 + r.nextInt(3));
+            Lben l = s.toLben();
+            worstMargin = Math.min(worstMargin, l.lmiMargin());
+            int d = l.inputDim();
+            for (int k = 0; k < 10; k++) {
+                double[] x = randv(r, d, 2.0);
+                worstDiff = Math.max(worstDiff, maxAbsDiff(s.forward(x), l.forward(x)));
+            }
+        }
+        System.out.println("SLL->LBEN: max |y_sll - y_lben| = " + worstDiff + ", worst LMI margin = " + worstMargin);
+        assertTrue(worstDiff <= 1e-10, "diff " + worstDiff);
+        assertTrue(worstMargin >= -1e-9, "margin " + worstMargin);
+    }
+
+    @Test
+    void sllEmpiricalLipschitzBelowBound() {
+        Random r = new Random(9);
+        Sll s = randomSll(r, 4, 3, 3);
+        double emp = Certificates.empiricalLipschitz(s::forward, 4, 8, 200, 10);
+        System.out.println("SLL: empirical " + emp + " <= ||F|| " + s.lipschitzBound());
+        assertTrue(emp <= s.lipschitzBound() * (1 + 1e-9));
+    }
+
+    @Test
+    void radiusHandExample() {
+        // logits (3, 1, 2.5), L = 2: margin 0.5, radius 0.5 / (2 sqrt 2) = 0.1767767
+        assertEquals(0.5 / (2 * Math.sqrt(2)), Certificates.certifiedRadius(new double[] {3, 1, 2.5}, 2), 1e-15);
+        assertEquals(0.17677669529663687, Certificates.certifiedRadius(new double[] {3, 1, 2.5}, 2), 1e-15);
+        assertEquals(0, Certificates.certifiedRadius(new double[] {1, 1}, 1), 0);
+        assertEquals(0, Certificates.argmax(new double[] {3, 1, 2.5}));
+    }
+}
