@@ -104,6 +104,51 @@ public final class Lben {
         return new Lben(wm, u, b, g, by, lam, gamma, null);
     }
 
+    /** Free parameters of the direct parameterisation (see {@link #direct}). */
+    public record DirectParameters(RealMatrix v, RealMatrix s, double[] psi, RealMatrix u, double[] b,
+                                   RealMatrix g, double[] by, double eps, double gamma) {}
+
+    /** {@link #direct} from a parameter record, with optional linear (identity) neurons. */
+    public static Lben direct(DirectParameters p, boolean[] linear) {
+        Lben l = direct(p.v(), p.s(), p.psi(), p.u(), p.b(), p.g(), p.by(), p.eps(), p.gamma());
+        return new Lben(l.w, l.u, l.b, l.g, l.by, l.lambda, l.gamma, linear);
+    }
+
+    /**
+     * Inverse of the direct parameterisation, as Havens et al. initialise their LBEN from an SLL
+     * (dense_deq.py): with Ψ = Λ⁻¹ and M = Λ(I−W) − (1/2γ)GᵀG − (1/2γ)ΛUUᵀΛ, take ε = 0, V = (sym M)^{1/2}
+     * (symmetric square root by eigen-decomposition) and S = (M − Mᵀ)/4, so VᵀV + S − Sᵀ = M. It exists exactly
+     * when sym M ⪰ 0, which is the LBEN inequality again (2·sym M is the Schur complement of γI in H);
+     * eigenvalues of sym M below 0 are clipped, and their most negative value is returned in the record's
+     * eps field as a negative number (0 when none).
+     */
+    public DirectParameters toDirect() {
+        int n = stateDim();
+        RealMatrix lam = MatrixUtils.createRealDiagonalMatrix(lambda);
+        RealMatrix lu = lam.multiply(u);
+        RealMatrix m = lam.multiply(MatrixUtils.createRealIdentityMatrix(n).subtract(w))
+                .subtract(g.transpose().multiply(g).scalarMultiply(1 / (2 * gamma)))
+                .subtract(lu.multiply(lu.transpose()).scalarMultiply(1 / (2 * gamma)));
+        RealMatrix sym = m.add(m.transpose()).scalarMultiply(0.5);
+        EigenDecomposition ed = new EigenDecomposition(sym);
+        double[] ev = ed.getRealEigenvalues();
+        double worst = 0;
+        double[] root = new double[n];
+        for (int i = 0; i < n; i++) {
+            worst = Math.min(worst, ev[i]);
+            root[i] = Math.sqrt(Math.max(0, ev[i]));
+        }
+        RealMatrix q = ed.getV();
+        RealMatrix v = q.multiply(MatrixUtils.createRealDiagonalMatrix(root)).multiply(q.transpose());
+        RealMatrix s = m.subtract(m.transpose()).scalarMultiply(0.25);
+        double[] psi = new double[n];
+        for (int i = 0; i < n; i++) psi[i] = -Math.log(lambda[i]);
+        return new DirectParameters(v, s, psi, u.copy(), b.clone(), g.copy(), by.clone(), worst, gamma);
+    }
+
+    /** Which neurons are linear (σ = identity). */
+    public boolean[] linear() { return linear.clone(); }
+
     public int stateDim() { return w.getRowDimension(); }
     public int inputDim() { return u.getColumnDimension(); }
     public int outputDim() { return g.getRowDimension(); }

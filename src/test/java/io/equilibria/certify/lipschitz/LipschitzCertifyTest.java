@@ -180,4 +180,31 @@ class LipschitzCertifyTest {
         assertEquals(0, Certificates.certifiedRadius(new double[] {1, 1}, 1), 0);
         assertEquals(0, Certificates.argmax(new double[] {3, 1, 2.5}));
     }
+
+    static double maxAbs(RealMatrix a) {
+        double m = 0;
+        for (double[] row : a.getData()) for (double v : row) m = Math.max(m, Math.abs(v));
+        return m;
+    }
+
+    @Test
+    void convertedModelsLieInTheDirectParameterisation() {
+        Random r = new Random(11);
+        List<Lben> models = new ArrayList<>();
+        for (int t = 0; t < 3; t++) models.add(randomSll(r, 3 + t, 1 + t, 2).toLben());
+        for (int t = 0; t < 3; t++) models.add(randomMonDeq(r, 6 + t, 3, 2).toLben());
+        models.add(randomLben(r, 7, 3, 2, 1.5));
+        double worstW = 0, worstNeg = 0;
+        for (Lben l : models) {
+            Lben.DirectParameters p = l.toDirect();
+            worstNeg = Math.min(worstNeg, p.eps());
+            Lben.DirectParameters p0 = new Lben.DirectParameters(p.v(), p.s(), p.psi(), p.u(), p.b(), p.g(), p.by(),
+                    0.0, p.gamma());
+            Lben back = Lben.direct(p0, l.linear());
+            worstW = Math.max(worstW, maxAbs(back.w().subtract(l.w())));
+        }
+        System.out.println("toDirect round trip: max |W' - W| = " + worstW + ", most negative eig of sym M = " + worstNeg);
+        assertTrue(worstW <= 1e-10, "W round trip " + worstW);
+        assertTrue(worstNeg >= -1e-9, "sym M not PSD: " + worstNeg);
+    }
 }
