@@ -12,6 +12,7 @@ import java.util.List;
  * a linear layer, float64:
  * x_k = h_k(x_{k−1}) = x_{k−1} − 2 W_k T_k⁻¹ ReLU(W_kᵀ x_{k−1} + b_k), T_k = diag(Σ_j |W_kᵀW_k|_{ij} q_j/q_i),
  * y = F x_D + c. Each h_k is 1-Lipschitz because T_k ⪰ W_kᵀW_k (their Theorem), so y is ‖F‖₂-Lipschitz.
+ * Convex potential layers (CPL, T = ‖W‖₂² I) are the same form and may be mixed in ({@link Layer#cpl}).
  *
  * <p>{@link #toLben()} writes it exactly as an LBEN (Havens et al., NeurIPS 2023, Sec. on SLL;
  * {@code AaronHavens/ExploitingLipschitzDEQ}, {@code core/models/dense_deq.py}): state z = (z_0, z_1, …, z_D),
@@ -27,27 +28,44 @@ import java.util.List;
  */
 public final class Sll {
 
-    /** One SLL layer: W (d×h), bias b (h), positive rescaling q (h). */
-    public record Layer(RealMatrix w, double[] b, double[] q) {
-        /** T⁻¹ diagonal: 1 / Σ_j |WᵀW|_{ij} q_j/q_i. */
-        double[] tInv() {
+    /**
+     * One residual layer x ↦ x − 2 W T⁻¹ ReLU(Wᵀx + b) with W (d×h), bias b (h) and the diagonal of T given as
+     * {@code tInv} = diag(T⁻¹); 1-Lipschitz whenever T ⪰ WᵀW. Build with {@link #sll} or {@link #cpl}.
+     */
+    public record Layer(RealMatrix w, double[] b, double[] tInv) {
+
+        /** SLL (Araujo et al.): T_ii = Σ_j |WᵀW|_{ij} q_j/q_i, q &gt; 0. */
+        public static Layer sll(RealMatrix w, double[] b, double[] q) {
             RealMatrix wtw = w.transpose().multiply(w);
             int h = wtw.getRowDimension();
+            if (q.length != h) throw new IllegalArgumentException("q has the wrong length");
             double[] t = new double[h];
             for (int i = 0; i < h; i++) {
+                if (!(q[i] > 0)) throw new IllegalArgumentException("q must be > 0");
                 double s = 0;
                 for (int j = 0; j < h; j++) s += Math.abs(wtw.getEntry(i, j)) * q[j] / q[i];
-                t[i] = s == 0 ? 0 : 1 / s;
+                if (s == 0) throw new IllegalArgumentException("zero column in W (T would be 0)");
+                t[i] = 1 / s;
             }
-            return t;
+            return new Layer(w, b, t);
+        }
+
+        /**
+         * Convex potential layer (CPL; Meunier, Delattre, Araujo, Allauzen, ICML 2022):
+         * x − (2/‖W‖₂²) W ReLU(Wᵀx + b), i.e. T = ‖W‖₂² I ⪰ WᵀW — the same LBEN conversion applies.
+         */
+        public static Layer cpl(RealMatrix w, double[] b) {
+            double nrm = new SingularValueDecomposition(w).getNorm();
+            double[] t = new double[w.getColumnDimension()];
+            java.util.Arrays.fill(t, 1 / (nrm * nrm));
+            return new Layer(w, b, t);
         }
 
         /** G = −2 W T⁻¹ (d×h). */
         RealMatrix gMatrix() {
-            double[] ti = tInv();
             RealMatrix gm = w.scalarMultiply(-2);
             for (int i = 0; i < gm.getRowDimension(); i++)
-                for (int j = 0; j < gm.getColumnDimension(); j++) gm.multiplyEntry(i, j, ti[j]);
+                for (int j = 0; j < gm.getColumnDimension(); j++) gm.multiplyEntry(i, j, tInv[j]);
             return gm;
         }
     }
@@ -64,8 +82,7 @@ public final class Sll {
         this.d = f.getColumnDimension();
         for (Layer l : layers) {
             if (l.w().getRowDimension() != d || l.b().length != l.w().getColumnDimension()
-                    || l.q().length != l.b().length) throw new IllegalArgumentException("inconsistent SLL layer");
-            for (double qi : l.q()) if (!(qi > 0)) throw new IllegalArgumentException("q must be > 0");
+                    || l.tInv().length != l.b().length) throw new IllegalArgumentException("inconsistent SLL layer");
         }
     }
 

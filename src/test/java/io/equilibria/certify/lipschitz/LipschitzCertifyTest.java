@@ -133,13 +133,16 @@ class LipschitzCertifyTest {
         assertTrue(emp <= l.gamma() * (1 + 1e-9));
     }
 
-    static Sll randomSll(Random r, int d, int depth, int p) {
+    static Sll randomSll(Random r, int d, int depth, int p) { return randomSll(r, d, depth, p, false); }
+
+    static Sll randomSll(Random r, int d, int depth, int p, boolean cplToo) {
         List<Sll.Layer> layers = new ArrayList<>();
         for (int k = 0; k < depth; k++) {
             int h = 2 + r.nextInt(6);
             double[] q = new double[h];
             for (int i = 0; i < h; i++) q[i] = Math.exp(0.5 * r.nextGaussian());
-            layers.add(new Sll.Layer(randn(r, d, h, 1.0), randv(r, h, 0.5), q));
+            layers.add(k % 2 == 1 && cplToo ? Sll.Layer.cpl(randn(r, d, h, 1.0), randv(r, h, 0.5))
+                    : Sll.Layer.sll(randn(r, d, h, 1.0), randv(r, h, 0.5), q));
         }
         return new Sll(layers, randn(r, p, d, 1.0), randv(r, p, 0.5));
     }
@@ -149,7 +152,7 @@ class LipschitzCertifyTest {
         Random r = new Random(8);
         double worstDiff = 0, worstMargin = Double.POSITIVE_INFINITY;
         for (int t = 0; t < 6; t++) {
-            Sll s = randomSll(r, 3 + r.nextInt(4), 1 + r.nextInt(4), 1 + r.nextInt(3));
+            Sll s = randomSll(r, 3 + r.nextInt(4), 1 + r.nextInt(4), 1 + r.nextInt(3), t % 2 == 1);
             Lben l = s.toLben();
             worstMargin = Math.min(worstMargin, l.lmiMargin());
             int d = l.inputDim();
@@ -166,7 +169,7 @@ class LipschitzCertifyTest {
     @Test
     void sllEmpiricalLipschitzBelowBound() {
         Random r = new Random(9);
-        Sll s = randomSll(r, 4, 3, 3);
+        Sll s = randomSll(r, 4, 3, 3, true);
         double emp = Certificates.empiricalLipschitz(s::forward, 4, 8, 200, 10);
         System.out.println("SLL: empirical " + emp + " <= ||F|| " + s.lipschitzBound());
         assertTrue(emp <= s.lipschitzBound() * (1 + 1e-9));
@@ -206,5 +209,16 @@ class LipschitzCertifyTest {
         System.out.println("toDirect round trip: max |W' - W| = " + worstW + ", most negative eig of sym M = " + worstNeg);
         assertTrue(worstW <= 1e-10, "W round trip " + worstW);
         assertTrue(worstNeg >= -1e-9, "sym M not PSD: " + worstNeg);
+    }
+
+    @Test
+    void searchFindsTheNormOfALinearMap() {
+        // negative control for the adversarial search: for y = Gx the true constant is ‖G‖₂
+        Random r = new Random(12);
+        RealMatrix g = randn(r, 3, 5, 1.0);
+        double norm = new org.apache.commons.math3.linear.SingularValueDecomposition(g).getNorm();
+        double emp = Certificates.empiricalLipschitz(g::operate, 5, 8, 300, 13);
+        System.out.println("search on linear map: " + emp + " vs ||G|| " + norm);
+        assertTrue(emp >= 0.99 * norm && emp <= norm * (1 + 1e-12), emp + " vs " + norm);
     }
 }
