@@ -221,4 +221,38 @@ class LipschitzCertifyTest {
         System.out.println("search on linear map: " + emp + " vs ||G|| " + norm);
         assertTrue(emp >= 0.99 * norm && emp <= norm * (1 + 1e-12), emp + " vs " + norm);
     }
+
+    @Test
+    void aolToLbenIsExactWithTheSameBound() {
+        Random r = new Random(14);
+        double worstDiff = 0, worstMargin = Double.POSITIVE_INFINITY, worstNorm = 0;
+        for (int t = 0; t < 5; t++) {
+            int depth = 1 + t % 3, d = 4;
+            List<RealMatrix> ps = new ArrayList<>();
+            List<double[]> bs = new ArrayList<>();
+            int in = d;
+            for (int k = 0; k < depth; k++) {
+                int out = 3 + r.nextInt(4);
+                ps.add(randn(r, out, in, 1.0));
+                bs.add(randv(r, out, 0.5));
+                in = out;
+            }
+            Aol aol = new Aol(ps, bs, randn(r, 3, in, 1.0), randv(r, 3, 0.5));
+            for (int k = 0; k < depth; k++)
+                worstNorm = Math.max(worstNorm,
+                        new org.apache.commons.math3.linear.SingularValueDecomposition(aol.layer(k)).getNorm());
+            Lben l = aol.toLben();
+            assertEquals(aol.lipschitzBound(), l.gamma(), 0);
+            worstMargin = Math.min(worstMargin, l.lmiMargin());
+            for (int k = 0; k < 10; k++) {
+                double[] x = randv(r, d, 2.0);
+                worstDiff = Math.max(worstDiff, maxAbsDiff(aol.forward(x), l.forward(x)));
+            }
+        }
+        System.out.println("AOL->LBEN: max |diff| = " + worstDiff + ", worst LMI margin = " + worstMargin
+                + ", max |A_k| = " + worstNorm);
+        assertTrue(worstNorm <= 1 + 1e-12);
+        assertTrue(worstDiff <= 1e-10, "diff " + worstDiff);
+        assertTrue(worstMargin >= -1e-9, "margin " + worstMargin);
+    }
 }
