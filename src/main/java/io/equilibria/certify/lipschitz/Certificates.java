@@ -31,6 +31,15 @@ public final class Certificates {
         return (logits[top] - second) / (Math.sqrt(2) * lipschitz);
     }
 
+    /** A prediction and its certified ℓ2 radius. */
+    public record Certified(int label, double radius) {}
+
+    /** Predicted class of an L-Lipschitz logit map at x and its certified radius. */
+    public static Certified certify(UnaryOperator<double[]> f, double lipschitz, double[] x) {
+        double[] logits = f.apply(x);
+        return new Certified(argmax(logits), certifiedRadius(logits, lipschitz));
+    }
+
     /** ‖f(x) − f(x')‖ / ‖x − x'‖. */
     public static double ratio(UnaryOperator<double[]> f, double[] x, double[] xp) {
         double[] y = f.apply(x), yp = f.apply(xp);

@@ -7,7 +7,6 @@ import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.LUDecomposition;
 import org.apache.commons.math3.linear.MatrixUtils;
 import org.apache.commons.math3.linear.RealMatrix;
-import org.apache.commons.math3.linear.RealVector;
 
 /**
  * Fully connected Lipschitz-bounded equilibrium network (LBEN), float64:
@@ -256,6 +255,4 @@ public final class Lben {
         for (double e : ev) min = Math.min(min, e);
         return min;
     }
-
-    static RealVector vec(double[] a) { return new ArrayRealVector(a, false); }
 }

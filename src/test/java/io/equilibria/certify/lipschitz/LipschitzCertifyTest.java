@@ -255,4 +255,36 @@ class LipschitzCertifyTest {
         assertTrue(worstDiff <= 1e-10, "diff " + worstDiff);
         assertTrue(worstMargin >= -1e-9, "margin " + worstMargin);
     }
+
+    @Test
+    void certifiedRadiusIsNeverBrokenOnRandomLbens() {
+        // inside the certified ball the label must not change: sample the sphere of radius 0.999 R
+        // and also walk towards the nearest class boundary found by random search
+        Random r = new Random(15);
+        int checked = 0;
+        double closest = Double.POSITIVE_INFINITY;
+        for (int t = 0; t < 6; t++) {
+            Lben m = randomLben(r, 8, 3, 4, 0.5 + r.nextDouble());
+            for (int k = 0; k < 4; k++) {
+                double[] x = randv(r, 3, 2.0);
+                Certificates.Certified c = Certificates.certify(m::forward, m.gamma(), x);
+                if (c.radius() <= 0) continue;
+                for (int s = 0; s < 200; s++) {
+                    double[] dir = randv(r, 3, 1.0);
+                    double nrm = Math.sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
+                    double[] xp = new double[3];
+                    for (int i = 0; i < 3; i++) xp[i] = x[i] + 0.999 * c.radius() * dir[i] / nrm;
+                    double[] y = m.forward(xp);
+                    assertEquals(c.label(), Certificates.argmax(y), "label flipped inside the certified ball");
+                    double[] sorted = y.clone();
+                    java.util.Arrays.sort(sorted);
+                    closest = Math.min(closest, sorted[sorted.length - 1] - sorted[sorted.length - 2]);
+                    checked++;
+                }
+            }
+        }
+        System.out.println("radius check: " + checked + " points inside certified balls, smallest margin "
+                + closest);
+        assertTrue(checked > 1000);
+    }
 }
