@@ -9,7 +9,8 @@
  *       and Peaceman–Rachford, exact LBEN form with γ = ‖U‖‖G‖/m.</li>
  *   <li>{@link io.equilibria.certify.lipschitz.Sll} (SLL and CPL layers) and
  *       {@link io.equilibria.certify.lipschitz.Aol}: explicit 1-Lipschitz networks and their exact LBEN forms
- *       with the same bound (Havens et al., NeurIPS 2023).</li>
+ *       with the same bound (Havens et al., NeurIPS 2023); {@link io.equilibria.certify.lipschitz.Sandwich}
+ *       layers (Wang &amp; Manchester 2023) likewise.</li>
  *   <li>{@link io.equilibria.certify.lipschitz.Certificates}: radius margin/(√2 L) and an adversarial search
  *       for empirical Lipschitz ratios.</li>
  * </ul>

@@ -287,4 +287,42 @@ class LipschitzCertifyTest {
                 + closest);
         assertTrue(checked > 1000);
     }
+
+    @Test
+    void sandwichToLbenIsExactWithTheSameBound() {
+        Random r = new Random(16);
+        double worstDiff = 0, worstMargin = Double.POSITIVE_INFINITY, worstOrth = 0, worstEmp = 0;
+        for (int t = 0; t < 5; t++) {
+            int depth = 1 + t % 3;
+            int[] dims = new int[depth + 1];
+            dims[0] = 4;
+            for (int k = 1; k <= depth; k++) dims[k] = 2 + r.nextInt(4);
+            List<RealMatrix> xs = new ArrayList<>();
+            List<double[]> psis = new ArrayList<>(), bs = new ArrayList<>();
+            for (int k = 0; k < depth; k++) {
+                int nk = 2 + r.nextInt(dims[k] + dims[k + 1] - 1);
+                xs.add(randn(r, nk, dims[k] + dims[k + 1], 1.0));
+                double[] p = new double[nk];
+                for (int i = 0; i < nk; i++) p[i] = Math.exp(0.5 * r.nextGaussian());
+                psis.add(p);
+                bs.add(randv(r, nk, 0.5));
+            }
+            Sandwich sw = new Sandwich(xs, dims, psis, bs, randn(r, 3, dims[depth], 1.0), randv(r, 3, 0.5));
+            worstOrth = Math.max(worstOrth, sw.orthonormalityError());
+            Lben l = sw.toLben();
+            assertEquals(sw.lipschitzBound(), l.gamma(), 0);
+            worstMargin = Math.min(worstMargin, l.lmiMargin());
+            for (int k = 0; k < 10; k++) {
+                double[] x = randv(r, 4, 2.0);
+                worstDiff = Math.max(worstDiff, maxAbsDiff(sw.forward(x), l.forward(x)));
+            }
+            worstEmp = Math.max(worstEmp, Certificates.empiricalLipschitz(sw::forward, 4, 4, 100, t) / l.gamma());
+        }
+        System.out.println("Sandwich->LBEN: max |diff| = " + worstDiff + ", worst LMI margin = " + worstMargin
+                + ", orthonormality error " + worstOrth + ", max empirical ratio / bound " + worstEmp);
+        assertTrue(worstOrth <= 1e-12);
+        assertTrue(worstDiff <= 1e-10, "diff " + worstDiff);
+        assertTrue(worstMargin >= -1e-9, "margin " + worstMargin);
+        assertTrue(worstEmp <= 1 + 1e-9);
+    }
 }
