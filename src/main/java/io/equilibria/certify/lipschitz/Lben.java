@@ -247,7 +247,10 @@ public final class Lben {
 
     /**
      * Smallest eigenvalue of the LBEN matrix H; ≥ 0 (up to rounding, say ≥ −1e-9) certifies that this model
-     * is well posed and γ-Lipschitz with the stored Λ.
+     * is γ-Lipschitz with the stored Λ. The paper states the inequality strictly, which also gives
+     * well-posedness; the exact conversions of explicit networks ({@link Sll}, {@link Aol}, {@link Sandwich})
+     * sit on the boundary (margin ≈ 0), where the bound still follows from the same quadratic-form argument
+     * and well-posedness holds because their W is nilpotent (block strictly lower triangular).
      */
     public double lmiMargin() {
         double[] ev = new EigenDecomposition(lmiMatrix()).getRealEigenvalues();
