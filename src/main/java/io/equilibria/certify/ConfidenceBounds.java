@@ -47,6 +47,22 @@ public final class ConfidenceBounds {
         return beta.inverseCumulativeProbability(alpha);
     }
 
+    /**
+     * The same bound for a real-valued success count k ∈ [0, n] (Beta(k, n − k + 1) is defined for real k > 0): SRS
+     * discounts its count N_A by the mismatch bound and needs the bound at N_A(1 − p̄_m). Equals the integer version
+     * at integer k.
+     */
+    public static double lowerConfidenceBound(double k, double n, double alpha) {
+        if (!(n > 0) || !(k >= 0) || k > n) {
+            throw new IllegalArgumentException("need 0 <= k <= n and n > 0, got k=" + k + ", n=" + n);
+        }
+        checkAlpha(alpha);
+        if (k == 0) {
+            return 0.0;
+        }
+        return new BetaDistribution(null, k, n - k + 1, INVERSE_CDF_ACCURACY).inverseCumulativeProbability(alpha);
+    }
+
     /** Standard normal quantile Φ⁻¹(p), p in [0, 1] (±∞ at the ends). */
     public static double normalQuantile(double p) {
         return STANDARD_NORMAL.inverseCumulativeProbability(p);
