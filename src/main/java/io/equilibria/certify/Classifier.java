@@ -1,0 +1,34 @@
+package io.equilibria.certify;
+
+/**
+ * A base classifier f for randomized smoothing, on plain float arrays so that the smoothing code and its tests
+ * need no deep-learning engine (a DJL/TorchScript adapter implements this interface later).
+ * <p>
+ * Input: one image is a {@code float[]} of length {@link #inputLength()}, the product of {@link #inputShape()}
+ * (channels, height, width) flattened in row-major (C, H, W) order, in the same units/normalisation the model
+ * expects <em>before</em> any normalisation it does itself — Gaussian noise is added in this space, so σ and the
+ * certified L2 radius are measured in it (Cohen et al. add the noise before normalising, for the same reason).
+ */
+public interface Classifier {
+
+    /** Number of classes; labels are 0 … numClasses − 1. */
+    int numClasses();
+
+    /** Shape of one input, e.g. {1, 28, 28}. */
+    int[] inputShape();
+
+    /** Length of one flattened input: the product of {@link #inputShape()}. */
+    default int inputLength() {
+        int length = 1;
+        for (int d : inputShape()) {
+            length *= d;
+        }
+        return length;
+    }
+
+    /**
+     * Labels of a batch: {@code batch[i]} is one flattened input; returns one label in [0, numClasses) per row.
+     * The caller reuses the arrays between calls, so implementations must not keep references to them.
+     */
+    int[] classify(float[][] batch);
+}
