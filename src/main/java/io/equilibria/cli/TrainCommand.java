@@ -32,7 +32,7 @@ final class TrainCommand implements Command {
     private static final Map<String, Subcommand> SUBCOMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Subcommand s : List.<Subcommand>of(new TrainDenoiser(), new TrainDeq(false), new TrainDeq(true))) SUBCOMMANDS.put(s.name(), s);
+        for (Subcommand s : List.<Subcommand>of(new TrainDenoiser(), new TrainDeq(false), new TrainDeq(true), new TrainClassifier())) SUBCOMMANDS.put(s.name(), s);
     }
 
     @Override public String name() { return "train"; }

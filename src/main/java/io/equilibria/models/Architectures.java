@@ -51,6 +51,15 @@ public final class Architectures {
         });
     }
 
+    static {
+        register(io.equilibria.certify.deq.EquilibriumNet.class.getName(), new Factory() {
+            @Override public Block build(Map<String, Object> h) {
+                return new io.equilibria.certify.deq.EquilibriumNet(io.equilibria.certify.deq.EquilibriumNet.Config.fromMap(h));
+            }
+            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.certify.deq.EquilibriumNet) b).initialize(m); }
+        });
+    }
+
     private Architectures() {}
 
     public static synchronized void register(String type, Factory factory) {

@@ -258,4 +258,22 @@ public final class Lben {
         for (double e : ev) min = Math.min(min, e);
         return min;
     }
+
+    /**
+     * Smallest eigenvalue of the Schur complement of γI in H, 2Λ − ΛW − WᵀΛ − (1/γ)GᵀG − (1/γ)ΛUUᵀΛ (n×n rather than
+     * (n+d)×(n+d), so it is cheap for image inputs). Because the γI block is positive definite, H ⪰ 0 exactly when this
+     * is ≥ 0; its value is the margin in the state block.
+     */
+    public double schurMargin() {
+        RealMatrix lam = MatrixUtils.createRealDiagonalMatrix(lambda);
+        RealMatrix lw = lam.multiply(w);
+        RealMatrix lu = lam.multiply(u);
+        RealMatrix s = lam.scalarMultiply(2).subtract(lw).subtract(lw.transpose())
+                .subtract(g.transpose().multiply(g).scalarMultiply(1 / gamma))
+                .subtract(lu.multiply(lu.transpose()).scalarMultiply(1 / gamma));
+        s = s.add(s.transpose()).scalarMultiply(0.5);
+        double min = Double.POSITIVE_INFINITY;
+        for (double e : new EigenDecomposition(s).getRealEigenvalues()) min = Math.min(min, e);
+        return min;
+    }
 }

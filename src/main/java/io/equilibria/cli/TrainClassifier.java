@@ -1,0 +1,120 @@
+package io.equilibria.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.equilibria.certify.data.IdxDataset;
+import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.compute.Compute;
+import io.equilibria.image.OutputException;
+import io.equilibria.models.ModelCard;
+import io.equilibria.models.ModelStore;
+import io.equilibria.train.ClassifierTrainer;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code train classifier}: a MonDEQ or LBEN equilibrium classifier on an MNIST-style IDX folder. */
+final class TrainClassifier implements TrainCommand.Subcommand {
+    @Override public String name() { return "classifier"; }
+    @Override public String summary() { return "MonDEQ / LBEN equilibrium classifier on MNIST-style IDX data"; }
+
+    @Override
+    public List<Option> options() {
+        return List.of(
+                Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json) or a path DIR/NAME"),
+                Args.opt("overwrite", null, "replace an existing model of that name"),
+                Args.required("data", "DIR", "folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-* (MNIST layout)"),
+                Args.opt("kind", "K", "mondeq | lben (default mondeq)"),
+                Args.opt("hidden", "N", "equilibrium state size (default 256)"),
+                Args.opt("monotonicity", "M", "MonDEQ: I - W >= mI (default 0.2)"),
+                Args.opt("gamma", "G", "LBEN: prescribed Lipschitz bound (default 1)"),
+                Args.opt("margin", "E", "LBEN: train for certified radius E (margin sqrt(2)*gamma*E; default 0.5)"),
+                Args.opt("noise-sigma", "S", "Gaussian noise augmentation sigma in [0,1] pixel units (default 0.25 for mondeq, 0 for lben)"),
+                Args.opt("logit-scale", "T", "cross-entropy on T*logits (default 1 for mondeq, 4 for lben)"),
+                Args.opt("epochs", "N", "epochs (default 10)"),
+                Args.opt("batch", "B", "images per step (default 128)"),
+                Args.opt("lr", "LR", "Adam learning rate, cosine to 1% (default 1e-3)"),
+                Args.opt("train-limit", "N", "use only the first N training images (default all)"),
+                Args.opt("test-limit", "N", "evaluate on the first N test images (default all)"),
+                Args.opt("seed", "S", "seed of weights, order and noise (default 1)"),
+                Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+    }
+
+    @Override
+    public int run(CommandLine l, String commandLine) throws Exception {
+        EquilibriumNet.Kind kind = switch (l.getOptionValue("kind", "mondeq").toLowerCase(Locale.ROOT)) {
+            case "mondeq" -> EquilibriumNet.Kind.MONDEQ;
+            case "lben" -> EquilibriumNet.Kind.LBEN;
+            default -> throw new UsageException("--kind must be mondeq or lben");
+        };
+        Path data = Args.path(l, "data");
+        if (!Files.isDirectory(data)) throw new UsageException("--data must be a folder, got " + data);
+        IdxDataset train = IdxDataset.read(find(data, "train-images-idx3-ubyte"), find(data, "train-labels-idx1-ubyte"), Args.integer(l, "train-limit", 0));
+        IdxDataset test = IdxDataset.read(find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte"), Args.integer(l, "test-limit", 0));
+        boolean lben = kind == EquilibriumNet.Kind.LBEN;
+        EquilibriumNet.Config net;
+        ClassifierTrainer.Config c;
+        try {
+            net = new EquilibriumNet.Config(kind, 1, train.height(), train.width(), Args.integer(l, "hidden", 256), 10,
+                    Args.dbl(l, "monotonicity", 0.2), Args.dbl(l, "gamma", 1.0), 1e-3, EquilibriumNet.Method.PR, 1.0, 1e-4, 300,
+                    Args.lng(l, "seed", 1));
+            c = new ClassifierTrainer.Config(net, Args.integer(l, "epochs", 10), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 1e-3),
+                    Args.dbl(l, "noise-sigma", lben ? 0 : 0.25), Args.dbl(l, "margin", lben ? 0.5 : 0), Args.dbl(l, "logit-scale", lben ? 4 : 1),
+                    Args.lng(l, "seed", 1));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), kind.name().toLowerCase(Locale.ROOT) + "-" + net.hidden());
+        for (Path p : List.of(target.params(), target.card())) {
+            if (Files.exists(p) && !l.hasOption("overwrite")) throw new OutputException(p, "exists; pass --overwrite to replace it");
+        }
+        Files.createDirectories(target.dir());
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        System.out.printf(Locale.ROOT, "equilibria: training %s classifier '%s' on %s: %d train / %d test images, hidden %d, %d epochs x %d, noise sigma %.3g%s%n",
+                kind, target.name(), Compute.describe(device), train.count(), test.count(), net.hidden(), c.epochs(), c.batch(), c.noiseSigma(),
+                lben ? String.format(Locale.ROOT, ", gamma %.3g, margin radius %.3g", net.gamma(), c.marginEpsilon()) : "");
+        try (NDManager m = Compute.manager(device)) {
+            long[] t0 = {System.nanoTime()};
+            ClassifierTrainer.Result r = ClassifierTrainer.train(m, c, train, test, new ClassifierTrainer.Listener() {
+                @Override public void step(int epoch, int step, int steps, double loss, int iterations) {
+                    if (step % Math.max(1, steps / 5) == 0) {
+                        System.out.printf(Locale.ROOT, "epoch %d step %d/%d loss %.4f solver iterations %d (%.1f s)%n", epoch, step, steps, loss,
+                                iterations, (System.nanoTime() - t0[0]) / 1e9);
+                    }
+                }
+                @Override public void epoch(Map<String, Object> s) {
+                    System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s));
+                }
+            });
+            Map<String, Object> validation = new LinkedHashMap<>(r.validation());
+            var lb = r.net().toLben();
+            validation.put("lipschitzBound", lb.gamma());
+            validation.put("lbenSchurMargin", lb.schurMargin());
+            List<Map<String, Object>> sources = new ArrayList<>();
+            sources.add(Map.of("kind", "idx", "path", data.toString(), "train", train.count(), "test", test.count()));
+            String desc = String.format(Locale.ROOT, "%s equilibrium classifier, fully connected, %d hidden units, %s, input %dx%d in [0,1]%s",
+                    kind, net.hidden(), lben ? "direct parameterisation, Lipschitz bound gamma = " + net.gamma() : "monotonicity m = " + net.monotonicity(),
+                    net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "");
+            ModelCard card = ModelCard.of(target.name(), "classifier", desc,
+                    new ModelCard.Architecture(EquilibriumNet.class.getName(), net.toMap()),
+                    new ModelCard.Training(commandLine, sources, c.seed(), c.toMap(), r.history(), r.seconds()), validation);
+            ModelCard done = ModelStore.save(target.dir(), card, r.net());
+            System.out.println("equilibria: wrote " + target.params() + " (sha256 " + done.sha256() + ") and " + target.card());
+            System.out.println("test: " + Json.text(validation));
+        }
+        return ExitCodes.OK;
+    }
+
+    /** {@code stem} or {@code stem.gz} in {@code dir}. */
+    static Path find(Path dir, String stem) {
+        for (String s : List.of(stem, stem + ".gz")) if (Files.isRegularFile(dir.resolve(s))) return dir.resolve(s);
+        throw new UsageException("no " + stem + "[.gz] in " + dir);
+    }
+}
