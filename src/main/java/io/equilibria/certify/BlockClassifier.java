@@ -21,6 +21,7 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
     private final int[] shape;
     private final float[] mean, std;
     private final NDManager manager;
+    private final AutoCloseable owned;
 
     /**
      * @param shape one input's (C, H, W)
@@ -28,6 +29,11 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
      * @param std   per-channel standard deviation divided by (length C, or empty for none)
      */
     public BlockClassifier(Block block, int classes, int[] shape, float[] mean, float[] std, Device device) {
+        this(block, classes, shape, mean, std, device, null);
+    }
+
+    /** As above, and {@link #close()} also closes {@code owned} (e.g. the DJL model the block belongs to), if not null. */
+    BlockClassifier(Block block, int classes, int[] shape, float[] mean, float[] std, Device device, AutoCloseable owned) {
         if (shape.length != 3) throw new IllegalArgumentException("input shape must be (C, H, W)");
         if ((mean.length != 0 && mean.length != shape[0]) || (std.length != 0 && std.length != shape[0])) {
             throw new IllegalArgumentException("mean/std need one value per channel (" + shape[0] + ")");
@@ -39,6 +45,7 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
         this.mean = mean.clone();
         this.std = std.clone();
         this.manager = Compute.manager(device);
+        this.owned = owned;
     }
 
     @Override public int numClasses() { return classes; }
@@ -84,6 +91,16 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
 
     @Override
     public void close() {
-        manager.close();
+        try {
+            manager.close();
+        } finally {
+            if (owned != null) {
+                try {
+                    owned.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("could not close " + owned + ": " + e.getMessage(), e);
+                }
+            }
+        }
     }
 }

@@ -2,7 +2,8 @@ package io.equilibria.certify;
 
 /**
  * A base classifier f for randomized smoothing, on plain float arrays so that the smoothing code and its tests
- * need no deep-learning engine (a DJL/TorchScript adapter implements this interface later).
+ * need no deep-learning engine ({@link BlockClassifier} adapts any DJL block, {@link TorchScriptClassifier} a
+ * user's TorchScript file).
  * <p>
  * Input: one image is a {@code float[]} of length {@link #inputLength()}, the product of {@link #inputShape()}
  * (channels, height, width) flattened in row-major (C, H, W) order, in the same units/normalisation the model
