@@ -1,0 +1,86 @@
+package io.equilibria.certify;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.equilibria.certify.deq.EquilibriumClassifier;
+import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.compute.Compute;
+import io.equilibria.models.ModelException;
+import io.equilibria.models.ModelStore;
+import io.equilibria.models.StoredModel;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * A classifier ready to certify, loaded either from the project's model store (an equilibrium classifier with its card)
+ * or from a user's TorchScript file with a stated input shape, class count and normalisation.
+ */
+public final class LoadedClassifier implements AutoCloseable {
+    /** What a TorchScript file needs to be usable: its input (C, H, W), class count and per-channel normalisation. */
+    public record TorchScriptSpec(int classes, int[] chw, float[] mean, float[] std) {}
+
+    private final Certifier certifier;
+    private final AutoCloseable resources;
+    private final String name;
+
+    private LoadedClassifier(Certifier certifier, AutoCloseable resources, String name) {
+        this.certifier = certifier;
+        this.resources = resources;
+        this.name = name;
+    }
+
+    /** Whether {@code model} names a TorchScript file rather than a project model. */
+    public static boolean isTorchScript(String model) {
+        String s = model.toLowerCase(Locale.ROOT);
+        return s.endsWith(".pt") || s.endsWith(".pth") || s.endsWith(".torchscript") || s.endsWith(".ts");
+    }
+
+    /**
+     * Loads {@code model}: a TorchScript file (needs {@code spec}) or a project classifier by name or path.
+     *
+     * @throws ModelException if it cannot be loaded or is not a classifier
+     */
+    public static LoadedClassifier load(String model, TorchScriptSpec spec, Device device) {
+        if (isTorchScript(model)) {
+            if (spec == null) throw new IllegalArgumentException("a TorchScript model needs its input size and number of classes");
+            BlockClassifier c = TorchScriptClassifier.load(Path.of(model), spec.classes(), spec.chw(), spec.mean(), spec.std(), device);
+            String desc = "TorchScript " + Path.of(model).getFileName() + " (input " + spec.chw()[0] + "x" + spec.chw()[1] + "x"
+                    + spec.chw()[2] + ", " + spec.classes() + " classes, on " + Compute.describe(device) + ")";
+            return new LoadedClassifier(new Certifier(c, null, desc), c, Path.of(model).getFileName().toString());
+        }
+        NDManager manager = Compute.manager(device);
+        try {
+            StoredModel m = ModelStore.load(model, manager);
+            if (!"classifier".equals(m.card().kind()) || !(m.block() instanceof EquilibriumNet net)) {
+                throw new ModelException(m.cardFile(), "is a " + m.card().kind() + " model, not a classifier (see models/README.md)");
+            }
+            EquilibriumClassifier c = new EquilibriumClassifier(net);
+            var cfg = net.config();
+            String desc = String.format(Locale.ROOT, "%s (%s, %d hidden, %s solver to %.0e, max %d iterations, sha256 %s, on %s)",
+                    m.card().name(), cfg.kind(), cfg.hidden(), cfg.method(), cfg.tolerance(), cfg.maxIterations(),
+                    m.card().sha256().substring(0, 12), Compute.describe(device));
+            return new LoadedClassifier(Certifier.of(c, desc), () -> {
+                c.close();
+                manager.close();
+            }, m.card().name());
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public Certifier certifier() { return certifier; }
+    public Classifier classifier() { return certifier.classifier(); }
+    public String name() { return name; }
+    public String description() { return certifier.description(); }
+
+    @Override
+    public void close() {
+        try {
+            resources.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the classifier failed: " + e.getMessage(), e);
+        }
+    }
+}
