@@ -21,8 +21,8 @@ public interface SerialClassifier extends Classifier {
     Labels solve(float[][] batch);
 
     /**
-     * Exactly {@code steps} solver steps from {@code warm} (row i starts from the warm state's row i; {@code warm} must
-     * have at least as many rows as the batch); {@code steps} ≤ 0 means to tolerance from {@code warm}.
+     * Exactly {@code steps} solver steps from {@code warm}: row i starts from the warm state's row i mod its row count
+     * (so a smaller warm-up batch can start a larger one); {@code steps} ≤ 0 means to tolerance from {@code warm}.
      */
     Labels steps(float[][] batch, States warm, int steps);
 

@@ -7,9 +7,11 @@ import java.util.SplittableRandom;
  * Serialized randomized smoothing (SRS; Gao, Hou, Xu, Liu, "Certified Robustness for Deep Equilibrium Models via
  * Serialized Random Smoothing", NeurIPS 2024) for an equilibrium base classifier.
  * <ol>
- *   <li>Selection as in Cohen et al.: n0 noisy samples through the standard model (solved to tolerance) pick ĉ_A.</li>
- *   <li>Estimation: N noisy samples in batches; the first batch is solved to tolerance (the warm-up), every later
- *       batch starts from the previous batch's solver states (row by row) and takes only S steps. N_A counts ĉ_A.</li>
+ *   <li>Selection as in Cohen et al.: n0 noisy samples through the standard model (solved to tolerance) pick ĉ_A.
+ *       These full solves are also the warm-up: the estimation starts from the last selection batch's fixed points
+ *       (repeated row-wise when that batch is smaller), so no extra warm-up solve is spent.</li>
+ *   <li>Estimation: N noisy samples in batches; every batch starts from the previous batch's solver states (row by
+ *       row) and takes only S steps. N_A counts ĉ_A.</li>
  *   <li>Correlation elimination: K of the N samples, chosen uniformly at random before sampling, are re-run through
  *       the standard model; N2 of them got ĉ_A from SRS, N1 of those also from the standard model. The certificate is
  *       {@link SrsCertificate#certify} (the paper's form by default; the public code's variant on request).</li>
@@ -54,7 +56,21 @@ public final class SerializedSmoothing {
         long t0 = System.nanoTime();
         SplittableRandom root = new SplittableRandom(seed);
         SplittableRandom selection = root.split(), estimation = root.split(), pick = root.split();
-        int[] selCounts = new RandomizedSmoothing(base, sigma).sampleCounts(x, n0, batchSize, selection);
+        // selection through the standard model; the last selection batch's states are the warm-up for estimation
+        int d = x.length;
+        int[] selCounts = new int[base.numClasses()];
+        SerialClassifier.States warm = null;
+        float[][] selBatch = new float[Math.min(batchSize, n0)][d];
+        for (int left = n0; left > 0; ) {
+            int size = Math.min(batchSize, left);
+            left -= size;
+            float[][] batch = size == selBatch.length ? selBatch : Arrays.copyOf(selBatch, size);
+            for (float[] row : batch) for (int j = 0; j < d; j++) row[j] = (float) (x[j] + sigma * selection.nextGaussian());
+            SerialClassifier.Labels l = base.solve(batch);
+            for (int label : l.labels()) selCounts[label]++;
+            if (warm != null) warm.close();
+            warm = l.states();
+        }
         int cA = RandomizedSmoothing.argmax(selCounts);
 
         boolean[] chosen = new boolean[n];
@@ -64,18 +80,16 @@ public final class SerializedSmoothing {
         int[] keptSrs = new int[recheck];
         int keptCount = 0;
 
-        int d = x.length;
         long nA = 0, totalSteps = 0;
         float[][] full = new float[Math.min(batchSize, n)][d];
-        SerialClassifier.States warm = null;
         try {
             int done = 0;
             while (done < n) {
                 int size = Math.min(batchSize, n - done);
                 float[][] batch = size == full.length ? full : Arrays.copyOf(full, size);
                 for (float[] row : batch) for (int j = 0; j < d; j++) row[j] = (float) (x[j] + sigma * estimation.nextGaussian());
-                SerialClassifier.Labels l = warm == null ? base.solve(batch) : base.steps(batch, warm, steps);
-                if (warm != null) warm.close();
+                SerialClassifier.Labels l = base.steps(batch, warm, steps);
+                warm.close();
                 warm = l.states();
                 totalSteps += l.iterations();
                 for (int i = 0; i < size; i++) {

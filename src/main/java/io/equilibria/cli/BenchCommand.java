@@ -24,8 +24,8 @@ import java.util.List;
  */
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
-    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ), learned (DEQ reconstruction vs classical methods: quality, speed, memory) or oder (ODER vs full-batch DEQ: operator cost, PSNR, time, training)"; }
-    @Override public String arguments() { return "[physics|deq|learned|oder]"; }
+    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ), learned (DEQ reconstruction vs classical methods: quality, speed, memory) or oder (ODER vs full-batch DEQ: operator cost, PSNR, time, training), batch (headless batch throughput, memory, resume, warm starts, tiling) or certify (SRS vs randomized smoothing, Lipschitz certificates, LBEN inequality)"; }
+    @Override public String arguments() { return "[physics|deq|learned|oder|batch|certify]"; }
 
     @Override
     public Options options() {
@@ -48,21 +48,37 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 2; 0 skips it)"))
                 .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 8)"))
                 .addOption(Args.opt("data", "DIR", "oder: natural images for the training comparison (default: phantoms only)"))
-                .addOption(Args.opt("count", "N", "batch: generated images in the folder (default 24)"))
+                .addOption(Args.opt("count", "N", "batch: generated images in the folder (default 24); certify: test images (default 100)"))
                 .addOption(Args.opt("method", "M", "batch: reconstruction method (default deq)"))
                 .addOption(Args.opt("slices", "K", "batch: slices of the warm-start time-lapse (default 8)"))
                 .addOption(Args.opt("tile-size", "N", "batch: side of the tiled-vs-untiled image, cut into tiles of N/2 (default 768)"))
                 .addOption(Args.opt("large", "N", "batch: also deblur an N x N image under --max-memory and report its peak RSS (default 0: skip)"))
                 .addOption(Args.opt("max-memory", "SIZE", "batch: the budget of the --large run (default 2g)"))
+                .addOption(Args.opt("model", "M", "certify: DEQ classifier for RS vs SRS (default mondeq-mnist; none skips)"))
+                .addOption(Args.opt("lben-model", "M", "certify: LBEN for the Lipschitz certificate (default lben-mnist; none skips)"))
+                .addOption(Args.opt("input", "IDX|DIR", "certify: labelled test images (default sample-images/mnist-test-200)"))
+                .addOption(Args.opt("sigma", "S", "certify: smoothing sigma (default 0.25)"))
+                .addOption(Args.opt("n", "N", "certify: estimation samples (default 10000)"))
+                .addOption(Args.opt("n0", "N", "certify: selection samples (default 100)"))
+                .addOption(Args.opt("alpha", "A", "certify: failure probability (default 0.001)"))
+                .addOption(Args.opt("sample-batch", "B", "certify: noisy samples per batch, RS and SRS alike (default 500)"))
+                .addOption(Args.opt("srs-steps", "LIST", "certify: SRS solver steps S to compare (default 1,2,3)"))
+                .addOption(Args.opt("srs-recheck", "K", "certify: SRS re-checked samples (default 400)"))
+                .addOption(Args.opt("radii", "LIST", "certify: radii of the table (default 0,0.25,0.5,0.75)"))
+                .addOption(Args.opt("eps", "LIST", "certify: Lipschitz radii (default 36/255,72/255,108/255)"))
+                .addOption(Args.opt("search-steps", "N", "certify: hill-climbing steps of the empirical Lipschitz search (default 300)"))
+                .addOption(Args.opt("seed", "S", "certify: noise seed (default 0)"))
+                .addOption(Args.opt("output", "DIR", "certify: where the JSON report and plot go (default results/bench-certify)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
 
     @Override
     public int run(CommandLine l) throws java.io.IOException {
         String suite = l.getArgList().isEmpty() ? "physics" : l.getArgList().get(0);
-        if (l.getArgList().size() > 1 || !List.of("physics", "deq", "learned", "oder", "batch").contains(suite)) {
-            throw new UsageException("say which benchmark: physics, deq, learned, oder or batch");
+        if (l.getArgList().size() > 1 || !List.of("physics", "deq", "learned", "oder", "batch", "certify").contains(suite)) {
+            throw new UsageException("say which benchmark: physics, deq, learned, oder, batch or certify");
         }
+        if (suite.equals("certify")) return CertifyBench.run(l);
         if (suite.equals("batch")) return BatchBench.run(l);
         if (suite.equals("oder")) return OderBench.run(l);
         if (suite.equals("deq")) return deq(l);

@@ -2,6 +2,7 @@ package io.equilibria.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -99,7 +100,7 @@ public final class ClassifierTrainer {
                     }
                     double loss;
                     int iterations;
-                    try (NDManager sm = manager.newSubManager()) {
+                    try (NDManager sm = manager.newSubManager(); NDScope ignored = new NDScope()) {
                         NDArray x = sm.create(flat, new Shape(c.batch(), d));
                         NDArray y = sm.create(labels).toType(DataType.INT64, false);
                         EquilibriumNet.Solution sol = Autograd.noGrad(() -> {
@@ -111,7 +112,8 @@ public final class ClassifierTrainer {
                         NDArray z = sol.z();
                         z.setRequiresGradient(true);
                         try (GradientCollector gc = Compute.engine().newGradientCollector()) {
-                            NDArray logits = z.matMul(net.parameter("G").transpose()).add(net.parameter("by"));
+                            EquilibriumNet.Operators head = net.operators(sm, false);
+                            NDArray logits = head.logits(z);
                             NDArray onehot = y.oneHot(classes).toType(DataType.FLOAT32, false);
                             NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
                             NDArray l = adjusted.mul(c.logitScale()).logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();

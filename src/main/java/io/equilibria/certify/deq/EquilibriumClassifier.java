@@ -51,7 +51,7 @@ public final class EquilibriumClassifier implements SerialClassifier, AutoClosea
 
     @Override
     public Labels steps(float[][] batch, States warm, int steps) {
-        if (!(warm instanceof Rows r) || r.rows() < batch.length) throw new IllegalArgumentException("warm states must come from this classifier and cover the batch");
+        if (!(warm instanceof Rows r)) throw new IllegalArgumentException("warm states must come from this classifier");
         return run(batch, r.state(), steps);
     }
 
@@ -78,7 +78,12 @@ public final class EquilibriumClassifier implements SerialClassifier, AutoClosea
         }
         NDArray inj = ops.inject(sm.create(flat, new Shape(b, d)));
         NDArray start = null;
-        if (warm != null) start = warm.getShape().get(0) == b ? warm.duplicate() : warm.get("0:" + b);
+        if (warm != null) {
+            long rows = warm.getShape().get(0);
+            NDArray tiled = rows >= b ? warm : warm.tile(new long[] {(b + rows - 1) / rows, 1});
+            start = tiled.getShape().get(0) == b ? tiled.duplicate() : tiled.get("0:" + b);
+            if (tiled != warm) tiled.close();
+        }
         if (start != null) start.attach(sm);
         var c = net.config();
         EquilibriumNet.Solution s = EquilibriumNet.solve(ops, c.method(), fbStep, inj, start, steps, c.tolerance(), c.maxIterations());

@@ -99,11 +99,9 @@ public final class EquilibriumNet extends AbstractBlock {
             m.put("inputShape", java.util.List.of(channels, height, width));
             m.put("hidden", hidden);
             m.put("classes", classes);
-            if (kind == Kind.MONDEQ) m.put("monotonicity", monotonicity);
-            if (kind == Kind.LBEN) {
-                m.put("gamma", gamma);
-                m.put("epsilon", epsilon);
-            }
+            m.put("monotonicity", monotonicity); // MonDEQ only; kept for all so a card round-trips exactly
+            m.put("gamma", gamma);               // LBEN only
+            m.put("epsilon", epsilon);           // LBEN only
             m.put("solver", method.name());
             m.put("alpha", alpha);
             m.put("tolerance", tolerance);
@@ -190,47 +188,54 @@ public final class EquilibriumNet extends AbstractBlock {
      * The model's matrices from its free parameters, computed with the NDArray operations (so recorded for
      * gradients when autograd is on). {@code prInverse} is ((1+α)I − αW)⁻¹ for Peaceman–Rachford (null unless asked).
      */
-    public record Operators(NDArray w, NDArray wt, NDArray u, NDArray b, NDArray g, NDArray by, NDArray prInverse,
-                            double alpha) implements AutoCloseable {
-        /** Ux + b for a batch (B, d): (B, n). */
+    public record Operators(NDArray w, NDArray wt, NDArray u, NDArray ut, NDArray b, NDArray g, NDArray gt, NDArray by,
+                            NDArray prInverse, double alpha) {
+        /** Ux + b for a batch (B, d): (B, n), on x's manager. */
         public NDArray inject(NDArray x) {
-            return x.matMul(u.transpose()).addi(b);
+            return x.matMul(ut).addi(b);
         }
 
+        /** G z + b_y for a batch (B, n): (B, classes), on z's manager. */
         public NDArray logits(NDArray z) {
-            return z.matMul(g.transpose()).addi(by);
-        }
-
-        @Override
-        public void close() {
-            // arrays belong to the caller's manager
+            return z.matMul(gt).addi(by);
         }
     }
 
     /** W, U, b, G, b_y (and the PR inverse when {@code withInverse}) on the parameters' current values. */
     public Operators operators(NDManager manager, boolean withInverse) {
         int n = config.hidden();
-        NDArray eye = manager.eye(n);
         NDArray u = parameter("U"), g = parameter("G");
-        NDArray w;
-        if (config.kind() == Kind.MONDEQ) {
-            NDArray a = parameter("A"), bs = parameter("B");
-            w = eye.mul(1 - config.monotonicity()).sub(a.transpose().matMul(a)).add(bs).sub(bs.transpose());
-        } else {
-            NDArray v = parameter("V"), s = parameter("S"), psi = parameter("psi");
-            NDArray lam = psi.neg().exp(); // Λ = Ψ⁻¹
-            NDArray lu = u.mul(lam.reshape(n, 1));
-            double inv2g = 1 / (2 * config.gamma());
-            NDArray inner = g.transpose().matMul(g).mul(inv2g).add(lu.matMul(lu.transpose()).mul(inv2g))
-                    .add(v.transpose().matMul(v)).add(eye.mul(config.epsilon())).add(s).sub(s.transpose());
-            w = eye.sub(inner.mul(psi.exp().reshape(n, 1)));
+        // every result is created in a scope and the ones kept are moved to the caller's manager: an operation on a
+        // parameter would otherwise attach its result to the parameters' manager, which lives as long as the model
+        try (NDScope ignored = new NDScope()) {
+            NDArray eye = manager.eye(n);
+            NDArray w;
+            if (config.kind() == Kind.MONDEQ) {
+                NDArray a = parameter("A"), bs = parameter("B");
+                w = eye.mul(1 - config.monotonicity()).sub(a.transpose().matMul(a)).add(bs).sub(bs.transpose());
+            } else {
+                NDArray v = parameter("V"), s = parameter("S"), psi = parameter("psi");
+                NDArray lam = psi.neg().exp(); // Λ = Ψ⁻¹
+                NDArray lu = u.mul(lam.reshape(n, 1));
+                double inv2g = 1 / (2 * config.gamma());
+                NDArray inner = g.transpose().matMul(g).mul(inv2g).add(lu.matMul(lu.transpose()).mul(inv2g))
+                        .add(v.transpose().matMul(v)).add(eye.mul(config.epsilon())).add(s).sub(s.transpose());
+                w = eye.sub(inner.mul(psi.exp().reshape(n, 1)));
+            }
+            NDArray inv = null;
+            if (withInverse) {
+                double al = config.alpha();
+                inv = eye.mul(1 + al).sub(w.mul(al)).inverse();
+            }
+            NDArray wt = w.transpose(), ut = u.transpose(), gt = g.transpose();
+            for (NDArray a : new NDArray[] {w, wt, ut, gt, inv}) {
+                if (a != null) {
+                    NDScope.unregister(a);
+                    a.attach(manager);
+                }
+            }
+            return new Operators(w, wt, u, ut, parameter("b"), g, gt, parameter("by"), inv, config.alpha());
         }
-        NDArray inv = null;
-        if (withInverse) {
-            double al = config.alpha();
-            inv = eye.mul(1 + al).sub(w.mul(al)).inverse();
-        }
-        return new Operators(w, w.transpose(), u, parameter("b"), g, parameter("by"), inv, config.alpha());
     }
 
     /**

@@ -276,4 +276,27 @@ public final class Lben {
         for (double e : new EigenDecomposition(s).getRealEigenvalues()) min = Math.min(min, e);
         return min;
     }
+
+    /**
+     * The local Lipschitz constant at x: the spectral norm of the Jacobian of x ↦ y, J = G (I − DW)⁻¹ D U, D the
+     * activation slopes at the equilibrium (1 on linear neurons). The network is piecewise linear, so the supremum of
+     * this over x is its true Lipschitz constant; any value found is a lower bound and must not exceed γ.
+     */
+    public double jacobianNorm(double[] x) {
+        int n = stateDim();
+        double[] z = equilibrium(x);
+        double[] pre = w.operate(z);
+        double[] ux = u.operate(x);
+        RealMatrix m = MatrixUtils.createRealIdentityMatrix(n);
+        RealMatrix du = u.copy();
+        for (int i = 0; i < n; i++) {
+            double d = linear[i] || pre[i] + ux[i] + b[i] > 0 ? 1 : 0;
+            for (int j = 0; j < n; j++) m.addToEntry(i, j, -d * w.getEntry(i, j));
+            if (d == 0) for (int j = 0; j < du.getColumnDimension(); j++) du.setEntry(i, j, 0);
+        }
+        RealMatrix j = g.multiply(new LUDecomposition(m).getSolver().solve(du));
+        double max = 0;
+        for (double e : new EigenDecomposition(j.multiply(j.transpose())).getRealEigenvalues()) max = Math.max(max, e);
+        return Math.sqrt(max);
+    }
 }
