@@ -34,13 +34,13 @@ import java.util.zip.ZipOutputStream;
  * all entries stored uncompressed with their data 64-byte aligned (padding in a local-header extra field, as torch's
  * stream writer does).
  */
-final class TorchScriptFixture {
+public final class TorchScriptFixture {
     static final String CLASS = "TinyClassifier";
 
     private TorchScriptFixture() {}
 
     /** A one-layer classifier: logits = flatten(x) · wᵀ + b, with w of shape (classes, C·H·W). */
-    static void writeLinear(Path file, float[][] w, float[] b) throws IOException {
+    public static void writeLinear(Path file, float[][] w, float[] b) throws IOException {
         Map<String, float[][]> params = new LinkedHashMap<>();
         params.put("weight", w);
         params.put("bias", new float[][] {b});

@@ -7,9 +7,20 @@ import ij.Menus;
 import ij.WindowManager;
 import ij.macro.Interpreter;
 import ij.measure.Calibration;
+import ij.measure.ResultsTable;
 import ij.plugin.PlugIn;
 import ij.process.FloatProcessor;
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
 import io.equilibria.TestSupport;
+import io.equilibria.certify.Certifier;
+import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.data.IdxDataset;
+import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.compute.Compute;
+import io.equilibria.models.ModelCard;
+import io.equilibria.models.ModelStore;
+import io.equilibria.train.ClassifierTrainer;
 import io.equilibria.image.Plane;
 import io.equilibria.metrics.ImageMetrics;
 import org.junit.jupiter.api.AfterEach;
@@ -45,7 +56,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class MenuCommandsTest {
     static final List<String> MENU_ITEMS = List.of("Deblur (DEQ)...", "Classical Deconvolution...",
-            "Compressed Sensing Reconstruction...", "Simulate Measurement...", "Generate PSF...", "About Equilibria");
+            "Compressed Sensing Reconstruction...", "Simulate Measurement...", "Generate PSF...", "Certify Classifier...", "About Equilibria");
     static final String DEBLUR_RL = "method=rl psf=gaussian:1.5 model=default noise_sigma=0 iterations=10 boundary=extended device=cpu";
 
     @TempDir
@@ -352,5 +363,214 @@ class MenuCommandsTest {
         ImagePlus out = WindowManager.getImage("edt-rl");
         assertNotNull(out);
         assertTrue(info(out).contains("equilibria.method: rl"), info(out));
+    }
+
+    // ---- Certify Classifier... (a tiny LBEN trained here for a few seconds on the 200 sample MNIST digits; it gets the
+    // sample 7 right, but the tests compare with the core API rather than depend on that)
+
+    @TempDir
+    static Path classifierDir;
+    private static Path tinyClassifier;
+    static final Path DIGIT = Path.of("sample-images", "mnist_test0_digit7.png");
+
+    static synchronized Path tinyClassifier() {
+        if (tinyClassifier != null) return tinyClassifier;
+        Path data = Path.of("sample-images", "mnist-test-200");
+        IdxDataset set = IdxDataset.read(data.resolve("t10k-images-idx3-ubyte.gz"), data.resolve("t10k-labels-idx1-ubyte.gz"), 1000);
+        EquilibriumNet.Config net = new EquilibriumNet.Config(EquilibriumNet.Kind.LBEN, 1, 28, 28, 16, 10, 0.2, 1.0, 1e-3,
+                EquilibriumNet.Method.PR, 1.0, 1e-4, 300, 3);
+        ClassifierTrainer.Config config = new ClassifierTrainer.Config(net, 10, 32, 3e-3, 0.0, 0.5, 4.0, 3);
+        try (NDManager m = Compute.manager(Device.cpu())) {
+            ClassifierTrainer.Result r = ClassifierTrainer.train(m, config, set, set, new ClassifierTrainer.Listener() {
+                @Override public void step(int epoch, int step, int steps, double loss, int iterations) {}
+                @Override public void epoch(Map<String, Object> summary) {}
+            });
+            ModelStore.save(classifierDir, ModelCard.of("tiny-lben", "classifier", "test LBEN, 16 hidden units",
+                    new ModelCard.Architecture(EquilibriumNet.class.getName(), net.toMap()), null, null), r.net());
+        }
+        tinyClassifier = classifierDir.resolve("tiny-lben.json");
+        assertTrue(Files.isRegularFile(tinyClassifier));
+        return tinyClassifier;
+    }
+
+    static ImagePlus digit() {
+        ImagePlus imp = IJ.openImage(DIGIT.toString());
+        assertNotNull(imp, DIGIT.toString());
+        assertEquals(28, imp.getWidth());
+        assertEquals(8, imp.getBitDepth());
+        return imp;
+    }
+
+    /** Runs Certify Classifier... on {@code imp} and returns what it logged (IJ.log goes to stdout headless). */
+    static String certify(ImagePlus imp, String options) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try {
+            IJ.run(imp, "Certify Classifier...", options);
+        } finally {
+            System.setOut(old);
+        }
+        String text = log.toString(StandardCharsets.UTF_8);
+        old.print(text); // also into the test's output file, with the table's last row
+        ResultsTable rt = CertifyCommand.table();
+        if (rt.size() > 0) old.println(rt.getColumnHeadings() + "\n" + rt.getRowAsString(rt.size() - 1));
+        return text;
+    }
+
+    @Test
+    void certifyByMenuNameWithTheLipschitzCertificateAddsARowAndLogsIt() {
+        Path card = tinyClassifier();
+        ResultsTable rt = CertifyCommand.table();
+        int before = rt.size();
+        String log = certify(digit(), "model=file... model_file=[" + card + "] method=lipschitz");
+        rt = CertifyCommand.table();
+        assertEquals(before + 1, rt.size(), "one new row in " + CertifyCommand.TABLE);
+        int r = rt.size() - 1;
+        assertEquals("mnist_test0_digit7.png", rt.getStringValue("Image", r));
+        assertEquals("tiny-lben", rt.getStringValue("Model", r));
+        assertEquals("lipschitz", rt.getStringValue("Method", r));
+        String cls = rt.getStringValue("Class", r);
+        assertTrue(cls.matches("[0-9]"), "class " + cls);
+        double radius = rt.getValue("Radius", r);
+        assertTrue(radius > 0 && Double.isFinite(radius), "radius " + radius);
+        assertTrue(rt.getValue("lipschitzBound", r) > 0);
+        if (rt.columnExists("pA")) assertTrue(Double.isNaN(rt.getValue("pA", r)), "no pA for lipschitz: " + rt.getRowAsString(r));
+        // the same as the core API gives for the same image
+        try (LoadedClassifier m = LoadedClassifier.load(card.toString(), null, Device.cpu())) {
+            float[] x = io.equilibria.certify.data.LabelledImages.pixels(DIGIT, m.classifier().inputShape());
+            Certifier.Outcome o = m.certifier().certify(x, 0, Certifier.Settings.defaults(Certifier.Method.LIPSCHITZ));
+            assertEquals(Integer.toString(o.label()), cls);
+            assertEquals(o.radius(), radius, 1e-9);
+        }
+        assertTrue(log.contains("Certify Classifier: mnist_test0_digit7.png: class " + cls + ", certified L2 radius "), log);
+        assertTrue(log.contains("method lipschitz"), log);
+        assertTrue(log.contains("model tiny-lben"), log);
+    }
+
+    @Test
+    void certifyByMenuNameWithRandomizedSmoothingGivesAClassAndARadiusOrAbstains() {
+        Path card = tinyClassifier();
+        int before = CertifyCommand.table().size();
+        String log = certify(digit(), "model=file... model_file=[" + card + "] method=rs sigma=0.25 n=200 n0=20 alpha=0.001 seed=5 device=cpu");
+        ResultsTable rt = CertifyCommand.table();
+        assertEquals(before + 1, rt.size());
+        int r = rt.size() - 1;
+        assertEquals("rs", rt.getStringValue("Method", r));
+        assertEquals(200, rt.getValue("n", r));
+        assertEquals(20, rt.getValue("n0", r));
+        assertEquals(0.25, rt.getValue("sigma", r), 1e-12);
+        assertEquals(0.001, rt.getValue("alpha", r), 1e-12);
+        double pA = rt.getValue("pA", r);
+        assertTrue(pA >= 0 && pA <= 1, "pA " + pA);
+        String cls = rt.getStringValue("Class", r);
+        if (cls.equals("abstain")) {
+            assertTrue(log.contains(": abstain"), log);
+        } else {
+            assertTrue(cls.matches("[0-9]"), "class " + cls);
+            double radius = rt.getValue("Radius", r);
+            assertTrue(Double.isFinite(radius) && radius > 0, "radius " + radius);
+            assertTrue(log.contains("class " + cls + ", certified L2 radius"), log);
+        }
+        assertTrue(log.contains("(method rs, sigma 0.25, n 200, alpha 0.001; model tiny-lben"), log);
+    }
+
+    @Test
+    void certifyAnImageOfTheWrongSizeAddsNoRowAndSaysWhy() {
+        Path card = tinyClassifier();
+        int before = CertifyCommand.table().size();
+        ImagePlus imp = new ImagePlus("big", new ij.process.ByteProcessor(32, 32));
+        try {
+            IJ.run(imp, "Certify Classifier...", "model=file... model_file=[" + card + "] method=lipschitz");
+        } catch (RuntimeException macroAborted) {
+            // IJ.error may abort the (pseudo-)macro: either way no row
+        }
+        assertEquals(before, CertifyCommand.table().size());
+        String error = IJ.getErrorMessage();
+        assertNotNull(error);
+        assertTrue(error.contains("is 32x32 but the model takes 28x28"), error);
+        // in a macro the error aborts it: what follows the run(...) does not run
+        imp.show();
+        String result = IJ.runMacro("run(\"Certify Classifier...\", \"model=file... model_file=[" + card
+                + "] method=lipschitz\");\nprint(\"after certify\");\nreturn \"finished\";");
+        assertNotEquals("finished", result, "the macro went on after the error");
+        assertEquals(before, CertifyCommand.table().size());
+    }
+
+    @Test
+    void aTorchScriptClassifierTakesItsShapeFromTheDialogAndAMethodItCannotUseIsRefused(@TempDir Path dir) throws Exception {
+        Path pt = dir.resolve("linear.pt");
+        java.util.Random random = new java.util.Random(4);
+        float[][] w = new float[10][28 * 28];
+        for (float[] row : w) for (int i = 0; i < row.length; i++) row[i] = (float) (random.nextGaussian() * 0.05);
+        io.equilibria.certify.TorchScriptFixture.writeLinear(pt, w, new float[10]);
+        int before = CertifyCommand.table().size();
+        try {
+            IJ.run(digit(), "Certify Classifier...", "model=file... model_file=[" + pt + "] method=lipschitz classes=10 input_size=1,28,28 device=cpu");
+        } catch (RuntimeException macroAborted) {
+            // IJ.error may abort the (pseudo-)macro: either way no row
+        }
+        assertEquals(before, CertifyCommand.table().size(), "lipschitz on a TorchScript model adds no row");
+        assertTrue(IJ.getErrorMessage().contains("the Lipschitz certificate needs an LBEN or MonDEQ model"), IJ.getErrorMessage());
+        String log = certify(digit(), "model=file... model_file=[" + pt + "] method=rs n=100 n0=10 classes=10 input_size=1,28,28 device=cpu");
+        ResultsTable rt = CertifyCommand.table();
+        assertEquals(before + 1, rt.size());
+        assertEquals("linear.pt", rt.getStringValue("Model", rt.size() - 1));
+        assertEquals("rs", rt.getStringValue("Method", rt.size() - 1));
+        assertTrue(log.contains("model TorchScript linear.pt (input 1x28x28, 10 classes"), log);
+    }
+
+    @Test
+    void escCancelsACertificationAndAddsNoRow() throws Exception {
+        Path card = tinyClassifier();
+        int before = CertifyCommand.table().size();
+        ImagePlus imp = digit();
+        // a million samples would take minutes: keep pressing Esc until the command returns
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread esc = new Thread(() -> {
+            while (running.get()) {
+                IJ.setKeyDown(java.awt.event.KeyEvent.VK_ESCAPE);
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        long t0 = System.nanoTime();
+        esc.start();
+        try {
+            IJ.run(imp, "Certify Classifier...", "model=file... model_file=[" + card + "] method=rs n=1000000 n0=100 batch=500 device=cpu");
+        } finally {
+            running.set(false);
+            esc.join();
+            IJ.resetEscape();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.println("Esc cancelled the certification after " + seconds + " s");
+        assertTrue(seconds < 60, "Esc did not stop the sampling");
+        assertEquals(before, CertifyCommand.table().size(), "a cancelled certification adds no row");
+    }
+
+    @Test
+    void aRecordedCertifyMacroReplaysToTheSameResult() {
+        Path card = tinyClassifier();
+        // what the recorder writes for this dialog: every key, numbers as the dialog formats them, empty strings as []
+        String recorded = "model=file... model_file=[" + card + "] method=srs sigma=0.250 n=200 n0=20 alpha=0.001000 batch=1000"
+                + " seed=0 srs_steps=2 srs_recheck=1000 classes=10 input_size=1,28,28 mean=[] std=[] device=auto";
+        int before = CertifyCommand.table().size();
+        certify(digit(), recorded);
+        certify(digit(), recorded);
+        ResultsTable rt = CertifyCommand.table();
+        assertEquals(before + 2, rt.size());
+        int a = rt.size() - 2, b = rt.size() - 1;
+        for (int r : new int[] {a, b}) {
+            assertEquals("srs", rt.getStringValue("Method", r));
+            assertEquals(200, rt.getValue("srs_recheck", r), "srs_recheck 1000 is limited to n"); 
+        }
+        assertEquals(rt.getStringValue("Class", a), rt.getStringValue("Class", b));
+        assertEquals(rt.getStringValue("Radius", a), rt.getStringValue("Radius", b));
+        assertEquals(rt.getValue("pA", a), rt.getValue("pA", b));
+        assertTrue(rt.getValue("N1", a) + rt.getValue("N2", a) > 0, "SRS details N1/N2 in the table");
     }
 }
