@@ -2,7 +2,6 @@ package io.equilibria.certify;
 
 import io.equilibria.certify.deq.EquilibriumClassifier;
 import io.equilibria.certify.lipschitz.Certificates;
-import io.equilibria.certify.lipschitz.Lben;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -61,25 +60,25 @@ public final class Certifier {
     }
 
     private final Classifier classifier;
-    private final Lben lben; // float64 copy for the Lipschitz certificate; null when not an equilibrium model
+    private final LipschitzLogits lipschitz; // null when the model has no proven Lipschitz bound
     private final String description;
 
-    /** @param lben the model as an LBEN (its γ is the certified Lipschitz bound), or null if it has none */
-    public Certifier(Classifier classifier, Lben lben, String description) {
+    /** @param lipschitz the model's logits with their proven Lipschitz bound, or null if it has none */
+    public Certifier(Classifier classifier, LipschitzLogits lipschitz, String description) {
         this.classifier = classifier;
-        this.lben = lben;
+        this.lipschitz = lipschitz;
         this.description = description;
     }
 
     public Classifier classifier() { return classifier; }
     public String description() { return description; }
     /** The proven Lipschitz bound of the logits, or NaN when the model has none. */
-    public double lipschitzBound() { return lben == null ? Double.NaN : lben.gamma(); }
+    public double lipschitzBound() { return lipschitz == null ? Double.NaN : lipschitz.lipschitzBound(); }
 
     /** Whether {@code m} can be used with this classifier (SRS needs an equilibrium model, Lipschitz an LBEN form). */
     public String unsupported(Method m) {
         if (m == Method.SRS && !(classifier instanceof SerialClassifier)) return "SRS needs an equilibrium (DEQ) classifier; this one is " + description;
-        if (m == Method.LIPSCHITZ && lben == null) return "the Lipschitz certificate needs an LBEN or MonDEQ model; this one is " + description;
+        if (m == Method.LIPSCHITZ && lipschitz == null) return "the Lipschitz certificate needs an LBEN or MonDEQ model; this one is " + description;
         return null;
     }
 
@@ -116,17 +115,13 @@ public final class Certifier {
             }
             default -> {
                 long t0 = System.nanoTime();
-                double[] xd = new double[x.length];
-                for (int i = 0; i < x.length; i++) xd[i] = x[i];
-                double[] logits;
-                synchronized (lben) {
-                    logits = lben.forward(xd);
-                }
-                int label = Certificates.argmax(logits);
-                double radius = Certificates.certifiedRadius(logits, lben.gamma());
-                d.put("lipschitzBound", lben.gamma());
-                d.put("margin", radius * Math.sqrt(2) * lben.gamma());
-                d.put("solverIterations", lben.lastIterations());
+                LipschitzLogits.Logits logits = lipschitz.logits(x);
+                double bound = lipschitz.lipschitzBound();
+                int label = Certificates.argmax(logits.values());
+                double radius = Certificates.certifiedRadius(logits.values(), bound);
+                d.put("lipschitzBound", bound);
+                d.put("margin", radius * Math.sqrt(2) * bound);
+                d.put("solverIterations", logits.iterations());
                 return new Outcome(label, radius, (System.nanoTime() - t0) * 1e-9, d);
             }
         }
@@ -134,6 +129,6 @@ public final class Certifier {
 
     /** Convenience for an equilibrium classifier: its LBEN form is computed once (float64). */
     public static Certifier of(EquilibriumClassifier c, String description) {
-        return new Certifier(c, c.net().toLben(), description);
+        return new Certifier(c, LipschitzLogits.of(c.net().toLben()), description);
     }
 }

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  *       successes in n1 + n2 trials at 1/2 has p ≤ α, else abstain; the answer differs from g(x) with
  *       probability ≤ α.</li>
  * </ul>
- * Noise is drawn from a {@link SplittableRandom} seeded per call, so a call is reproducible from its seed alone,
+ * Noise is drawn ({@link GaussianNoise}) from a {@link SplittableRandom} seeded per call, so a call is reproducible from its seed alone,
  * independent of what ran before (batches, order of images, threads); selection and estimation samples use two
  * independent split streams. Noise is generated in double and added to the float input. Ties in the counts go to
  * the smallest label (numpy's argmax does the same for CERTIFY).
@@ -144,11 +144,7 @@ public final class RandomizedSmoothing {
             int size = Math.min(batchSize, remaining);
             remaining -= size;
             float[][] batch = size == full.length ? full : Arrays.copyOf(full, size);
-            for (float[] row : batch) {
-                for (int j = 0; j < d; j++) {
-                    row[j] = (float) (x[j] + sigma * random.nextGaussian());
-                }
-            }
+            GaussianNoise.fill(batch, x, sigma, random);
             int[] labels = base.classify(batch);
             if (labels.length != size) {
                 throw new IllegalStateException("classifier returned " + labels.length + " labels for " + size);

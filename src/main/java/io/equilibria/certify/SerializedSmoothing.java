@@ -65,7 +65,7 @@ public final class SerializedSmoothing {
             int size = Math.min(batchSize, left);
             left -= size;
             float[][] batch = size == selBatch.length ? selBatch : Arrays.copyOf(selBatch, size);
-            for (float[] row : batch) for (int j = 0; j < d; j++) row[j] = (float) (x[j] + sigma * selection.nextGaussian());
+            GaussianNoise.fill(batch, x, sigma, selection);
             SerialClassifier.Labels l = base.solve(batch);
             for (int label : l.labels()) selCounts[label]++;
             if (warm != null) warm.close();
@@ -87,7 +87,7 @@ public final class SerializedSmoothing {
             while (done < n) {
                 int size = Math.min(batchSize, n - done);
                 float[][] batch = size == full.length ? full : Arrays.copyOf(full, size);
-                for (float[] row : batch) for (int j = 0; j < d; j++) row[j] = (float) (x[j] + sigma * estimation.nextGaussian());
+                GaussianNoise.fill(batch, x, sigma, estimation);
                 SerialClassifier.Labels l = base.steps(batch, warm, steps);
                 warm.close();
                 warm = l.states();
