@@ -294,7 +294,9 @@ public final class Lben {
             for (int j = 0; j < n; j++) m.addToEntry(i, j, -d * w.getEntry(i, j));
             if (d == 0) for (int j = 0; j < du.getColumnDimension(); j++) du.setEntry(i, j, 0);
         }
-        RealMatrix j = g.multiply(new LUDecomposition(m).getSolver().solve(du));
+        // J = ((I − DW)⁻ᵀ Gᵀ)ᵀ (D U): a solve with one right-hand side per output instead of one per input
+        RealMatrix left = new LUDecomposition(m.transpose()).getSolver().solve(g.transpose()).transpose();
+        RealMatrix j = left.multiply(du);
         double max = 0;
         for (double e : new EigenDecomposition(j.multiply(j.transpose())).getRealEigenvalues()) max = Math.max(max, e);
         return Math.sqrt(max);

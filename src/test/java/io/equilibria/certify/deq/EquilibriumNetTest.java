@@ -175,4 +175,26 @@ class EquilibriumNetTest {
             assertArrayEquals(solve(net, m, EquilibriumNet.Method.PR, x), solve(back, m, EquilibriumNet.Method.PR, x), 0f);
         }
     }
+
+    @Test
+    void jacobianNormIsTheSpectralNormOfTheFiniteDifferenceJacobian() {
+        try (NDManager m = Compute.manager(Device.cpu())) {
+            Lben l = net(m, EquilibriumNet.Kind.LBEN, EquilibriumNet.Method.PR).toLben();
+            float[] xf = input(20, 8);
+            double[] x = new double[20];
+            for (int i = 0; i < 20; i++) x[i] = xf[i];
+            double h = 1e-6;
+            double[][] j = new double[3][20];
+            for (int c = 0; c < 20; c++) {
+                double[] a = x.clone(), b = x.clone();
+                a[c] += h;
+                b[c] -= h;
+                double[] ya = l.forward(a), yb = l.forward(b);
+                for (int r = 0; r < 3; r++) j[r][c] = (ya[r] - yb[r]) / (2 * h);
+            }
+            double fd = new org.apache.commons.math3.linear.SingularValueDecomposition(
+                    new org.apache.commons.math3.linear.Array2DRowRealMatrix(j)).getNorm();
+            assertEquals(fd, l.jacobianNorm(x), 1e-5 * (1 + fd));
+        }
+    }
 }
