@@ -47,41 +47,58 @@ public final class CertifyBenchmark {
         List<Row> rows = new ArrayList<>();
         Certifier.Settings rs = new Certifier.Settings(Certifier.Method.RS, c.sigma(), c.n0(), c.n(), c.alpha(), c.batch(), c.seed(), 1, 1,
                 SrsCertificate.Variant.PAPER);
+        // image by image, RS then SRS with each S, so that load changes on a shared machine hit every method alike
         List<Certifier.Outcome> base = new ArrayList<>();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < set.count(); i++) base.add(certifier.certify(set.images()[i], i, rs));
-        double rsSeconds = (System.nanoTime() - t0) / 1e9 / set.count();
-        double[] baseAcc = CertifiedAccuracy.at(base, set.labels(), c.radii());
-        double rsIterations = ((EquilibriumClassifier) deq.classifier()).meanIterations();
-        rows.add(new Row("RS (standard DEQ, " + String.format(Locale.ROOT, "%.1f", rsIterations) + " iterations/batch)", rsSeconds, 1, baseAcc, 0, base));
-        out.printf(Locale.ROOT, "RS: %.3f s/image%n", rsSeconds);
-        Map<String, Object> agreement = new LinkedHashMap<>();
-        for (int s : c.srsSteps()) {
-            List<Certifier.Outcome> paper = new ArrayList<>(), pub = new ArrayList<>();
-            SerializedSmoothing srs = new SerializedSmoothing((SerialClassifier) deq.classifier(), c.sigma());
-            long agree = 0, rechecked = 0;
-            double seconds = 0;
-            for (int i = 0; i < set.count(); i++) {
-                SerializedSmoothing.Certificate r = srs.certify(set.images()[i], c.n0(), c.n(), c.alpha(), c.batch(), c.seed() + i, s, c.recheck(),
-                        SrsCertificate.Variant.PAPER);
-                seconds += r.seconds();
-                agree += r.agree();
-                rechecked += r.recheck();
-                paper.add(new Certifier.Outcome(r.label(), r.radius(), r.seconds(), Map.of()));
+        int ns = c.srsSteps().length;
+        List<List<Certifier.Outcome>> paper = new ArrayList<>(), pub = new ArrayList<>();
+        double[] srsSeconds = new double[ns];
+        long[] agree = new long[ns], rechecked = new long[ns];
+        for (int k = 0; k < ns; k++) {
+            paper.add(new ArrayList<>());
+            pub.add(new ArrayList<>());
+        }
+        double rsTotal = 0;
+        EquilibriumClassifier ec = (EquilibriumClassifier) deq.classifier();
+        double iterBefore = 0;
+        for (int i = 0; i < set.count(); i++) {
+            Certifier.Outcome o = certifier.certify(set.images()[i], i, rs);
+            base.add(o);
+            rsTotal += o.seconds();
+            if (i == 0) iterBefore = ec.meanIterations();
+            for (int k = 0; k < ns; k++) {
+                SerializedSmoothing srs = new SerializedSmoothing((SerialClassifier) deq.classifier(), c.sigma());
+                SerializedSmoothing.Certificate r = srs.certify(set.images()[i], c.n0(), c.n(), c.alpha(), c.batch(), c.seed() + i,
+                        c.srsSteps()[k], c.recheck(), SrsCertificate.Variant.PAPER);
+                srsSeconds[k] += r.seconds();
+                agree[k] += r.agree();
+                rechecked[k] += r.recheck();
+                paper.get(k).add(new Certifier.Outcome(r.label(), r.radius(), r.seconds(), Map.of()));
                 SrsCertificate.Result p = SrsCertificate.certify(r.selectedLabel(), r.nA(), r.n(), r.n1(), r.n2(), c.alpha(), c.sigma(),
                         SrsCertificate.Variant.PUBLIC_CODE);
-                pub.add(new Certifier.Outcome(p.label(), p.radius(), r.seconds(), Map.of()));
+                pub.get(k).add(new Certifier.Outcome(p.label(), p.radius(), r.seconds(), Map.of()));
             }
-            double per = seconds / set.count();
-            agreement.put("S=" + s, agree / (double) rechecked);
-            for (var e : List.of(Map.entry("paper", paper), Map.entry("public-code variant", pub))) {
+            if ((i + 1) % 10 == 0 || i + 1 == set.count()) {
+                out.printf(Locale.ROOT, "  %d/%d images: RS %.3f s/image, SRS %s%n", i + 1, set.count(), rsTotal / (i + 1),
+                        java.util.Arrays.toString(java.util.Arrays.stream(srsSeconds).map(t -> Math.round(1000 * t / set.count()) / 1000.0).toArray()));
+            }
+        }
+        double rsSeconds = rsTotal / set.count();
+        double[] baseAcc = CertifiedAccuracy.at(base, set.labels(), c.radii());
+        rows.add(new Row(String.format(Locale.ROOT, "RS (standard DEQ, %.1f PR iterations/batch)", iterBefore), rsSeconds, 1, baseAcc, 0, base));
+        out.printf(Locale.ROOT, "RS: %.3f s/image%n", rsSeconds);
+        Map<String, Object> agreement = new LinkedHashMap<>();
+        for (int k = 0; k < ns; k++) {
+            int s = c.srsSteps()[k];
+            double per = srsSeconds[k] / set.count();
+            agreement.put("S=" + s, agree[k] / (double) rechecked[k]);
+            for (var e : List.of(Map.entry("paper", paper.get(k)), Map.entry("public-code variant", pub.get(k)))) {
                 double[] acc = CertifiedAccuracy.at(e.getValue(), set.labels(), c.radii());
                 double worst = 0;
-                for (int k = 0; k < acc.length; k++) worst = Math.max(worst, 100 * (baseAcc[k] - acc[k]));
+                for (int q = 0; q < acc.length; q++) worst = Math.max(worst, 100 * (baseAcc[q] - acc[q]));
                 rows.add(new Row("SRS S=" + s + " (" + e.getKey() + ")", per, rsSeconds / per, acc, worst, e.getValue()));
             }
             out.printf(Locale.ROOT, "SRS S=%d: %.3f s/image (%.2fx), re-checked samples agreeing with the standard DEQ: %.4f%n", s, per,
-                    rsSeconds / per, agree / (double) rechecked);
+                    rsSeconds / per, agree[k] / (double) rechecked[k]);
         }
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-42s %9s %8s", "method", "s/image", "speed-up"));
         for (double r : c.radii()) head.append(String.format(Locale.ROOT, "  r=%.3f", r));
