@@ -44,6 +44,8 @@ public final class Charts {
             chart.getStyler().setYAxisLogarithmic(logY);
             chart.getStyler().setChartBackgroundColor(Color.WHITE);
             chart.getStyler().setPlotGridLinesVisible(true);
+            if (!logX) chart.getStyler().setXAxisDecimalPattern("0.###"); // XChart's default prints ticks like 0.2808115711
+            if (!logY) chart.getStyler().setYAxisDecimalPattern("0.###");
             chart.getStyler().setLegendVisible(series.size() > 1);
             for (Series s : series) {
                 double[][] clean = positive(s, logX, logY);

@@ -93,6 +93,18 @@ class CertifyCommandTest {
                 "--limit", "2", "--method", "rs", "--n", "200", "--n0", "20"), "a TorchScript classifier is certified with smoothing");
     }
 
+    @Test
+    void benchCertifyRunsEndToEndOnATinyBudget(@TempDir Path dir) throws Exception {
+        String out = captured(() -> assertEquals(0, Main.run("bench", "certify", "--count", "2", "--n", "300", "--n0", "30",
+                "--sample-batch", "100", "--srs-steps", "1", "--srs-recheck", "50", "--search-steps", "5", "--output", dir.toString())));
+        String json = Files.readString(dir.resolve("bench_certify.json"));
+        for (String key : List.of("\"smoothing\"", "\"lipschitz\"", "\"lmi\"", "\"speedup\"", "\"empiricalOverBound\"")) {
+            assertTrue(json.contains(key), key + " missing in " + json);
+        }
+        assertTrue(!json.contains("\"holds\" : false"), "every shipped classifier satisfies the LBEN inequality:\n" + out);
+        assertNotNull(ImageIO.read(dir.resolve("srs_vs_rs.png").toFile()));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
