@@ -36,7 +36,7 @@ import java.util.Map;
  * table (CSV) and plot (PNG). Finished images are journaled, so {@code --resume} continues a run that died.
  */
 final class CertifyCommand implements Command {
-    static final double[] DEFAULT_RADII = {0, 36 / 255.0, 72 / 255.0, 108 / 255.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0};
+    static final double[] DEFAULT_RADII = {0, 36 / 255.0, 0.25, 72 / 255.0, 108 / 255.0, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0};
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override public String name() { return "certify"; }
