@@ -111,7 +111,7 @@ public final class CertifyBenchmark {
             out.println(b);
         }
         if (plot != null) {
-            Charts.Plot p = new Charts.Plot(String.format(Locale.ROOT, "Certified accuracy, %s, sigma %.2f, N %d, %d images", deq.name(), c.sigma(), c.n(), set.count()),
+            Charts.Plot p = new Charts.Plot(String.format(Locale.ROOT, "RS vs SRS: %s, sigma %.2f, N %d, %d images", deq.name(), c.sigma(), c.n(), set.count()),
                     "L2 radius", "certified accuracy");
             double[] g = CertifiedAccuracy.grid(base, 300);
             for (Row r : rows) p.add(Charts.Series.line(r.method(), g, CertifiedAccuracy.at(r.outcomes(), set.labels(), g)));
