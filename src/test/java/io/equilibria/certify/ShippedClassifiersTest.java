@@ -44,12 +44,20 @@ class ShippedClassifiersTest {
     void everyShippedClassifierSatisfiesTheLbenInequalityAndItsCardsAccuracy() {
         for (String name : classifiers()) {
             try (LoadedClassifier m = LoadedClassifier.load(name, null, Device.cpu())) {
-                EquilibriumNet net = ((EquilibriumClassifier) m.classifier()).net();
-                Lben l = net.toLben();
-                double margin = l.schurMargin();
-                assertTrue(margin >= -1e-9 * Math.max(1, l.gamma()), name + ": LBEN inequality violated, margin " + margin);
-                if (net.config().kind() == EquilibriumNet.Kind.LBEN) {
-                    assertTrue(l.gamma() == net.config().gamma(), name + ": the certified bound is the prescribed gamma");
+                if (m.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
+                    if (conv.net().config().kind() == EquilibriumNet.Kind.LBEN) {
+                        double margin = conv.net().lmiMargin();
+                        assertTrue(margin >= -1e-6, name + ": conv LBEN inequality violated, margin " + margin);
+                        assertTrue(m.certifier().lipschitzBound() == conv.net().config().gamma(), name + ": the certified bound is the prescribed gamma");
+                    }
+                } else {
+                    EquilibriumNet net = ((EquilibriumClassifier) m.classifier()).net();
+                    Lben l = net.toLben();
+                    double margin = l.schurMargin();
+                    assertTrue(margin >= -1e-9 * Math.max(1, l.gamma()), name + ": LBEN inequality violated, margin " + margin);
+                    if (net.config().kind() == EquilibriumNet.Kind.LBEN) {
+                        assertTrue(l.gamma() == net.config().gamma(), name + ": the certified bound is the prescribed gamma");
+                    }
                 }
                 IdxDataset d = samples(name, 200);
                 int ok = 0;
