@@ -36,6 +36,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 Args.opt("kind", "K", "mondeq | lben | conv-lben | conv-mondeq (default mondeq)"),
                 Args.opt("channels", "C", "conv kinds: state channels (state C x H/2 x W/2; default 16)"),
                 Args.opt("epsilon", "E", "conv-lben: epsilon of the direct parameterisation, the strong monotonicity of I - W in units of e^psi (default 1)"),
+                Args.opt("init", "MODEL", "conv kinds: start from this model's weights (same architecture), e.g. to continue training"),
                 Args.opt("backward-iterations", "N", "conv kinds: cap of the implicit-gradient Anderson solve (default 30)"),
                 Args.opt("alpha-scale", "A", "conv kinds: forward-backward step as a multiple of mu/L^2, in (0, 2) (default 1.5)"),
                 Args.opt("tolerance", "T", "conv kinds: relative FB residual to stop the forward solve (default 1e-3)"),
@@ -155,6 +156,12 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 lben ? String.format(Locale.ROOT, ", gamma %.3g, epsilon %.3g, margin radius %.3g", net.gamma(), net.epsilon(), c.marginEpsilon()) : "");
         try (NDManager m = Compute.manager(device)) {
             long[] t0 = {System.nanoTime()};
+            ConvEquilibriumNet init = null;
+            if (l.hasOption("init")) {
+                var stored = ModelStore.load(l.getOptionValue("init"), m);
+                if (!(stored.block() instanceof ConvEquilibriumNet cn)) throw new UsageException("--init must name a conv equilibrium classifier");
+                init = cn;
+            }
             ConvClassifierTrainer.Result r = ConvClassifierTrainer.train(m, c, train, test, new ClassifierTrainer.Listener() {
                 @Override public void step(int epoch, int step, int steps, double loss, int iterations) {
                     if (step % Math.max(1, Math.min(20, steps / 5)) == 0) {
@@ -165,7 +172,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 @Override public void epoch(Map<String, Object> s) {
                     System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s));
                 }
-            });
+            }, init);
             Map<String, Object> validation = new LinkedHashMap<>(r.validation());
             if (lben) {
                 validation.put("lipschitzBound", net.gamma());

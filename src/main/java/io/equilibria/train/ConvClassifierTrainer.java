@@ -60,7 +60,15 @@ public final class ConvClassifierTrainer {
     public record Result(ConvEquilibriumNet net, List<Map<String, Object>> history, Map<String, Object> validation, double seconds) {}
 
     public static Result train(NDManager manager, Config c, IdxDataset train, IdxDataset test, ClassifierTrainer.Listener listener) {
+        return train(manager, c, train, test, listener, null);
+    }
+
+    /** As {@link #train(NDManager, Config, IdxDataset, IdxDataset, ClassifierTrainer.Listener)}, starting from the weights of {@code init} (same config) when not null. */
+    public static Result train(NDManager manager, Config c, IdxDataset train, IdxDataset test, ClassifierTrainer.Listener listener, ConvEquilibriumNet init) {
         ConvEquilibriumNet net = new ConvEquilibriumNet(c.net()).initialize(manager);
+        if (init != null) {
+            for (var p : net.getParameters()) p.getValue().getArray().set(init.parameter(p.getKey()).toFloatArray());
+        }
         for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(true);
         var nc = c.net();
         int d = nc.inputDim(), classes = nc.classes();

@@ -103,4 +103,20 @@ class ShippedClassifiersTest {
             assertFalse(max < 0.1 * l.gamma(), "a trained LBEN uses a good part of its bound; got " + max);
         }
     }
+
+    @Test
+    void convLbenLocalLipschitzConstantsStayBelowTheBound() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(classifiers().contains("lben-conv-mnist"), "no lben-conv-mnist shipped");
+        try (LoadedClassifier m = LoadedClassifier.load("lben-conv-mnist", null, Device.cpu())) {
+            var conv = (io.equilibria.certify.deq.ConvEquilibriumClassifier) m.classifier();
+            var net = conv.net();
+            var ops = io.equilibria.compute.Autograd.noGrad(() -> net.operators(net.parameter("U").getManager(), conv.alpha()));
+            IdxDataset d = samples("lben-conv-mnist", 3);
+            double max = 0;
+            for (float[] img : d.images()) max = Math.max(max, net.jacobianNorm(ops, img, 6));
+            double gamma = net.config().gamma();
+            assertTrue(max <= gamma * 1.001, "local Lipschitz " + max + " above the bound " + gamma);
+            assertFalse(max < 0.02 * gamma, "a trained conv LBEN uses some of its bound; got " + max);
+        }
+    }
 }
