@@ -2,6 +2,8 @@ package io.equilibria.certify;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.equilibria.certify.deq.ConvEquilibriumClassifier;
+import io.equilibria.certify.deq.ConvEquilibriumNet;
 import io.equilibria.certify.deq.EquilibriumClassifier;
 import io.equilibria.certify.deq.EquilibriumNet;
 import io.equilibria.compute.Compute;
@@ -52,6 +54,18 @@ public final class LoadedClassifier implements AutoCloseable {
         NDManager manager = Compute.manager(device);
         try {
             StoredModel m = ModelStore.load(model, manager);
+            if ("classifier".equals(m.card().kind()) && m.block() instanceof ConvEquilibriumNet conv) {
+                ConvEquilibriumClassifier c = new ConvEquilibriumClassifier(conv);
+                var cfg = conv.config();
+                String desc = String.format(Locale.ROOT, "%s (conv %s, %d channels, FB+Anderson alpha %.3g to %.0e, max %d iterations, sha256 %s, on %s)",
+                        m.card().name(), cfg.kind(), cfg.channels(), c.alpha(), cfg.tolerance(), cfg.maxIterations(),
+                        m.card().sha256().substring(0, 12), Compute.describe(device));
+                LipschitzLogits lip = cfg.kind() == EquilibriumNet.Kind.LBEN ? c.lipschitz() : null;
+                return new LoadedClassifier(new Certifier(c, lip, desc), () -> {
+                    c.close();
+                    manager.close();
+                }, m.card().name());
+            }
             if (!"classifier".equals(m.card().kind()) || !(m.block() instanceof EquilibriumNet net)) {
                 throw new ModelException(m.cardFile(), "is a " + m.card().kind() + " model, not a classifier (see models/README.md)");
             }

@@ -3,7 +3,9 @@ package io.equilibria.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.certify.data.IdxDataset;
+import io.equilibria.certify.deq.ConvEquilibriumNet;
 import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.train.ConvClassifierTrainer;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.OutputException;
 import io.equilibria.models.ModelCard;
@@ -31,7 +33,13 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json) or a path DIR/NAME"),
                 Args.opt("overwrite", null, "replace an existing model of that name"),
                 Args.required("data", "DIR", "folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-* (MNIST layout)"),
-                Args.opt("kind", "K", "mondeq | lben (default mondeq)"),
+                Args.opt("kind", "K", "mondeq | lben | conv-lben | conv-mondeq (default mondeq)"),
+                Args.opt("channels", "C", "conv kinds: state channels (state C x H/2 x W/2; default 16)"),
+                Args.opt("epsilon", "E", "conv-lben: epsilon of the direct parameterisation, the strong monotonicity of I - W in units of e^psi (default 1)"),
+                Args.opt("init", "MODEL", "conv kinds: start from this model's weights (same architecture), e.g. to continue training"),
+                Args.opt("backward-iterations", "N", "conv kinds: cap of the implicit-gradient Anderson solve (default 30)"),
+                Args.opt("alpha-scale", "A", "conv kinds: forward-backward step as a multiple of mu/L^2, in (0, 2) (default 1.5)"),
+                Args.opt("tolerance", "T", "conv kinds: relative FB residual to stop the forward solve (default 1e-3)"),
                 Args.opt("hidden", "N", "equilibrium state size (default 256)"),
                 Args.opt("monotonicity", "M", "MonDEQ: I - W >= mI (default 0.2)"),
                 Args.opt("gamma", "G", "LBEN: prescribed Lipschitz bound (default 1)"),
@@ -49,10 +57,12 @@ final class TrainClassifier implements TrainCommand.Subcommand {
 
     @Override
     public int run(CommandLine l, String commandLine) throws Exception {
-        EquilibriumNet.Kind kind = switch (l.getOptionValue("kind", "mondeq").toLowerCase(Locale.ROOT)) {
+        String kindName = l.getOptionValue("kind", "mondeq").toLowerCase(Locale.ROOT);
+        if (kindName.startsWith("conv-")) return runConv(l, commandLine, kindName);
+        EquilibriumNet.Kind kind = switch (kindName) {
             case "mondeq" -> EquilibriumNet.Kind.MONDEQ;
             case "lben" -> EquilibriumNet.Kind.LBEN;
-            default -> throw new UsageException("--kind must be mondeq or lben");
+            default -> throw new UsageException("--kind must be mondeq, lben, conv-lben or conv-mondeq");
         };
         Path data = Args.path(l, "data");
         if (!Files.isDirectory(data)) throw new UsageException("--data must be a folder, got " + data);
@@ -104,6 +114,79 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                     net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "");
             ModelCard card = ModelCard.of(target.name(), "classifier", desc,
                     new ModelCard.Architecture(EquilibriumNet.class.getName(), net.toMap()),
+                    new ModelCard.Training(commandLine, sources, c.seed(), c.toMap(), r.history(), r.seconds()), validation);
+            ModelCard done = ModelStore.save(target.dir(), card, r.net());
+            System.out.println("equilibria: wrote " + target.params() + " (sha256 " + done.sha256() + ") and " + target.card());
+            System.out.println("test: " + Json.text(validation));
+        }
+        return ExitCodes.OK;
+    }
+
+    private int runConv(CommandLine l, String commandLine, String kindName) throws Exception {
+        EquilibriumNet.Kind kind = switch (kindName) {
+            case "conv-mondeq" -> EquilibriumNet.Kind.MONDEQ;
+            case "conv-lben" -> EquilibriumNet.Kind.LBEN;
+            default -> throw new UsageException("--kind must be mondeq, lben, conv-lben or conv-mondeq");
+        };
+        Path data = Args.path(l, "data");
+        if (!Files.isDirectory(data)) throw new UsageException("--data must be a folder, got " + data);
+        IdxDataset train = IdxDataset.read(find(data, "train-images-idx3-ubyte"), find(data, "train-labels-idx1-ubyte"), Args.integer(l, "train-limit", 0));
+        IdxDataset test = IdxDataset.read(find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte"), Args.integer(l, "test-limit", 0));
+        boolean lben = kind == EquilibriumNet.Kind.LBEN;
+        ConvEquilibriumNet.Config net;
+        ConvClassifierTrainer.Config c;
+        try {
+            net = new ConvEquilibriumNet.Config(kind, train.height(), train.width(), Args.integer(l, "channels", 16), 10,
+                    Args.dbl(l, "monotonicity", 0.5), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "epsilon", 1.0), Args.dbl(l, "alpha-scale", 1.5),
+                    Args.dbl(l, "tolerance", 1e-3), 500, Args.lng(l, "seed", 1));
+            c = new ConvClassifierTrainer.Config(net, Args.integer(l, "epochs", 3), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 1e-3),
+                    Args.dbl(l, "noise-sigma", lben ? 0 : 0.25), Args.dbl(l, "margin", lben ? 0.5 : 0), Args.dbl(l, "logit-scale", lben ? 4 : 1),
+                    Args.integer(l, "backward-iterations", 30), Args.lng(l, "seed", 1));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), kindName + "-" + net.channels());
+        for (Path p : List.of(target.params(), target.card())) {
+            if (Files.exists(p) && !l.hasOption("overwrite")) throw new OutputException(p, "exists; pass --overwrite to replace it");
+        }
+        Files.createDirectories(target.dir());
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        System.out.printf(Locale.ROOT, "equilibria: training conv %s classifier '%s' on %s: %d train / %d test images, %d channels, %d epochs x %d, noise sigma %.3g%s%n",
+                kind, target.name(), Compute.describe(device), train.count(), test.count(), net.channels(), c.epochs(), c.batch(), c.noiseSigma(),
+                lben ? String.format(Locale.ROOT, ", gamma %.3g, epsilon %.3g, margin radius %.3g", net.gamma(), net.epsilon(), c.marginEpsilon()) : "");
+        try (NDManager m = Compute.manager(device)) {
+            long[] t0 = {System.nanoTime()};
+            ConvEquilibriumNet init = null;
+            if (l.hasOption("init")) {
+                var stored = ModelStore.load(l.getOptionValue("init"), m);
+                if (!(stored.block() instanceof ConvEquilibriumNet cn)) throw new UsageException("--init must name a conv equilibrium classifier");
+                init = cn;
+            }
+            ConvClassifierTrainer.Result r = ConvClassifierTrainer.train(m, c, train, test, new ClassifierTrainer.Listener() {
+                @Override public void step(int epoch, int step, int steps, double loss, int iterations) {
+                    if (step % Math.max(1, Math.min(20, steps / 5)) == 0) {
+                        System.out.printf(Locale.ROOT, "epoch %d step %d/%d loss %.4f solver iterations %d (%.1f s)%n", epoch, step, steps, loss,
+                                iterations, (System.nanoTime() - t0[0]) / 1e9);
+                    }
+                }
+                @Override public void epoch(Map<String, Object> s) {
+                    System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s));
+                }
+            }, init);
+            Map<String, Object> validation = new LinkedHashMap<>(r.validation());
+            if (lben) {
+                validation.put("lipschitzBound", net.gamma());
+                validation.put("lbenSchurMargin", r.net().lmiMargin());
+            }
+            List<Map<String, Object>> sources = new ArrayList<>();
+            sources.add(Map.of("kind", "idx", "path", data.toString(), "train", train.count(), "test", test.count()));
+            String desc = String.format(Locale.ROOT, "%s equilibrium classifier, convolutional (3x3 stride-2 input conv to %d x %d x %d state, 3x3 convs, dense readout), %s, input %dx%d in [0,1]%s%s",
+                    kind, net.channels(), net.height() / 2, net.width() / 2,
+                    lben ? "direct parameterisation with scalar Lambda, epsilon " + net.epsilon() + ", Lipschitz bound gamma = " + net.gamma() : "monotonicity m = " + net.monotonicity(),
+                    net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "",
+                    train.count() < 60000 ? ", trained on the first " + train.count() + " training images only" : "");
+            ModelCard card = ModelCard.of(target.name(), "classifier", desc,
+                    new ModelCard.Architecture(ConvEquilibriumNet.class.getName(), net.toMap()),
                     new ModelCard.Training(commandLine, sources, c.seed(), c.toMap(), r.history(), r.seconds()), validation);
             ModelCard done = ModelStore.save(target.dir(), card, r.net());
             System.out.println("equilibria: wrote " + target.params() + " (sha256 " + done.sha256() + ") and " + target.card());

@@ -60,6 +60,15 @@ public final class Architectures {
         });
     }
 
+    static {
+        register(io.equilibria.certify.deq.ConvEquilibriumNet.class.getName(), new Factory() {
+            @Override public Block build(Map<String, Object> h) {
+                return new io.equilibria.certify.deq.ConvEquilibriumNet(io.equilibria.certify.deq.ConvEquilibriumNet.Config.fromMap(h));
+            }
+            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.certify.deq.ConvEquilibriumNet) b).initialize(m); }
+        });
+    }
+
     private Architectures() {}
 
     public static synchronized void register(String type, Factory factory) {

@@ -44,12 +44,20 @@ class ShippedClassifiersTest {
     void everyShippedClassifierSatisfiesTheLbenInequalityAndItsCardsAccuracy() {
         for (String name : classifiers()) {
             try (LoadedClassifier m = LoadedClassifier.load(name, null, Device.cpu())) {
-                EquilibriumNet net = ((EquilibriumClassifier) m.classifier()).net();
-                Lben l = net.toLben();
-                double margin = l.schurMargin();
-                assertTrue(margin >= -1e-9 * Math.max(1, l.gamma()), name + ": LBEN inequality violated, margin " + margin);
-                if (net.config().kind() == EquilibriumNet.Kind.LBEN) {
-                    assertTrue(l.gamma() == net.config().gamma(), name + ": the certified bound is the prescribed gamma");
+                if (m.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
+                    if (conv.net().config().kind() == EquilibriumNet.Kind.LBEN) {
+                        double margin = conv.net().lmiMargin();
+                        assertTrue(margin >= -1e-6, name + ": conv LBEN inequality violated, margin " + margin);
+                        assertTrue(m.certifier().lipschitzBound() == conv.net().config().gamma(), name + ": the certified bound is the prescribed gamma");
+                    }
+                } else {
+                    EquilibriumNet net = ((EquilibriumClassifier) m.classifier()).net();
+                    Lben l = net.toLben();
+                    double margin = l.schurMargin();
+                    assertTrue(margin >= -1e-9 * Math.max(1, l.gamma()), name + ": LBEN inequality violated, margin " + margin);
+                    if (net.config().kind() == EquilibriumNet.Kind.LBEN) {
+                        assertTrue(l.gamma() == net.config().gamma(), name + ": the certified bound is the prescribed gamma");
+                    }
                 }
                 IdxDataset d = samples(name, 200);
                 int ok = 0;
@@ -93,6 +101,22 @@ class ShippedClassifiersTest {
             }
             assertTrue(max <= l.gamma() * (1 + 1e-9), "local Lipschitz " + max + " above the bound " + l.gamma());
             assertFalse(max < 0.1 * l.gamma(), "a trained LBEN uses a good part of its bound; got " + max);
+        }
+    }
+
+    @Test
+    void convLbenLocalLipschitzConstantsStayBelowTheBound() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(classifiers().contains("lben-conv-mnist"), "no lben-conv-mnist shipped");
+        try (LoadedClassifier m = LoadedClassifier.load("lben-conv-mnist", null, Device.cpu())) {
+            var conv = (io.equilibria.certify.deq.ConvEquilibriumClassifier) m.classifier();
+            var net = conv.net();
+            var ops = io.equilibria.compute.Autograd.noGrad(() -> net.operators(net.parameter("U").getManager(), conv.alpha()));
+            IdxDataset d = samples("lben-conv-mnist", 3);
+            double max = 0;
+            for (float[] img : d.images()) max = Math.max(max, net.jacobianNorm(ops, img, 6));
+            double gamma = net.config().gamma();
+            assertTrue(max <= gamma * 1.001, "local Lipschitz " + max + " above the bound " + gamma);
+            assertFalse(max < 0.02 * gamma, "a trained conv LBEN uses some of its bound; got " + max);
         }
     }
 }
