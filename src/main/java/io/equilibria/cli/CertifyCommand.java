@@ -114,10 +114,9 @@ final class CertifyCommand implements Command {
             String why = model.certifier().unsupported(s.method());
             if (why != null) throw new UsageException(why);
             Path input = Args.path(l, "input");
-            boolean idx = Files.isDirectory(input) ? Files.exists(input.resolve("t10k-images-idx3-ubyte.gz")) || Files.exists(input.resolve("t10k-images-idx3-ubyte"))
-                    : input.getFileName().toString().contains("idx3-ubyte");
-            int limit = Args.integer(l, "limit", idx ? 100 : 0);
-            LabelledImages set = LabelledImages.read(input, model.classifier().inputShape(), Args.path(l, "labels"), Args.integer(l, "offset", 0), limit);
+            int limit = Args.integer(l, "limit", LabelledImages.isIdx(input) ? 100 : 0);
+            int offset = Args.integer(l, "offset", 0);
+            LabelledImages set = LabelledImages.read(input, model.classifier().inputShape(), Args.path(l, "labels"), offset, limit);
             System.out.println("equilibria: certifying " + set.count() + " image(s) from " + input + " with " + model.description());
             System.out.println("equilibria: " + describe(s, model.certifier()));
             Map<String, Object> settings = settingsMap(s, model);
@@ -142,7 +141,7 @@ final class CertifyCommand implements Command {
                     o = fromRow(row);
                     skipped++;
                 } else {
-                    o = model.certifier().certify(set.images()[i], i + Args.integer(l, "offset", 0), s);
+                    o = model.certifier().certify(set.images()[i], i + offset, s);
                     row = row(id, set.labels()[i], o);
                     if (journal != null) append(journal, row);
                 }

@@ -58,16 +58,14 @@ final class TrainClassifier implements TrainCommand.Subcommand {
     @Override
     public int run(CommandLine l, String commandLine) throws Exception {
         String kindName = l.getOptionValue("kind", "mondeq").toLowerCase(Locale.ROOT);
-        if (kindName.startsWith("conv-")) return runConv(l, commandLine, kindName);
-        EquilibriumNet.Kind kind = switch (kindName) {
+        EquilibriumNet.Kind kind = switch (kindName.startsWith("conv-") ? kindName.substring(5) : kindName) {
             case "mondeq" -> EquilibriumNet.Kind.MONDEQ;
             case "lben" -> EquilibriumNet.Kind.LBEN;
             default -> throw new UsageException("--kind must be mondeq, lben, conv-lben or conv-mondeq");
         };
-        Path data = Args.path(l, "data");
-        if (!Files.isDirectory(data)) throw new UsageException("--data must be a folder, got " + data);
-        IdxDataset train = IdxDataset.read(find(data, "train-images-idx3-ubyte"), find(data, "train-labels-idx1-ubyte"), Args.integer(l, "train-limit", 0));
-        IdxDataset test = IdxDataset.read(find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte"), Args.integer(l, "test-limit", 0));
+        if (kindName.startsWith("conv-")) return runConv(l, commandLine, kindName, kind);
+        Data sets = data(l);
+        IdxDataset train = sets.train(), test = sets.test();
         boolean lben = kind == EquilibriumNet.Kind.LBEN;
         EquilibriumNet.Config net;
         ClassifierTrainer.Config c;
@@ -81,57 +79,29 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), kind.name().toLowerCase(Locale.ROOT) + "-" + net.hidden());
-        for (Path p : List.of(target.params(), target.card())) {
-            if (Files.exists(p) && !l.hasOption("overwrite")) throw new OutputException(p, "exists; pass --overwrite to replace it");
-        }
-        Files.createDirectories(target.dir());
+        TrainDenoiser.Target target = target(l, kind.name().toLowerCase(Locale.ROOT) + "-" + net.hidden());
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.printf(Locale.ROOT, "equilibria: training %s classifier '%s' on %s: %d train / %d test images, hidden %d, %d epochs x %d, noise sigma %.3g%s%n",
                 kind, target.name(), Compute.describe(device), train.count(), test.count(), net.hidden(), c.epochs(), c.batch(), c.noiseSigma(),
                 lben ? String.format(Locale.ROOT, ", gamma %.3g, margin radius %.3g", net.gamma(), c.marginEpsilon()) : "");
         try (NDManager m = Compute.manager(device)) {
-            long[] t0 = {System.nanoTime()};
-            ClassifierTrainer.Result r = ClassifierTrainer.train(m, c, train, test, new ClassifierTrainer.Listener() {
-                @Override public void step(int epoch, int step, int steps, double loss, int iterations) {
-                    if (step % Math.max(1, steps / 5) == 0) {
-                        System.out.printf(Locale.ROOT, "epoch %d step %d/%d loss %.4f solver iterations %d (%.1f s)%n", epoch, step, steps, loss,
-                                iterations, (System.nanoTime() - t0[0]) / 1e9);
-                    }
-                }
-                @Override public void epoch(Map<String, Object> s) {
-                    System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s));
-                }
-            });
+            ClassifierTrainer.Result r = ClassifierTrainer.train(m, c, train, test, printer(Integer.MAX_VALUE));
             Map<String, Object> validation = new LinkedHashMap<>(r.validation());
             var lb = r.net().toLben();
             validation.put("lipschitzBound", lb.gamma());
             validation.put("lbenSchurMargin", lb.schurMargin());
-            List<Map<String, Object>> sources = new ArrayList<>();
-            sources.add(Map.of("kind", "idx", "path", data.toString(), "train", train.count(), "test", test.count()));
             String desc = String.format(Locale.ROOT, "%s equilibrium classifier, fully connected, %d hidden units, %s, input %dx%d in [0,1]%s",
                     kind, net.hidden(), lben ? "direct parameterisation, Lipschitz bound gamma = " + net.gamma() : "monotonicity m = " + net.monotonicity(),
                     net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "");
-            ModelCard card = ModelCard.of(target.name(), "classifier", desc,
-                    new ModelCard.Architecture(EquilibriumNet.class.getName(), net.toMap()),
-                    new ModelCard.Training(commandLine, sources, c.seed(), c.toMap(), r.history(), r.seconds()), validation);
-            ModelCard done = ModelStore.save(target.dir(), card, r.net());
-            System.out.println("equilibria: wrote " + target.params() + " (sha256 " + done.sha256() + ") and " + target.card());
-            System.out.println("test: " + Json.text(validation));
+            save(target, desc, new ModelCard.Architecture(EquilibriumNet.class.getName(), net.toMap()), sets, commandLine, c.seed(),
+                    c.toMap(), r.history(), r.seconds(), validation, r.net());
         }
         return ExitCodes.OK;
     }
 
-    private int runConv(CommandLine l, String commandLine, String kindName) throws Exception {
-        EquilibriumNet.Kind kind = switch (kindName) {
-            case "conv-mondeq" -> EquilibriumNet.Kind.MONDEQ;
-            case "conv-lben" -> EquilibriumNet.Kind.LBEN;
-            default -> throw new UsageException("--kind must be mondeq, lben, conv-lben or conv-mondeq");
-        };
-        Path data = Args.path(l, "data");
-        if (!Files.isDirectory(data)) throw new UsageException("--data must be a folder, got " + data);
-        IdxDataset train = IdxDataset.read(find(data, "train-images-idx3-ubyte"), find(data, "train-labels-idx1-ubyte"), Args.integer(l, "train-limit", 0));
-        IdxDataset test = IdxDataset.read(find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte"), Args.integer(l, "test-limit", 0));
+    private int runConv(CommandLine l, String commandLine, String kindName, EquilibriumNet.Kind kind) throws Exception {
+        Data sets = data(l);
+        IdxDataset train = sets.train(), test = sets.test();
         boolean lben = kind == EquilibriumNet.Kind.LBEN;
         ConvEquilibriumNet.Config net;
         ConvClassifierTrainer.Config c;
@@ -145,54 +115,84 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), kindName + "-" + net.channels());
-        for (Path p : List.of(target.params(), target.card())) {
-            if (Files.exists(p) && !l.hasOption("overwrite")) throw new OutputException(p, "exists; pass --overwrite to replace it");
-        }
-        Files.createDirectories(target.dir());
+        TrainDenoiser.Target target = target(l, kindName + "-" + net.channels());
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.printf(Locale.ROOT, "equilibria: training conv %s classifier '%s' on %s: %d train / %d test images, %d channels, %d epochs x %d, noise sigma %.3g%s%n",
                 kind, target.name(), Compute.describe(device), train.count(), test.count(), net.channels(), c.epochs(), c.batch(), c.noiseSigma(),
                 lben ? String.format(Locale.ROOT, ", gamma %.3g, epsilon %.3g, margin radius %.3g", net.gamma(), net.epsilon(), c.marginEpsilon()) : "");
         try (NDManager m = Compute.manager(device)) {
-            long[] t0 = {System.nanoTime()};
             ConvEquilibriumNet init = null;
             if (l.hasOption("init")) {
                 var stored = ModelStore.load(l.getOptionValue("init"), m);
                 if (!(stored.block() instanceof ConvEquilibriumNet cn)) throw new UsageException("--init must name a conv equilibrium classifier");
                 init = cn;
             }
-            ConvClassifierTrainer.Result r = ConvClassifierTrainer.train(m, c, train, test, new ClassifierTrainer.Listener() {
-                @Override public void step(int epoch, int step, int steps, double loss, int iterations) {
-                    if (step % Math.max(1, Math.min(20, steps / 5)) == 0) {
-                        System.out.printf(Locale.ROOT, "epoch %d step %d/%d loss %.4f solver iterations %d (%.1f s)%n", epoch, step, steps, loss,
-                                iterations, (System.nanoTime() - t0[0]) / 1e9);
-                    }
-                }
-                @Override public void epoch(Map<String, Object> s) {
-                    System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s));
-                }
-            }, init);
+            ConvClassifierTrainer.Result r = ConvClassifierTrainer.train(m, c, train, test, printer(20), init);
             Map<String, Object> validation = new LinkedHashMap<>(r.validation());
             if (lben) {
                 validation.put("lipschitzBound", net.gamma());
                 validation.put("lbenSchurMargin", r.net().lmiMargin());
             }
-            List<Map<String, Object>> sources = new ArrayList<>();
-            sources.add(Map.of("kind", "idx", "path", data.toString(), "train", train.count(), "test", test.count()));
             String desc = String.format(Locale.ROOT, "%s equilibrium classifier, convolutional (3x3 stride-2 input conv to %d x %d x %d state, 3x3 convs, dense readout), %s, input %dx%d in [0,1]%s%s",
                     kind, net.channels(), net.height() / 2, net.width() / 2,
                     lben ? "direct parameterisation with scalar Lambda, epsilon " + net.epsilon() + ", Lipschitz bound gamma = " + net.gamma() : "monotonicity m = " + net.monotonicity(),
                     net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "",
                     train.count() < 60000 ? ", trained on the first " + train.count() + " training images only" : "");
-            ModelCard card = ModelCard.of(target.name(), "classifier", desc,
-                    new ModelCard.Architecture(ConvEquilibriumNet.class.getName(), net.toMap()),
-                    new ModelCard.Training(commandLine, sources, c.seed(), c.toMap(), r.history(), r.seconds()), validation);
-            ModelCard done = ModelStore.save(target.dir(), card, r.net());
-            System.out.println("equilibria: wrote " + target.params() + " (sha256 " + done.sha256() + ") and " + target.card());
-            System.out.println("test: " + Json.text(validation));
+            save(target, desc, new ModelCard.Architecture(ConvEquilibriumNet.class.getName(), net.toMap()), sets, commandLine, c.seed(),
+                    c.toMap(), r.history(), r.seconds(), validation, r.net());
         }
         return ExitCodes.OK;
+    }
+
+    /** The IDX training and test sets of {@code --data}. */
+    private record Data(Path dir, IdxDataset train, IdxDataset test) {}
+
+    private static Data data(CommandLine l) {
+        Path data = Args.path(l, "data");
+        if (!Files.isDirectory(data)) throw new UsageException("--data must be a folder, got " + data);
+        return new Data(data,
+                IdxDataset.read(find(data, "train-images-idx3-ubyte"), find(data, "train-labels-idx1-ubyte"), Args.integer(l, "train-limit", 0)),
+                IdxDataset.read(find(data, "t10k-images-idx3-ubyte"), find(data, "t10k-labels-idx1-ubyte"), Args.integer(l, "test-limit", 0)));
+    }
+
+    /** Where {@code --output} puts the model; an existing model there needs {@code --overwrite}. */
+    private static TrainDenoiser.Target target(CommandLine l, String folderName) throws java.io.IOException {
+        TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"), folderName);
+        for (Path p : List.of(target.params(), target.card())) {
+            if (Files.exists(p) && !l.hasOption("overwrite")) throw new OutputException(p, "exists; pass --overwrite to replace it");
+        }
+        Files.createDirectories(target.dir());
+        return target;
+    }
+
+    /** Progress lines: five per epoch, or every {@code maxInterval} steps if that is more often; a summary per epoch. */
+    private static ClassifierTrainer.Listener printer(int maxInterval) {
+        long t0 = System.nanoTime();
+        return new ClassifierTrainer.Listener() {
+            @Override public void step(int epoch, int step, int steps, double loss, int iterations) {
+                if (step % Math.max(1, Math.min(maxInterval, steps / 5)) == 0) {
+                    System.out.printf(Locale.ROOT, "epoch %d step %d/%d loss %.4f solver iterations %d (%.1f s)%n", epoch, step, steps, loss,
+                            iterations, (System.nanoTime() - t0) / 1e9);
+                }
+            }
+
+            @Override public void epoch(Map<String, Object> s) {
+                System.out.println("epoch " + s.get("epoch") + ": " + Json.text(s));
+            }
+        };
+    }
+
+    /** Writes the model and its card (data, command, settings, per-epoch history, test metrics) and reports both. */
+    private static void save(TrainDenoiser.Target target, String description, ModelCard.Architecture architecture, Data sets,
+                             String commandLine, long seed, Map<String, Object> settings, List<Map<String, Object>> history,
+                             double seconds, Map<String, Object> validation, ai.djl.nn.Block net) {
+        List<Map<String, Object>> sources = new ArrayList<>();
+        sources.add(Map.of("kind", "idx", "path", sets.dir().toString(), "train", sets.train().count(), "test", sets.test().count()));
+        ModelCard card = ModelCard.of(target.name(), "classifier", description, architecture,
+                new ModelCard.Training(commandLine, sources, seed, settings, history, seconds), validation);
+        ModelCard done = ModelStore.save(target.dir(), card, net);
+        System.out.println("equilibria: wrote " + target.params() + " (sha256 " + done.sha256() + ") and " + target.card());
+        System.out.println("test: " + Json.text(validation));
     }
 
     /** {@code stem} or {@code stem.gz} in {@code dir}. */

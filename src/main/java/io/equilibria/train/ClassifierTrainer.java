@@ -70,87 +70,123 @@ public final class ClassifierTrainer {
 
     public static Result train(NDManager manager, Config c, IdxDataset train, IdxDataset test, Listener listener) {
         EquilibriumNet net = new EquilibriumNet(c.net()).initialize(manager);
-        for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(true);
         int n = c.net().hidden(), d = c.net().inputDim(), classes = c.net().classes();
         if (train.height() * train.width() != d) throw new IllegalArgumentException("images are " + train.height() + "x" + train.width() + ", model expects " + d + " pixels");
-        int steps = train.count() / c.batch();
-        int total = steps * c.epochs();
-        Tracker lr = step -> (float) (c.learningRate() * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * Math.min(step, total) / total))));
-        double kappa = c.net().kind() == EquilibriumNet.Kind.LBEN ? Math.sqrt(2) * c.net().gamma() * c.marginEpsilon() : 0;
-        List<Map<String, Object>> history = new ArrayList<>();
-        long t0 = System.nanoTime();
-        SplittableRandom random = new SplittableRandom(c.seed());
+        double kappa = marginOffset(c.net().kind(), c.net().gamma(), c.marginEpsilon());
         EquilibriumNet.Config solveCfg = c.net();
-        try (AdamOptimizer adam = new AdamOptimizer(manager, lr)) {
-            for (int epoch = 1; epoch <= c.epochs(); epoch++) {
-                long te = System.nanoTime();
-                int[] order = permutation(train.count(), random);
-                double lossSum = 0;
-                long iterSum = 0;
-                for (int s = 0; s < steps; s++) {
-                    float[] flat = new float[c.batch() * d];
-                    int[] labels = new int[c.batch()];
-                    for (int i = 0; i < c.batch(); i++) {
-                        int k = order[s * c.batch() + i];
-                        labels[i] = train.labels()[k];
-                        float[] img = train.images()[k];
-                        for (int j = 0; j < d; j++) {
-                            flat[i * d + j] = (float) (img[j] + (c.noiseSigma() > 0 ? c.noiseSigma() * random.nextGaussian() : 0));
-                        }
-                    }
-                    double loss;
-                    int iterations;
-                    try (NDManager sm = manager.newSubManager(); NDScope ignored = new NDScope()) {
-                        NDArray x = sm.create(flat, new Shape(c.batch(), d));
-                        NDArray y = sm.create(labels).toType(DataType.INT64, false);
-                        EquilibriumNet.Solution sol = Autograd.noGrad(() -> {
-                            EquilibriumNet.Operators ops = net.operators(sm, true);
-                            return EquilibriumNet.solve(ops, EquilibriumNet.Method.PR, 0, ops.inject(x), null, 0,
-                                    solveCfg.tolerance(), solveCfg.maxIterations());
-                        });
-                        iterations = sol.iterations();
-                        NDArray z = sol.z();
-                        z.setRequiresGradient(true);
-                        try (GradientCollector gc = Compute.engine().newGradientCollector()) {
-                            EquilibriumNet.Operators head = net.operators(sm, false);
-                            NDArray logits = head.logits(z);
-                            NDArray onehot = y.oneHot(classes).toType(DataType.FLOAT32, false);
-                            NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
-                            NDArray l = adjusted.mul(c.logitScale()).logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
-                            loss = l.getFloat();
-                            gc.backward(l);
-                            NDArray v = z.getGradient().duplicate();
-                            NDArray g = Autograd.noGrad(() -> {
-                                EquilibriumNet.Operators ops = net.operators(sm, true);
-                                NDArray dmask = z.matMul(ops.wt()).add(ops.inject(x)).gt(0).toType(DataType.FLOAT32, false);
-                                return EquilibriumNet.adjoint(ops, dmask, v, solveCfg.tolerance(), solveCfg.maxIterations());
-                            });
-                            NDArray zc = z.stopGradient();
-                            EquilibriumNet.Operators ops = net.operators(sm, false);
-                            NDArray t = ai.djl.nn.Activation.relu(zc.matMul(ops.wt()).add(ops.inject(x)));
-                            Autograd.backward(t, g, false, false);
-                        }
-                        adam.step(net.getParameters());
-                    }
-                    if (!Double.isFinite(loss)) throw new IllegalStateException("training loss is not finite at epoch " + epoch + " step " + (s + 1));
-                    lossSum += loss;
-                    iterSum += iterations;
-                    listener.step(epoch, s + 1, steps, loss, iterations);
-                }
-                Map<String, Object> ev = evaluate(net, test, c.noiseSigma(), c.seed() + epoch);
-                Map<String, Object> summary = new LinkedHashMap<>();
-                summary.put("epoch", epoch);
-                summary.put("loss", lossSum / steps);
-                summary.put("meanTrainIterations", iterSum / (double) steps);
-                summary.put("seconds", (System.nanoTime() - te) / 1e9);
-                summary.put("test", ev);
-                history.add(summary);
-                listener.epoch(summary);
+        Loop loop = new Loop(c.epochs(), c.batch(), c.learningRate(), c.noiseSigma(), c.seed());
+        Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
+            NDArray x = sm.create(flat, new Shape(labels.length, d));
+            EquilibriumNet.Solution sol = Autograd.noGrad(() -> {
+                EquilibriumNet.Operators ops = net.operators(sm, true);
+                return EquilibriumNet.solve(ops, EquilibriumNet.Method.PR, 0, ops.inject(x), null, 0,
+                        solveCfg.tolerance(), solveCfg.maxIterations());
+            });
+            NDArray z = sol.z();
+            z.setRequiresGradient(true);
+            double loss;
+            try (GradientCollector gc = Compute.engine().newGradientCollector()) {
+                NDArray l = marginLoss(net.operators(sm, false).logits(z), labels, classes, kappa, c.logitScale());
+                loss = l.getFloat();
+                gc.backward(l);
+                NDArray v = z.getGradient().duplicate();
+                NDArray g = Autograd.noGrad(() -> {
+                    EquilibriumNet.Operators ops = net.operators(sm, true);
+                    NDArray dmask = z.matMul(ops.wt()).add(ops.inject(x)).gt(0).toType(DataType.FLOAT32, false);
+                    return EquilibriumNet.adjoint(ops, dmask, v, solveCfg.tolerance(), solveCfg.maxIterations());
+                });
+                NDArray zc = z.stopGradient();
+                EquilibriumNet.Operators ops = net.operators(sm, false);
+                NDArray t = ai.djl.nn.Activation.relu(zc.matMul(ops.wt()).add(ops.inject(x)));
+                Autograd.backward(t, g, false, false);
             }
+            return new Loop.Step(loss, sol.iterations());
+        }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);
+        return new Result(net, o.history(), o.validation(), o.seconds());
+    }
+
+    /** κ of the Lipschitz-margin loss: √2·γ·ε_margin for an LBEN (certified at radius ε_margin when the true logit leads by κ), else 0. */
+    public static double marginOffset(EquilibriumNet.Kind kind, double gamma, double marginEpsilon) {
+        return kind == EquilibriumNet.Kind.LBEN ? Math.sqrt(2) * gamma * marginEpsilon : 0;
+    }
+
+    /** Mean cross-entropy of scale·(logits − κ·onehot(labels)), on the logits' manager. */
+    public static NDArray marginLoss(NDArray logits, int[] labels, int classes, double kappa, double scale) {
+        NDManager m = logits.getManager();
+        NDArray onehot = m.create(labels).toType(DataType.INT64, false).oneHot(classes).toType(DataType.FLOAT32, false);
+        NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
+        return adjusted.mul(scale).logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
+    }
+
+    /**
+     * The training loop both equilibrium classifiers share: Adam with a cosine learning rate to 1 %, a seeded shuffle per
+     * epoch, Gaussian noise augmentation drawn from the same stream, one {@link StepFunction} per batch (which accumulates
+     * the gradients), an evaluation and a summary per epoch.
+     */
+    public record Loop(int epochs, int batch, double learningRate, double noiseSigma, long seed) {
+        /** Loss and forward solver iterations of one step. */
+        public record Step(double loss, int iterations) {}
+
+        /** One batch: {@code flat} holds the noisy images (B × d), {@code labels} their classes; runs in {@code sm} and a scope. */
+        @FunctionalInterface
+        public interface StepFunction {
+            Step run(NDManager sm, float[] flat, int[] labels);
         }
-        for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(false);
-        Map<String, Object> validation = history.isEmpty() ? Map.of() : (Map<String, Object>) history.get(history.size() - 1).get("test");
-        return new Result(net, history, validation, (System.nanoTime() - t0) / 1e9);
+
+        public record Outcome(List<Map<String, Object>> history, Map<String, Object> validation, double seconds) {}
+
+        public Outcome run(NDManager manager, ai.djl.nn.Block net, IdxDataset train, int d, StepFunction step,
+                           java.util.function.IntFunction<Map<String, Object>> evaluate, Listener listener) {
+            for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(true);
+            int steps = train.count() / batch;
+            int total = steps * epochs;
+            Tracker lr = s -> (float) (learningRate * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * Math.min(s, total) / total))));
+            List<Map<String, Object>> history = new ArrayList<>();
+            long t0 = System.nanoTime();
+            SplittableRandom random = new SplittableRandom(seed);
+            try (AdamOptimizer adam = new AdamOptimizer(manager, lr)) {
+                for (int epoch = 1; epoch <= epochs; epoch++) {
+                    long te = System.nanoTime();
+                    int[] order = permutation(train.count(), random);
+                    double lossSum = 0;
+                    long iterSum = 0;
+                    for (int s = 0; s < steps; s++) {
+                        float[] flat = new float[batch * d];
+                        int[] labels = new int[batch];
+                        for (int i = 0; i < batch; i++) {
+                            int k = order[s * batch + i];
+                            labels[i] = train.labels()[k];
+                            float[] img = train.images()[k];
+                            for (int j = 0; j < d; j++) {
+                                flat[i * d + j] = (float) (img[j] + (noiseSigma > 0 ? noiseSigma * random.nextGaussian() : 0));
+                            }
+                        }
+                        Step r;
+                        try (NDManager sm = manager.newSubManager(); NDScope ignored = new NDScope()) {
+                            r = step.run(sm, flat, labels);
+                            adam.step(net.getParameters());
+                        }
+                        if (!Double.isFinite(r.loss())) throw new IllegalStateException("training loss is not finite at epoch " + epoch + " step " + (s + 1));
+                        lossSum += r.loss();
+                        iterSum += r.iterations();
+                        listener.step(epoch, s + 1, steps, r.loss(), r.iterations());
+                    }
+                    Map<String, Object> ev = evaluate.apply(epoch);
+                    Map<String, Object> summary = new LinkedHashMap<>();
+                    summary.put("epoch", epoch);
+                    summary.put("loss", lossSum / steps);
+                    summary.put("meanTrainIterations", iterSum / (double) steps);
+                    summary.put("seconds", (System.nanoTime() - te) / 1e9);
+                    summary.put("test", ev);
+                    history.add(summary);
+                    listener.epoch(summary);
+                }
+            }
+            for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(false);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> validation = history.isEmpty() ? Map.of() : (Map<String, Object>) history.get(history.size() - 1).get("test");
+            return new Outcome(history, validation, (System.nanoTime() - t0) / 1e9);
+        }
     }
 
     /** Clean accuracy, accuracy under N(0, σ²) noise (when σ &gt; 0) and mean solver iterations on a labelled set. */

@@ -2,11 +2,8 @@ package io.equilibria.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.tracker.Tracker;
 import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.certify.deq.ConvEquilibriumNet;
 import io.equilibria.certify.deq.EquilibriumNet;
@@ -18,7 +15,6 @@ import io.equilibria.deq.GradientMode;
 import io.equilibria.solvers.Solution;
 import io.equilibria.solvers.Solvers;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,84 +65,35 @@ public final class ConvClassifierTrainer {
         if (init != null) {
             for (var p : net.getParameters()) p.getValue().getArray().set(init.parameter(p.getKey()).toFloatArray());
         }
-        for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(true);
         var nc = c.net();
         int d = nc.inputDim(), classes = nc.classes();
         if (train.height() != nc.height() || train.width() != nc.width()) throw new IllegalArgumentException("image size does not match the model");
-        int steps = train.count() / c.batch();
-        int total = steps * c.epochs();
-        Tracker lr = step -> (float) (c.learningRate() * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * Math.min(step, total) / total))));
-        double kappa = nc.kind() == EquilibriumNet.Kind.LBEN ? Math.sqrt(2) * nc.gamma() * c.marginEpsilon() : 0;
-        List<Map<String, Object>> history = new ArrayList<>();
-        long t0 = System.nanoTime();
-        SplittableRandom random = new SplittableRandom(c.seed());
+        double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.marginEpsilon());
         GradientMode ift = new GradientMode.Implicit(Solvers.parse("anderson"),
                 GradientMode.defaultBackwardOptions().withTolerance(1e-4).withMaxIterations(c.backwardIterations()).withBatched(true).withDivergencePatience(50));
-        try (AdamOptimizer adam = new AdamOptimizer(manager, lr)) {
-            for (int epoch = 1; epoch <= c.epochs(); epoch++) {
-                long te = System.nanoTime();
-                int[] order = permutation(train.count(), random);
-                double lossSum = 0;
-                long iterSum = 0;
-                for (int s = 0; s < steps; s++) {
-                    float[] flat = new float[c.batch() * d];
-                    int[] labels = new int[c.batch()];
-                    for (int i = 0; i < c.batch(); i++) {
-                        int k = order[s * c.batch() + i];
-                        labels[i] = train.labels()[k];
-                        float[] img = train.images()[k];
-                        for (int j = 0; j < d; j++) {
-                            flat[i * d + j] = (float) (img[j] + (c.noiseSigma() > 0 ? c.noiseSigma() * random.nextGaussian() : 0));
-                        }
-                    }
-                    double loss;
-                    int iterations;
-                    try (NDManager sm = manager.newSubManager(); NDScope ignored = new NDScope()) {
-                        NDArray x = sm.create(flat, new Shape(c.batch(), 1, nc.height(), nc.width()));
-                        NDArray y = sm.create(labels).toType(DataType.INT64, false);
-                        ConvEquilibriumNet.Operators fwd = Autograd.noGrad(() -> net.operators(sm));
-                        double alpha = fwd.alpha();
-                        Solution sol = Autograd.noGrad(() -> net.solve(fwd, fwd.inject(x), null, nc.tolerance(), nc.maxIterations()));
-                        iterations = sol.iterations();
-                        DeqLayer layer = new DeqLayer((z, xx) -> {
-                            ConvEquilibriumNet.Operators o = net.operators(sm, alpha);
-                            return o.fb(z, o.inject(xx));
-                        }, Solvers.parse("anderson"), ConvEquilibriumNet.solveOptions(nc.tolerance(), nc.maxIterations()), ift);
-                        Equilibrium eq = new Equilibrium(sol.z(), sol);
-                        try (GradientCollector gc = Compute.engine().newGradientCollector()) {
-                            NDArray z = Autograd.leaf(sol.z());
-                            ConvEquilibriumNet.Operators head = net.operators(sm, alpha);
-                            NDArray logits = head.logits(z);
-                            NDArray onehot = y.oneHot(classes).toType(DataType.FLOAT32, false);
-                            NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
-                            NDArray l = adjusted.mul(c.logitScale()).logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
-                            loss = l.getFloat();
-                            gc.backward(l);
-                            NDArray v = z.getGradient().duplicate();
-                            layer.backward(x, eq, v, false);
-                        }
-                        adam.step(net.getParameters());
-                    }
-                    if (!Double.isFinite(loss)) throw new IllegalStateException("training loss is not finite at epoch " + epoch + " step " + (s + 1));
-                    lossSum += loss;
-                    iterSum += iterations;
-                    listener.step(epoch, s + 1, steps, loss, iterations);
-                }
-                Map<String, Object> ev = evaluate(net, test, c.noiseSigma(), c.seed() + epoch);
-                Map<String, Object> summary = new LinkedHashMap<>();
-                summary.put("epoch", epoch);
-                summary.put("loss", lossSum / steps);
-                summary.put("meanTrainIterations", iterSum / (double) steps);
-                summary.put("seconds", (System.nanoTime() - te) / 1e9);
-                summary.put("test", ev);
-                history.add(summary);
-                listener.epoch(summary);
+        ClassifierTrainer.Loop loop = new ClassifierTrainer.Loop(c.epochs(), c.batch(), c.learningRate(), c.noiseSigma(), c.seed());
+        ClassifierTrainer.Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
+            NDArray x = sm.create(flat, new Shape(labels.length, 1, nc.height(), nc.width()));
+            ConvEquilibriumNet.Operators fwd = Autograd.noGrad(() -> net.operators(sm));
+            double alpha = fwd.alpha();
+            Solution sol = Autograd.noGrad(() -> net.solve(fwd, fwd.inject(x), null, nc.tolerance(), nc.maxIterations()));
+            DeqLayer layer = new DeqLayer((z, xx) -> {
+                ConvEquilibriumNet.Operators op = net.operators(sm, alpha);
+                return op.fb(z, op.inject(xx));
+            }, Solvers.parse("anderson"), ConvEquilibriumNet.solveOptions(nc.tolerance(), nc.maxIterations()), ift);
+            Equilibrium eq = new Equilibrium(sol.z(), sol);
+            double loss;
+            try (GradientCollector gc = Compute.engine().newGradientCollector()) {
+                NDArray z = Autograd.leaf(sol.z());
+                NDArray l = ClassifierTrainer.marginLoss(net.operators(sm, alpha).logits(z), labels, classes, kappa, c.logitScale());
+                loss = l.getFloat();
+                gc.backward(l);
+                NDArray v = z.getGradient().duplicate();
+                layer.backward(x, eq, v, false);
             }
-        }
-        for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(false);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> validation = history.isEmpty() ? Map.of() : (Map<String, Object>) history.get(history.size() - 1).get("test");
-        return new Result(net, history, validation, (System.nanoTime() - t0) / 1e9);
+            return new ClassifierTrainer.Loop.Step(loss, sol.iterations());
+        }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);
+        return new Result(net, o.history(), o.validation(), o.seconds());
     }
 
     /** Clean accuracy (and under N(0, σ²) noise when σ &gt; 0) and mean solver iterations. */
@@ -194,17 +141,5 @@ public final class ConvClassifierTrainer {
         }
         meanIterations[0] = batches == 0 ? 0 : iters / (double) batches;
         return out;
-    }
-
-    private static int[] permutation(int n, SplittableRandom r) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 }

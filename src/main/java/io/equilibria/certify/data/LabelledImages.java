@@ -36,9 +36,13 @@ public record LabelledImages(List<String> ids, float[][] images, int[] labels) {
             if (idx != null) return idx(idx, offset, limit);
             return folder(input, chw, labelsCsv, offset, limit);
         }
-        String n = input.getFileName().toString();
-        if (n.contains("idx3-ubyte")) return idx(input, offset, limit);
+        if (isIdx(input)) return idx(input, offset, limit);
         return images(List.of(input), input.getParent() == null ? Path.of(".") : input.getParent(), chw, labels(labelsCsv));
+    }
+
+    /** Whether {@code input} is an IDX image set: an IDX image file, or a folder holding the IDX test set. */
+    public static boolean isIdx(Path input) {
+        return Files.isDirectory(input) ? idxIn(input) != null : input.getFileName().toString().contains("idx3-ubyte");
     }
 
     private static Path idxIn(Path dir) {

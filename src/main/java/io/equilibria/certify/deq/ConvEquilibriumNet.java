@@ -136,13 +136,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
     }
 
     private void param(String name, Shape shape, SplittableRandom random, double std) {
-        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(shape)
-                .optInitializer((manager, s, type) -> {
-                    float[] v = new float[(int) s.size()];
-                    for (int i = 0; i < v.length; i++) v[i] = (float) (std * random.nextGaussian());
-                    return manager.create(v, s).toType(type, false);
-                }).build();
-        params.put(name, addParameter(p));
+        params.put(name, addParameter(EquilibriumNet.gaussianParameter(name, shape, random, std)));
     }
 
     public Config config() { return config; }

@@ -156,13 +156,17 @@ public final class EquilibriumNet extends AbstractBlock {
     }
 
     private void param(String name, Shape shape, SplittableRandom random, double std) {
-        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(shape)
+        params.put(name, addParameter(gaussianParameter(name, shape, random, std)));
+    }
+
+    /** A weight initialised with N(0, std²) values from {@code random} (so the same seed gives the same model on any device). */
+    static Parameter gaussianParameter(String name, Shape shape, SplittableRandom random, double std) {
+        return Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(shape)
                 .optInitializer((manager, s, type) -> {
                     float[] v = new float[(int) s.size()];
                     for (int i = 0; i < v.length; i++) v[i] = (float) (std * random.nextGaussian());
                     return manager.create(v, s).toType(type, false);
                 }).build();
-        params.put(name, addParameter(p));
     }
 
     public Config config() { return config; }
