@@ -17,7 +17,7 @@ import java.util.Map;
 final class ExperimentCommand implements Command {
     @Override public String name() { return "experiment"; }
     @Override public String summary() { return "reproducible studies: linear-deq (conservation law), single-index (linear convergence)"; }
-    @Override public String arguments() { return "linear-deq|single-index"; }
+    @Override public String arguments() { return "linear-deq|single-index|nngp"; }
 
     @Override
     public Options options() {
@@ -30,6 +30,11 @@ final class ExperimentCommand implements Command {
                 .addOption(Args.opt("matrix-lr", "ETA", "linear-deq: step size of the matrix DEQ (default 0.01)"))
                 .addOption(Args.opt("dim", "D", "linear-deq: state dimension d of the matrix DEQ (default 4)"))
                 .addOption(Args.opt("inputs", "P", "linear-deq: input dimension p of the matrix DEQ (default 3)"))
+                .addOption(Args.opt("max-log2-width", "K", "nngp: widths 2^5 ... 2^K (default 12)"))
+                .addOption(Args.opt("networks", "N", "nngp: random DEQs per width (default 20)"))
+                .addOption(Args.opt("data", "DIR", "nngp: IDX folder for the GP classification (default sample-images/fashion-mnist-test-200)"))
+                .addOption(Args.opt("gp-train", "N", "nngp: GP training images (default 150)"))
+                .addOption(Args.opt("gp-test", "N", "nngp: GP test images (default 50)"))
                 .addOption(Args.opt("seed", "S", "random seed (default 42)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
@@ -37,8 +42,8 @@ final class ExperimentCommand implements Command {
     @Override
     public int run(CommandLine l) {
         List<String> rest = l.getArgList();
-        if (rest.size() != 1 || !(rest.get(0).equals("linear-deq") || rest.get(0).equals("single-index"))) {
-            throw new UsageException("say which study: linear-deq or single-index");
+        if (rest.size() != 1 || !(rest.get(0).equals("linear-deq") || rest.get(0).equals("single-index") || rest.get(0).equals("nngp"))) {
+            throw new UsageException("say which study: linear-deq, single-index or nngp");
         }
         Path out = Path.of(l.getOptionValue("output"));
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
@@ -52,7 +57,17 @@ final class ExperimentCommand implements Command {
         System.out.println("device: " + Compute.describe(device));
         try (NDManager m = Compute.manager(device)) {
             Map<String, Object> summary;
-            if (rest.get(0).equals("linear-deq")) {
+            if (rest.get(0).equals("nngp")) {
+                var c = new io.equilibria.experiment.NngpExperiment.Config(5, positive(l, "max-log2-width", 12), positive(l, "networks", 20),
+                        Path.of(l.getOptionValue("data", "sample-images/fashion-mnist-test-200")), positive(l, "gp-train", 150),
+                        positive(l, "gp-test", 50), seed);
+                report.put("config", c.toString());
+                try {
+                    summary = io.equilibria.experiment.NngpExperiment.run(m, c, out);
+                } catch (java.io.IOException e) {
+                    throw new io.equilibria.image.OutputException(out, e.getMessage());
+                }
+            } else if (rest.get(0).equals("linear-deq")) {
                 LinearDeqExperiment.Config d = LinearDeqExperiment.Config.defaults();
                 LinearDeqExperiment.Config c = new LinearDeqExperiment.Config(samples, positive(l, "epochs", d.epochs()),
                         rate(l, "lr", d.eta()), positive(l, "dim", d.dim()), positive(l, "inputs", d.inputs()),
