@@ -66,6 +66,18 @@ public final class LoadedClassifier implements AutoCloseable {
                     manager.close();
                 }, m.card().name());
             }
+            if ("classifier".equals(m.card().kind()) && m.block() instanceof io.equilibria.geq.GeqNet geq) {
+                io.equilibria.geq.GeqClassifier c = new io.equilibria.geq.GeqClassifier(geq);
+                var cfg = geq.config();
+                String desc = String.format(Locale.ROOT, "%s (%s kernel, patches %s, %d hidden per patch, gamma %s, FB+Anderson alpha %s to %.0e, max %d iterations, sha256 %s, on %s)",
+                        m.card().name(), cfg.kernel().name().toLowerCase(Locale.ROOT), java.util.Arrays.toString(cfg.patches()), cfg.hidden(),
+                        cfg.describeGamma(), java.util.Arrays.toString(c.alphas()), cfg.tolerance(), cfg.maxIterations(), m.card().sha256().substring(0, 12),
+                        Compute.describe(device));
+                return new LoadedClassifier(new Certifier(c, null, desc), () -> {
+                    c.close();
+                    manager.close();
+                }, m.card().name());
+            }
             if (!"classifier".equals(m.card().kind()) || !(m.block() instanceof EquilibriumNet net)) {
                 throw new ModelException(m.cardFile(), "is a " + m.card().kind() + " model, not a classifier (see models/README.md)");
             }

@@ -16,8 +16,8 @@ import java.util.Map;
 /** {@code experiment linear-deq|single-index}: the gradient-descent studies of linear and single-index DEQs. */
 final class ExperimentCommand implements Command {
     @Override public String name() { return "experiment"; }
-    @Override public String summary() { return "reproducible studies: linear-deq (conservation law), single-index (linear convergence)"; }
-    @Override public String arguments() { return "linear-deq|single-index|nngp"; }
+    @Override public String summary() { return "reproducible studies: linear-deq (conservation law), single-index (linear convergence), nngp (DEQ Gaussian-process kernel), geq (GEQ vs linear kernel vs MonDEQ)"; }
+    @Override public String arguments() { return "linear-deq|single-index|nngp|geq"; }
 
     @Override
     public Options options() {
@@ -35,6 +35,13 @@ final class ExperimentCommand implements Command {
                 .addOption(Args.opt("data", "DIR", "nngp: IDX folder for the GP classification (default sample-images/fashion-mnist-test-200)"))
                 .addOption(Args.opt("gp-train", "N", "nngp: GP training images (default 150)"))
                 .addOption(Args.opt("gp-test", "N", "nngp: GP test images (default 50)"))
+                .addOption(Args.opt("models", "A,B,..", "geq: classifiers to compare (default geq-mnist,geq-linear-mnist,mondeq-matched-mnist)"))
+                .addOption(Args.opt("count", "N", "geq: first N images of the set (default all)"))
+                .addOption(Args.opt("sigmas", "S1,S2,..", "geq: noise levels of the stability study, [0,1] pixel units (default 0.05,0.1,0.2,0.3)"))
+                .addOption(Args.opt("rs-sigma", "S", "geq: randomized-smoothing sigma (default 0.25)"))
+                .addOption(Args.opt("rs-n", "N", "geq: randomized-smoothing samples per image (default 1000)"))
+                .addOption(Args.opt("rs-count", "N", "geq: images certified per model (default 100)"))
+                .addOption(Args.opt("radii", "R1,R2,..", "geq: radii of the certified-accuracy table (default 0,0.25,0.5,0.75)"))
                 .addOption(Args.opt("seed", "S", "random seed (default 42)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
@@ -42,8 +49,8 @@ final class ExperimentCommand implements Command {
     @Override
     public int run(CommandLine l) {
         List<String> rest = l.getArgList();
-        if (rest.size() != 1 || !(rest.get(0).equals("linear-deq") || rest.get(0).equals("single-index") || rest.get(0).equals("nngp"))) {
-            throw new UsageException("say which study: linear-deq, single-index or nngp");
+        if (rest.size() != 1 || !List.of("linear-deq", "single-index", "nngp", "geq").contains(rest.get(0))) {
+            throw new UsageException("say which study: linear-deq, single-index, nngp or geq");
         }
         Path out = Path.of(l.getOptionValue("output"));
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
@@ -57,7 +64,24 @@ final class ExperimentCommand implements Command {
         System.out.println("device: " + Compute.describe(device));
         try (NDManager m = Compute.manager(device)) {
             Map<String, Object> summary;
-            if (rest.get(0).equals("nngp")) {
+            if (rest.get(0).equals("geq")) {
+                Path data = Path.of(l.getOptionValue("data", "sample-images/mnist-test-200"));
+                if (!java.nio.file.Files.isDirectory(data)) throw new UsageException("--data must be an IDX folder (t10k-images/labels), got " + data);
+                var c = new io.equilibria.experiment.GeqExperiment.Config(
+                        List.of(l.getOptionValue("models", "geq-mnist,geq-linear-mnist,mondeq-matched-mnist").split(",")),
+                        TrainClassifier.find(data, "t10k-images-idx3-ubyte"), TrainClassifier.find(data, "t10k-labels-idx1-ubyte"),
+                        Args.integer(l, "count", 0), doubles(l, "sigmas", "0.05,0.1,0.2,0.3"), rate(l, "rs-sigma", 0.25),
+                        positive(l, "rs-n", 1000), positive(l, "rs-count", 100), doubles(l, "radii", "0,0.25,0.5,0.75"), seed);
+                report.put("config", Map.of("models", c.models(), "data", data.toString(), "count", c.count(), "sigmas", c.sigmas(),
+                        "rs", Map.of("sigma", c.rsSigma(), "n", c.rsN(), "n0", 100, "alpha", 0.001, "images", c.rsCount())));
+                try {
+                    summary = io.equilibria.experiment.GeqExperiment.run(c, device, out);
+                } catch (java.io.IOException e) {
+                    throw new io.equilibria.image.OutputException(out, e.getMessage());
+                } catch (io.equilibria.models.ModelException | IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+            } else if (rest.get(0).equals("nngp")) {
                 var c = new io.equilibria.experiment.NngpExperiment.Config(5, positive(l, "max-log2-width", 12), positive(l, "networks", 20),
                         Path.of(l.getOptionValue("data", "sample-images/fashion-mnist-test-200")), positive(l, "gp-train", 150),
                         positive(l, "gp-test", 50), seed);
@@ -88,6 +112,16 @@ final class ExperimentCommand implements Command {
         System.out.println(Json.text(report));
         System.out.println("wrote CSV tables, PNG plots and summary.json to " + out.toAbsolutePath());
         return ExitCodes.OK;
+    }
+
+    private static double[] doubles(CommandLine l, String name, String dflt) {
+        try {
+            double[] v = java.util.Arrays.stream(l.getOptionValue(name, dflt).split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
+            for (double d : v) if (!(d >= 0) || Double.isInfinite(d)) throw new NumberFormatException("negative or not finite");
+            return v;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " must be a comma-separated list of numbers >= 0");
+        }
     }
 
     private static int positive(CommandLine l, String name, int dflt) {

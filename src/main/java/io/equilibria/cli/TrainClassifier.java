@@ -6,6 +6,8 @@ import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.certify.deq.ConvEquilibriumNet;
 import io.equilibria.certify.deq.EquilibriumNet;
 import io.equilibria.train.ConvClassifierTrainer;
+import io.equilibria.geq.GeqNet;
+import io.equilibria.geq.GeqTrainer;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.OutputException;
 import io.equilibria.models.ModelCard;
@@ -17,6 +19,7 @@ import org.apache.commons.cli.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +36,13 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 Args.required("output", "NAME|DIR", "model name (writes models/NAME.params + NAME.json) or a path DIR/NAME"),
                 Args.opt("overwrite", null, "replace an existing model of that name"),
                 Args.required("data", "DIR", "folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-* (MNIST layout)"),
-                Args.opt("kind", "K", "mondeq | lben | conv-lben | conv-mondeq (default mondeq)"),
+                Args.opt("kind", "K", "mondeq | lben | conv-lben | conv-mondeq | geq | geq-linear (default mondeq)"),
+                Args.opt("patches", "P[,P2..]", "geq kinds: patch sizes, one branch each, stride P/2 (default 4)"),
+                Args.opt("grid", "Q", "geq kinds: each branch's hidden map is average-pooled to Q x Q (default 7)"),
+                Args.opt("gamma-factor", "F", "geq: gamma = F / min_p ||x_p - W z_p||^2 per image (default 0.2, the paper's)"),
+                Args.opt("fixed-gamma", "G", "geq: use this fixed gamma instead of the adaptive rule"),
+                Args.opt("gamma-rule", "R", "geq: where M of gamma = F/M is measured: input (min_p ||x_p||^2, i.e. at z = 0; default) or iterate (at every iterate)"),
+                Args.opt("phantom-steps", "K", "geq kinds: damped steps recorded for the phantom gradient (default 5)"),
                 Args.opt("channels", "C", "conv kinds: state channels (state C x H/2 x W/2; default 16)"),
                 Args.opt("epsilon", "E", "conv-lben: epsilon of the direct parameterisation, the strong monotonicity of I - W in units of e^psi (default 1)"),
                 Args.opt("init", "MODEL", "conv kinds: start from this model's weights (same architecture), e.g. to continue training"),
@@ -58,10 +67,11 @@ final class TrainClassifier implements TrainCommand.Subcommand {
     @Override
     public int run(CommandLine l, String commandLine) throws Exception {
         String kindName = l.getOptionValue("kind", "mondeq").toLowerCase(Locale.ROOT);
+        if (kindName.equals("geq") || kindName.equals("geq-linear")) return runGeq(l, commandLine, kindName);
         EquilibriumNet.Kind kind = switch (kindName.startsWith("conv-") ? kindName.substring(5) : kindName) {
             case "mondeq" -> EquilibriumNet.Kind.MONDEQ;
             case "lben" -> EquilibriumNet.Kind.LBEN;
-            default -> throw new UsageException("--kind must be mondeq, lben, conv-lben or conv-mondeq");
+            default -> throw new UsageException("--kind must be mondeq, lben, conv-lben, conv-mondeq, geq or geq-linear");
         };
         if (kindName.startsWith("conv-")) return runConv(l, commandLine, kindName, kind);
         Data sets = data(l);
@@ -142,6 +152,60 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                     c.toMap(), r.history(), r.seconds(), validation, r.net());
         }
         return ExitCodes.OK;
+    }
+
+    private int runGeq(CommandLine l, String commandLine, String kindName) throws Exception {
+        Data sets = data(l);
+        IdxDataset train = sets.train(), test = sets.test();
+        GeqNet.Kernel kernel = kindName.equals("geq") ? GeqNet.Kernel.GAUSSIAN : GeqNet.Kernel.LINEAR;
+        double[] meanStd = meanStd(train);
+        GeqNet.Config net;
+        GeqTrainer.Config c;
+        try {
+            int[] patches = Arrays.stream(l.getOptionValue("patches", "4").split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            net = new GeqNet.Config(kernel, train.height(), train.width(), patches, Args.integer(l, "hidden", 64), Args.integer(l, "grid", 7), 10,
+                    Args.dbl(l, "gamma-factor", 0.2), gammaRule(l), Args.dbl(l, "fixed-gamma", 0), 1e-3, meanStd[0], meanStd[1], Args.dbl(l, "alpha-scale", 1.0),
+                    Args.dbl(l, "tolerance", 1e-3), 200, Args.integer(l, "phantom-steps", 5), 0.5, Args.lng(l, "seed", 1));
+            c = new GeqTrainer.Config(net, Args.integer(l, "epochs", 5), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 2e-3),
+                    Args.dbl(l, "noise-sigma", 0), Args.lng(l, "seed", 1));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        TrainDenoiser.Target target = target(l, kindName + "-" + net.hidden());
+        Device device = Compute.resolve(l.getOptionValue("device", "auto"));
+        System.out.printf(Locale.ROOT, "equilibria: training %s classifier '%s' on %s: %d train / %d test images, patches %s, hidden %d, grid %d, gamma %s, %d epochs x %d%n",
+                kindName, target.name(), Compute.describe(device), train.count(), test.count(), Arrays.toString(net.patches()), net.hidden(), net.grid(),
+                net.describeGamma(), c.epochs(), c.batch());
+        try (NDManager m = Compute.manager(device)) {
+            GeqTrainer.Result r = GeqTrainer.train(m, c, train, test, printer(50));
+            Map<String, Object> validation = new LinkedHashMap<>(r.validation());
+            validation.put("parameters", r.net().parameterCount());
+            String desc = String.format(Locale.ROOT, "%s equilibrium classifier: per-patch %s kernel layer z_p = ReLU(%sW^T(x_p - W z_p) + b), patches %s (stride p/2), %d hidden units per patch, pooled to %dx%d, dense readout, %d parameters; input %dx%d in [0,1]%s%s",
+                    kernel == GeqNet.Kernel.GAUSSIAN ? "GEQ (Gaussian-kernel)" : "OptEq-style linear-kernel (the GEQ layer's gamma -> 0 limit)",
+                    kernel == GeqNet.Kernel.GAUSSIAN ? "Gaussian" : "linear", kernel == GeqNet.Kernel.GAUSSIAN ? "exp(-gamma ||x_p - W z_p||^2) " : "",
+                    Arrays.toString(net.patches()), net.hidden(), net.grid(), net.grid(), r.net().parameterCount(), net.height(), net.width(),
+                    kernel == GeqNet.Kernel.GAUSSIAN ? ", gamma " + net.describeGamma() : "",
+                    train.count() < 60000 ? ", trained on the first " + train.count() + " training images only" : "");
+            save(target, desc, new ModelCard.Architecture(GeqNet.class.getName(), net.toMap()), sets, commandLine, c.seed(),
+                    c.toMap(), r.history(), r.seconds(), validation, r.net());
+        }
+        return ExitCodes.OK;
+    }
+
+    private static GeqNet.GammaRule gammaRule(CommandLine l) {
+        String v = l.getOptionValue("gamma-rule", "input").toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "input" -> GeqNet.GammaRule.INPUT;
+            case "iterate" -> GeqNet.GammaRule.ITERATE;
+            default -> throw new UsageException("--gamma-rule must be input or iterate");
+        };
+    }
+
+    /** Mean and standard deviation of the training pixels (the model normalises its input with them). */
+    private static double[] meanStd(IdxDataset set) {
+        org.apache.commons.math3.stat.descriptive.SummaryStatistics s = new org.apache.commons.math3.stat.descriptive.SummaryStatistics();
+        for (float[] img : set.images()) for (float v : img) s.addValue(v);
+        return new double[] {s.getMean(), s.getStandardDeviation()};
     }
 
     /** The IDX training and test sets of {@code --data}. */

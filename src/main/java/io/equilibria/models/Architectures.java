@@ -69,6 +69,15 @@ public final class Architectures {
         });
     }
 
+    static {
+        register(io.equilibria.geq.GeqNet.class.getName(), new Factory() {
+            @Override public Block build(Map<String, Object> h) {
+                return new io.equilibria.geq.GeqNet(io.equilibria.geq.GeqNet.Config.fromMap(h));
+            }
+            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.geq.GeqNet) b).initialize(m); }
+        });
+    }
+
     private Architectures() {}
 
     public static synchronized void register(String type, Factory factory) {

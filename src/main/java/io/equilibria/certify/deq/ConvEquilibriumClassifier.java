@@ -14,7 +14,7 @@ import io.equilibria.train.ClassifierTrainer;
  * are computed once; {@link #solve} runs FB + Anderson to the model's tolerance, {@link #steps} exactly S plain FB
  * steps from the warm states. Not thread-safe.
  */
-public final class ConvEquilibriumClassifier implements SerialClassifier, AutoCloseable {
+public final class ConvEquilibriumClassifier implements SerialClassifier, io.equilibria.certify.LogitClassifier, AutoCloseable {
     private final ConvEquilibriumNet net;
     private final NDManager manager;
     private final ConvEquilibriumNet.Operators ops;

@@ -12,7 +12,7 @@ import io.equilibria.train.ClassifierTrainer;
  * each batch is solved with the model's configured splitting method, and the solver states can be kept to warm-start
  * the next batch. Not thread-safe.
  */
-public final class EquilibriumClassifier implements SerialClassifier, AutoCloseable {
+public final class EquilibriumClassifier implements SerialClassifier, io.equilibria.certify.LogitClassifier, AutoCloseable {
     private final EquilibriumNet net;
     private final NDManager manager;
     private final EquilibriumNet.Operators ops;

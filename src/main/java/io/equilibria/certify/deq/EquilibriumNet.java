@@ -160,7 +160,7 @@ public final class EquilibriumNet extends AbstractBlock {
     }
 
     /** A weight initialised with N(0, std²) values from {@code random} (so the same seed gives the same model on any device). */
-    static Parameter gaussianParameter(String name, Shape shape, SplittableRandom random, double std) {
+    public static Parameter gaussianParameter(String name, Shape shape, SplittableRandom random, double std) {
         return Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(shape)
                 .optInitializer((manager, s, type) -> {
                     float[] v = new float[(int) s.size()];
