@@ -23,8 +23,9 @@ import java.util.Map;
 public final class GpComparison {
     private GpComparison() {}
 
-    static final double[] SIGMA_W = {0.6, 0.3, 0.9, 1.2};
-    static final double[] NOISE = {1e-3, 1e-2, 1e-1};
+    static final double PAPER_SIGMA_W = 0.6, PAPER_NOISE = 1e-3;
+    static final double[] SIGMA_W = {PAPER_SIGMA_W, 0.3, 0.9, 1.2};
+    static final double[] NOISE = {PAPER_NOISE, 1e-2, 1e-1};
     static final String SHIPPED = "mondeq-fashion";
 
     /** Accuracies on the test split; {@code shipped} is NaN when the shipped model is not found. */
@@ -61,7 +62,7 @@ public final class GpComparison {
                     best = k;
                 }
             }
-            if (sw == 0.6) gpPaper = testAccuracy(k, tr, te, 1e-3);
+            if (sw == PAPER_SIGMA_W) gpPaper = testAccuracy(k, tr, te, PAPER_NOISE);
         }
         double gp = testAccuracy(best, tr, te, bestNoise);
         double gpSeconds = (System.nanoTime() - t0) / 1e9;

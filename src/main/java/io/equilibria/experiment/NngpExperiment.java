@@ -110,8 +110,11 @@ public final class NngpExperiment {
     /** (b) λ_min(K*) on 20 distinct inputs for each activation across σ_w. */
     private static void eigenvalues(double[][] x, Path out, Map<String, Object> summary) {
         double[] sws = {0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3};
-        StringBuilder csv = new StringBuilder("sigma_w,relu,tanh,erf\n");
-        Charts.Plot plot = new Charts.Plot("Smallest eigenvalue of K* (" + x.length + " distinct inputs)", "sigma_w", "lambda_min").logY();
+        StringBuilder csv = new StringBuilder("sigma_w");
+        for (Activation a : Activation.values()) csv.append(',').append(name(a));
+        csv.append('\n');
+        Charts.Plot plot = new Charts.Plot("Smallest eigenvalue of K* on " + x.length + " distinct inputs in R^" + DIM + " (K0 = XX^T/d is singular)",
+                "sigma_w", "lambda_min").logY();
         double[][] mins = new double[Activation.values().length][sws.length];
         for (int s = 0; s < sws.length; s++) {
             csv.append(sws[s]);
@@ -142,13 +145,14 @@ public final class NngpExperiment {
         GpSplit split = GpSplit.load(c.data(), c.train(), c.test());
         GpComparison.Result g = GpComparison.run(m, split, c.gpEpochs(), c.seed());
         String gpName = String.format(Locale.ROOT, "GP (sigma_w %.1f, noise %.0e)", g.sigmaW(), g.noise());
-        String paperName = "GP (sigma_w 0.6, noise 1e-3)";
+        String paperName = String.format(Locale.ROOT, "GP (sigma_w %.1f, noise %.0e)", GpComparison.PAPER_SIGMA_W, GpComparison.PAPER_NOISE);
         String deqName = "MonDEQ, same " + g.train() + " images";
         String shippedName = GpComparison.SHIPPED + ", 60000 images";
         StringBuilder csv = new StringBuilder("model,train,test,accuracy,seconds,note\n");
         csv.append(String.format(Locale.ROOT, "gp_validated,%d,%d,%.4f,%.1f,sigma_w %.1f noise %.0e chosen on the training split (validation accuracy %.3f)%n",
                 g.train(), g.test(), g.gp(), g.gpSeconds(), g.sigmaW(), g.noise(), g.validation()));
-        csv.append(String.format(Locale.ROOT, "gp_paper_settings,%d,%d,%.4f,,sigma_w 0.6 noise 1e-3 fixed%n", g.train(), g.test(), g.gpPaper()));
+        csv.append(String.format(Locale.ROOT, "gp_paper_settings,%d,%d,%.4f,,sigma_w %.1f noise %.0e fixed%n", g.train(), g.test(), g.gpPaper(),
+                GpComparison.PAPER_SIGMA_W, GpComparison.PAPER_NOISE));
         csv.append(String.format(Locale.ROOT, "mondeq_same_subset,%d,%d,%.4f,%.1f,256 units; Adam lr 1e-3; %d epochs; no noise augmentation%n",
                 g.train(), g.test(), g.deq(), g.deqSeconds(), g.deqEpochs()));
         csv.append(String.format(Locale.ROOT, "mondeq_shipped,60000,%d,%.4f,,%s%n", g.test(), g.shipped(), g.shippedNote()));
@@ -159,7 +163,7 @@ public final class NngpExperiment {
             names.add(shippedName);
             accs.add(g.shipped());
         }
-        Charts.writeBars(out.resolve("nngp_classification.png"), "Test accuracy on " + g.test() + " images; GP and MonDEQ trained on " + g.train() + " (" + split.source() + ")",
+        Charts.writeBars(out.resolve("nngp_classification.png"), "Test accuracy on " + g.test() + " images (GP and MonDEQ trained on the same " + g.train() + ")",
                 "test accuracy", names, accs, 1.0);
         summary.put("c_split", split.source());
         summary.put("c_train", g.train());
