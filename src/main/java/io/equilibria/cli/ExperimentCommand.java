@@ -32,7 +32,7 @@ final class ExperimentCommand implements Command {
                 .addOption(Args.opt("inputs", "P", "linear-deq: input dimension p of the matrix DEQ (default 3)"))
                 .addOption(Args.opt("max-log2-width", "K", "nngp: widths 2^5 ... 2^K (default 12)"))
                 .addOption(Args.opt("networks", "N", "nngp: random DEQs per width (default 20)"))
-                .addOption(Args.opt("data", "DIR", "nngp: IDX folder for the GP classification (default sample-images/fashion-mnist-test-200)"))
+                .addOption(Args.opt("data", "DIR", "nngp: IDX folder for the GP classification; with train-* files the GP trains on those, else the t10k files are split (default sample-images/fashion-mnist-test-200). geq: IDX folder whose t10k files are the test set (default sample-images/mnist-test-200)"))
                 .addOption(Args.opt("gp-train", "N", "nngp: GP training images (default 150)"))
                 .addOption(Args.opt("gp-test", "N", "nngp: GP test images (default 50)"))
                 .addOption(Args.opt("models", "A,B,..", "geq: classifiers to compare (default geq-mnist,geq-linear-mnist,mondeq-matched-mnist)"))
@@ -42,6 +42,7 @@ final class ExperimentCommand implements Command {
                 .addOption(Args.opt("rs-n", "N", "geq: randomized-smoothing samples per image (default 1000)"))
                 .addOption(Args.opt("rs-count", "N", "geq: images certified per model (default 100)"))
                 .addOption(Args.opt("radii", "R1,R2,..", "geq: radii of the certified-accuracy table (default 0,0.25,0.5,0.75)"))
+                .addOption(Args.opt("gp-epochs", "N", "nngp: epochs of the finite MonDEQ trained on the GP's images (default 20)"))
                 .addOption(Args.opt("seed", "S", "random seed (default 42)"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
     }
@@ -60,7 +61,9 @@ final class ExperimentCommand implements Command {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("study", rest.get(0));
         report.put("device", Compute.describe(device));
-        report.put("solver", "anderson(m=6) forward and backward, float64, relative residual 1e-12 (backward 1e-10); gradients by implicit differentiation");
+        report.put("solver", rest.get(0).equals("nngp")
+                ? "random DEQs: anderson, float32, relative residual 1e-6; K*: fixed-point iteration to 1e-12 (a), 1e-10 (b, c); MonDEQ: Peaceman-Rachford, tolerance 1e-4"
+                : "anderson(m=6) forward and backward, float64, relative residual 1e-12 (backward 1e-10); gradients by implicit differentiation");
         System.out.println("device: " + Compute.describe(device));
         try (NDManager m = Compute.manager(device)) {
             Map<String, Object> summary;
@@ -84,7 +87,7 @@ final class ExperimentCommand implements Command {
             } else if (rest.get(0).equals("nngp")) {
                 var c = new io.equilibria.experiment.NngpExperiment.Config(5, positive(l, "max-log2-width", 12), positive(l, "networks", 20),
                         Path.of(l.getOptionValue("data", "sample-images/fashion-mnist-test-200")), positive(l, "gp-train", 150),
-                        positive(l, "gp-test", 50), seed);
+                        positive(l, "gp-test", 50), positive(l, "gp-epochs", 20), seed);
                 report.put("config", c.toString());
                 try {
                     summary = io.equilibria.experiment.NngpExperiment.run(m, c, out);

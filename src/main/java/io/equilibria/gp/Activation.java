@@ -42,6 +42,8 @@ public enum Activation {
     }
 
     static final int DEFAULT_POINTS = 40;
+    /** Caches the Hermite rules it computes (synchronised): computing the nodes anew per entry dominated the tanh kernel. */
+    private static final GaussIntegratorFactory RULES = new GaussIntegratorFactory();
 
     /**
      * E[φ(u)φ(v)] by a product Gauss–Hermite rule with {@code points}² nodes: u = √(2 kii)·s,
@@ -49,7 +51,7 @@ public enum Activation {
      */
     public double quadrature(double kii, double kij, double kjj, int points) {
         if (kii < kjj) return quadrature(kjj, kij, kii, points); // same value either way up to the rule's error: make it exactly symmetric
-        GaussIntegrator rule = new GaussIntegratorFactory().hermite(points);
+        GaussIntegrator rule = RULES.hermite(points);
         double si = Math.sqrt(kii), sj = Math.sqrt(kjj);
         double rho = si * sj == 0 ? 0 : Math.max(-1, Math.min(1, kij / (si * sj)));
         double rest = Math.sqrt(Math.max(0, 1 - rho * rho));

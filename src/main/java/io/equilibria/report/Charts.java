@@ -2,6 +2,8 @@ package io.equilibria.report;
 
 import io.equilibria.image.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -12,7 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Line plots written as PNG with XChart (headless), atomically. */
+/** Line and bar plots written as PNG with XChart (headless), atomically. */
 public final class Charts {
     private Charts() {}
 
@@ -75,5 +77,19 @@ public final class Charts {
             }
             return out;
         }
+    }
+
+    /** One bar per category, each labelled with its value on a linear axis from 0 to {@code yMax}. */
+    public static void writeBars(Path out, String title, String yLabel, List<String> categories, List<Double> values, double yMax) {
+        System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
+        CategoryChart chart = new CategoryChartBuilder().width(1000).height(520).title(title).yAxisTitle(yLabel).build();
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(yMax);
+        chart.getStyler().setYAxisDecimalPattern("0.###");
+        chart.addSeries(yLabel, categories, values);
+        AtomicFiles.write(out, os -> os.write(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
     }
 }

@@ -44,6 +44,13 @@ public record IdxDataset(int count, int height, int width, float[][] images, int
         }
     }
 
+    /** Items {@code from} (inclusive) to {@code to} (exclusive), sharing the image arrays. */
+    public IdxDataset slice(int from, int to) {
+        if (from < 0 || to > count || from > to) throw new IndexOutOfBoundsException("slice " + from + ".." + to + " of " + count);
+        return new IdxDataset(to - from, height, width, java.util.Arrays.copyOfRange(images, from, to),
+                java.util.Arrays.copyOfRange(labels, from, to));
+    }
+
     private static DataInputStream open(Path p) throws IOException {
         if (!Files.isRegularFile(p)) throw new InputException(p, "no such file");
         InputStream in = new BufferedInputStream(Files.newInputStream(p));
