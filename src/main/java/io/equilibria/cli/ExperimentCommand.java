@@ -61,9 +61,11 @@ final class ExperimentCommand implements Command {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("study", rest.get(0));
         report.put("device", Compute.describe(device));
-        report.put("solver", rest.get(0).equals("nngp")
-                ? "random DEQs: anderson, float32, relative residual 1e-6; K*: fixed-point iteration to 1e-12 (a), 1e-10 (b, c); MonDEQ: Peaceman-Rachford, tolerance 1e-4"
-                : "anderson(m=6) forward and backward, float64, relative residual 1e-12 (backward 1e-10); gradients by implicit differentiation");
+        report.put("solver", switch (rest.get(0)) {
+            case "nngp" -> "random DEQs: anderson, float32, relative residual 1e-6; K*: fixed-point iteration to 1e-12 (a), 1e-10 (b, c); MonDEQ: Peaceman-Rachford, tolerance 1e-4";
+            case "geq" -> "each model's own forward solver, tolerance and iteration cap (see its description)";
+            default -> "anderson(m=6) forward and backward, float64, relative residual 1e-12 (backward 1e-10); gradients by implicit differentiation";
+        });
         System.out.println("device: " + Compute.describe(device));
         try (NDManager m = Compute.manager(device)) {
             Map<String, Object> summary;

@@ -41,6 +41,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 Args.opt("grid", "Q", "geq kinds: each branch's hidden map is average-pooled to Q x Q (default 7)"),
                 Args.opt("gamma-factor", "F", "geq: gamma = F / min_p ||x_p - W z_p||^2 per image (default 0.2, the paper's)"),
                 Args.opt("fixed-gamma", "G", "geq: use this fixed gamma instead of the adaptive rule"),
+                Args.opt("spectral-bound", "C", "geq kinds: rescale the dictionary W to spectral norm C; C < 1.166 keeps the hidden problem strongly convex for every gamma (default 1; 0: per-column weight normalisation only)"),
                 Args.opt("gamma-rule", "R", "geq: where M of gamma = F/M is measured: input (min_p ||x_p||^2, i.e. at z = 0; default) or iterate (at every iterate)"),
                 Args.opt("phantom-steps", "K", "geq kinds: damped steps recorded for the phantom gradient (default 5)"),
                 Args.opt("channels", "C", "conv kinds: state channels (state C x H/2 x W/2; default 16)"),
@@ -49,13 +50,13 @@ final class TrainClassifier implements TrainCommand.Subcommand {
                 Args.opt("backward-iterations", "N", "conv kinds: cap of the implicit-gradient Anderson solve (default 30)"),
                 Args.opt("alpha-scale", "A", "conv kinds: forward-backward step as a multiple of mu/L^2, in (0, 2) (default 1.5)"),
                 Args.opt("tolerance", "T", "conv kinds: relative FB residual to stop the forward solve (default 1e-3)"),
-                Args.opt("hidden", "N", "equilibrium state size (default 256)"),
+                Args.opt("hidden", "N", "equilibrium state size (default 256; geq kinds: hidden units per patch, default 32)"),
                 Args.opt("monotonicity", "M", "MonDEQ: I - W >= mI (default 0.2)"),
                 Args.opt("gamma", "G", "LBEN: prescribed Lipschitz bound (default 1)"),
                 Args.opt("margin", "E", "LBEN: train for certified radius E (margin sqrt(2)*gamma*E; default 0.5)"),
                 Args.opt("noise-sigma", "S", "Gaussian noise augmentation sigma in [0,1] pixel units (default 0.25 for mondeq, 0 for lben)"),
                 Args.opt("logit-scale", "T", "cross-entropy on T*logits (default 1 for mondeq, 4 for lben)"),
-                Args.opt("epochs", "N", "epochs (default 10)"),
+                Args.opt("epochs", "N", "epochs (default 10; conv and geq kinds 3)"),
                 Args.opt("batch", "B", "images per step (default 128)"),
                 Args.opt("lr", "LR", "Adam learning rate, cosine to 1% (default 1e-3)"),
                 Args.opt("train-limit", "N", "use only the first N training images (default all)"),
@@ -163,10 +164,10 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         GeqTrainer.Config c;
         try {
             int[] patches = Arrays.stream(l.getOptionValue("patches", "4").split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-            net = new GeqNet.Config(kernel, train.height(), train.width(), patches, Args.integer(l, "hidden", 64), Args.integer(l, "grid", 7), 10,
-                    Args.dbl(l, "gamma-factor", 0.2), gammaRule(l), Args.dbl(l, "fixed-gamma", 0), 1e-3, meanStd[0], meanStd[1], Args.dbl(l, "alpha-scale", 1.0),
+            net = new GeqNet.Config(kernel, train.height(), train.width(), patches, Args.integer(l, "hidden", 32), Args.integer(l, "grid", 7), 10,
+                    Args.dbl(l, "gamma-factor", 0.2), gammaRule(l), Args.dbl(l, "fixed-gamma", 0), 1e-3, Args.dbl(l, "spectral-bound", 1.0), meanStd[0], meanStd[1], Args.dbl(l, "alpha-scale", 1.0),
                     Args.dbl(l, "tolerance", 1e-3), 200, Args.integer(l, "phantom-steps", 5), 0.5, Args.lng(l, "seed", 1));
-            c = new GeqTrainer.Config(net, Args.integer(l, "epochs", 5), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 2e-3),
+            c = new GeqTrainer.Config(net, Args.integer(l, "epochs", 3), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 2e-3),
                     Args.dbl(l, "noise-sigma", 0), Args.lng(l, "seed", 1));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
@@ -180,10 +181,11 @@ final class TrainClassifier implements TrainCommand.Subcommand {
             GeqTrainer.Result r = GeqTrainer.train(m, c, train, test, printer(50));
             Map<String, Object> validation = new LinkedHashMap<>(r.validation());
             validation.put("parameters", r.net().parameterCount());
-            String desc = String.format(Locale.ROOT, "%s equilibrium classifier: per-patch %s kernel layer z_p = ReLU(%sW^T(x_p - W z_p) + b), patches %s (stride p/2), %d hidden units per patch, pooled to %dx%d, dense readout, %d parameters; input %dx%d in [0,1]%s%s",
+            String desc = String.format(Locale.ROOT, "%s equilibrium classifier: per-patch %s kernel layer z_p = ReLU(%sW^T(x_p - W z_p) + b), patches %s (stride p/2), %d hidden units per patch, pooled to %dx%d, dense readout, %d parameters, dictionary W weight-normalised%s; input %dx%d in [0,1]%s%s",
                     kernel == GeqNet.Kernel.GAUSSIAN ? "GEQ (Gaussian-kernel)" : "OptEq-style linear-kernel (the GEQ layer's gamma -> 0 limit)",
                     kernel == GeqNet.Kernel.GAUSSIAN ? "Gaussian" : "linear", kernel == GeqNet.Kernel.GAUSSIAN ? "exp(-gamma ||x_p - W z_p||^2) " : "",
-                    Arrays.toString(net.patches()), net.hidden(), net.grid(), net.grid(), r.net().parameterCount(), net.height(), net.width(),
+                    Arrays.toString(net.patches()), net.hidden(), net.grid(), net.grid(), r.net().parameterCount(),
+                    net.spectralBound() > 0 ? " and rescaled to spectral norm " + net.spectralBound() : "", net.height(), net.width(),
                     kernel == GeqNet.Kernel.GAUSSIAN ? ", gamma " + net.describeGamma() : "",
                     train.count() < 60000 ? ", trained on the first " + train.count() + " training images only" : "");
             save(target, desc, new ModelCard.Architecture(GeqNet.class.getName(), net.toMap()), sets, commandLine, c.seed(),

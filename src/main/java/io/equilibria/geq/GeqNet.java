@@ -18,7 +18,6 @@ import io.equilibria.solvers.Solution;
 import io.equilibria.solvers.SolverOptions;
 import io.equilibria.solvers.StopMode;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
-import org.apache.commons.math3.linear.EigenDecomposition;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -77,13 +76,14 @@ public final class GeqNet extends AbstractBlock {
     public enum GammaRule { INPUT, ITERATE }
 
     public record Config(Kernel kernel, int height, int width, int[] patches, int hidden, int grid, int classes,
-                         double gammaFactor, GammaRule gammaRule, double fixedGamma, double distanceFloor, double mean, double std,
+                         double gammaFactor, GammaRule gammaRule, double fixedGamma, double distanceFloor, double spectralBound, double mean, double std,
                          double alphaScale, double tolerance, int maxIterations, int phantomSteps, double phantomDamping, long seed) {
         public Config {
             if (patches.length == 0) throw new IllegalArgumentException("at least one patch size");
             for (int p : patches) if (p < 1 || p > Math.min(height, width)) throw new IllegalArgumentException("patch size " + p + " does not fit the image");
             if (hidden < 1 || grid < 1 || classes < 2) throw new IllegalArgumentException("hidden, grid must be >= 1 and classes >= 2");
             if (!(gammaFactor > 0) || !(fixedGamma >= 0) || !(distanceFloor > 0) || !(std > 0)) throw new IllegalArgumentException("bad gamma or normalisation settings");
+            if (!(spectralBound >= 0) || Double.isInfinite(spectralBound)) throw new IllegalArgumentException("the spectral bound must be >= 0 (0: none)");
             if (!(alphaScale > 0 && alphaScale < 2)) throw new IllegalArgumentException("alpha scale must be in (0, 2)");
             if (phantomSteps < 1 || !(phantomDamping > 0 && phantomDamping <= 1)) throw new IllegalArgumentException("phantom steps >= 1, damping in (0, 1]");
             patches = patches.clone();
@@ -97,17 +97,17 @@ public final class GeqNet extends AbstractBlock {
         public int positions(int size, int patch) { return (size - patch) / stride(patch) + 1; }
 
         public Config withSolver(double tol, int maxIter) {
-            return new Config(kernel, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixedGamma, distanceFloor, mean, std,
+            return new Config(kernel, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixedGamma, distanceFloor, spectralBound, mean, std,
                     alphaScale, tol, maxIter, phantomSteps, phantomDamping, seed);
         }
 
         public Config withGamma(double fixed) {
-            return new Config(kernel, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixed, distanceFloor, mean, std,
+            return new Config(kernel, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixed, distanceFloor, spectralBound, mean, std,
                     alphaScale, tolerance, maxIterations, phantomSteps, phantomDamping, seed);
         }
 
         public Config withKernel(Kernel k) {
-            return new Config(k, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixedGamma, distanceFloor, mean, std,
+            return new Config(k, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixedGamma, distanceFloor, spectralBound, mean, std,
                     alphaScale, tolerance, maxIterations, phantomSteps, phantomDamping, seed);
         }
 
@@ -130,6 +130,7 @@ public final class GeqNet extends AbstractBlock {
             m.put("gammaRule", gammaRule.name());
             m.put("fixedGamma", fixedGamma);
             m.put("distanceFloor", distanceFloor);
+            m.put("spectralBound", spectralBound);
             m.put("mean", mean);
             m.put("std", std);
             m.put("alphaScale", alphaScale);
@@ -148,7 +149,8 @@ public final class GeqNet extends AbstractBlock {
             if (!(m.get("patches") instanceof List<?> ps)) throw new IllegalArgumentException("patches must be a list");
             return new Config(Kernel.valueOf(String.valueOf(m.get("kernel"))), ((Number) l.get(1)).intValue(), ((Number) l.get(2)).intValue(),
                     ps.stream().mapToInt(o -> ((Number) o).intValue()).toArray(), (int) dbl(m, "hidden"), (int) dbl(m, "grid"),
-                    (int) dbl(m, "classes"), dbl(m, "gammaFactor"), GammaRule.valueOf(String.valueOf(m.getOrDefault("gammaRule", "INPUT"))), dbl(m, "fixedGamma"), dbl(m, "distanceFloor"), dbl(m, "mean"),
+                    (int) dbl(m, "classes"), dbl(m, "gammaFactor"), GammaRule.valueOf(String.valueOf(m.getOrDefault("gammaRule", "INPUT"))), dbl(m, "fixedGamma"), dbl(m, "distanceFloor"),
+                    m.containsKey("spectralBound") ? dbl(m, "spectralBound") : 0, dbl(m, "mean"),
                     dbl(m, "std"), dbl(m, "alphaScale"), dbl(m, "tolerance"), (int) dbl(m, "maxIterations"), (int) dbl(m, "phantomSteps"),
                     dbl(m, "phantomDamping"), (long) dbl(m, "seed"));
         }
@@ -228,6 +230,12 @@ public final class GeqNet extends AbstractBlock {
                     int p = config.patches()[k], d = p * p;
                     NDArray v = parameter("V" + k), gain = parameter("g" + k);
                     NDArray w = v.mul(gain.div(v.square().sum(new int[] {0}, true).add(1e-12f).sqrt()));
+                    if (config.spectralBound() > 0) {
+                        // σ = uᵀWv with the leading singular pair found on the host: its gradient is u vᵀ, as in spectral normalisation
+                        double[][] uv = leadingSingularPair(w.toFloatArray(), d, h);
+                        NDArray sigma = manager.create(toFloats(uv[0]), new Shape(1, d)).matMul(w).matMul(manager.create(toFloats(uv[1]), new Shape(h, 1)));
+                        w = w.mul(sigma.pow(-1).mul((float) config.spectralBound()));
+                    }
                     NDArray wt = w.transpose();
                     double norm2 = spectralNormSquared(w.toFloatArray(), d, h);
                     double c = config.kernel() == Kernel.LINEAR ? 1 : 1 + 2 / Math.E;
@@ -377,18 +385,22 @@ public final class GeqNet extends AbstractBlock {
 
     /** ‖W‖₂² of a d × h matrix given row-major, from the d × d Gram matrix in float64. */
     static double spectralNormSquared(float[] w, int d, int h) {
-        double[][] gram = new double[d][d];
-        for (int i = 0; i < d; i++) {
-            for (int j = i; j < d; j++) {
-                double s = 0;
-                for (int t = 0; t < h; t++) s += (double) w[i * h + t] * w[j * h + t];
-                gram[i][j] = s;
-                gram[j][i] = s;
-            }
-        }
-        double max = 0;
-        for (double e : new EigenDecomposition(new Array2DRowRealMatrix(gram, false)).getRealEigenvalues()) max = Math.max(max, e);
-        return max;
+        return Math.pow(leadingSingularPair(w, d, h)[2][0], 2);
+    }
+
+    /** {u (d), v (h), {σ}}: the leading singular vectors and value of a d × h row-major matrix (float64 SVD). */
+    static double[][] leadingSingularPair(float[] w, int d, int h) {
+        double[][] a = new double[d][h];
+        for (int i = 0; i < d; i++) for (int t = 0; t < h; t++) a[i][t] = w[i * h + t];
+        org.apache.commons.math3.linear.SingularValueDecomposition svd =
+                new org.apache.commons.math3.linear.SingularValueDecomposition(new Array2DRowRealMatrix(a, false));
+        return new double[][] {svd.getU().getColumn(0), svd.getV().getColumn(0), {svd.getSingularValues()[0]}};
+    }
+
+    private static float[] toFloats(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
+        return f;
     }
 
     /** Kernel (p², 1, p, p) whose output channel u·p + v picks pixel (u, v) of each patch. */

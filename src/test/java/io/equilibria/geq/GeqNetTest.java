@@ -35,7 +35,7 @@ class GeqNetTest {
 
     /** A tiny model: 8×8 images, 4×4 patches at stride 2 (9 positions), 6 hidden units, 2×2 pooling, 3 classes. */
     private static GeqNet.Config tiny(GeqNet.Kernel kernel, double fixedGamma, int[] patches) {
-        return new GeqNet.Config(kernel, 8, 8, patches, 6, 2, 3, 0.2, GeqNet.GammaRule.INPUT, fixedGamma, 1e-3, 0.3, 0.3, 1.0, 1e-7, 2000, 5, 0.5, 7);
+        return new GeqNet.Config(kernel, 8, 8, patches, 6, 2, 3, 0.2, GeqNet.GammaRule.INPUT, fixedGamma, 1e-3, 1.0, 0.3, 0.3, 1.0, 1e-7, 2000, 5, 0.5, 7);
     }
 
     private static float[] images(int b, long seed) {
@@ -53,11 +53,13 @@ class GeqNetTest {
 
     @Test
     void smallGammaHasAUniqueFixedPointFromDifferentStarts() {
-        for (double gamma : new double[] {1e-3, 0.05}) {
+        for (double gamma : new double[] {1e-3, 0.05, 5.0}) { // 5: large, unique by the spectral bound
             GeqNet net = new GeqNet(tiny(GeqNet.Kernel.GAUSSIAN, gamma, new int[] {4, 3})).initialize(manager);
             try (NDManager m = manager.newSubManager()) {
                 Autograd.noGrad(() -> {
                     GeqNet.Operators ops = net.operators(m);
+                    // both branches' dictionaries are rescaled to spectral norm 1: α = 1/(1 + (1 + 2/e)·1)
+                    for (double alpha : ops.alphas()) assertEquals(1 / (2 + 2 / Math.E), alpha, 1e-5);
                     NDList xs = ops.patches(m.create(images(4, 1), new Shape(4, 64)));
                     float[] a = solve(ops, xs, null);
                     NDArray start = m.randomUniform(0, 3, new Shape(4, ops.stateSize()));
