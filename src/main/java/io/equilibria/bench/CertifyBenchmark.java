@@ -7,7 +7,6 @@ import io.equilibria.certify.SerialClassifier;
 import io.equilibria.certify.SerializedSmoothing;
 import io.equilibria.certify.SrsCertificate;
 import io.equilibria.certify.data.LabelledImages;
-import io.equilibria.certify.deq.EquilibriumClassifier;
 import io.equilibria.certify.lipschitz.Certificates;
 import io.equilibria.certify.lipschitz.Lben;
 import io.equilibria.report.Charts;
@@ -221,7 +220,6 @@ public final class CertifyBenchmark {
     }
 
     private static double meanIterations(io.equilibria.certify.Classifier c) {
-        if (c instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) return conv.meanIterations();
-        return ((EquilibriumClassifier) c).meanIterations();
+        return ((io.equilibria.certify.LogitClassifier) c).meanIterations();
     }
 }

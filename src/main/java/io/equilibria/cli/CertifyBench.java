@@ -48,9 +48,11 @@ final class CertifyBench {
             try (LoadedClassifier lb = LoadedClassifier.load(lbenName, null, device)) {
                 if (lb.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
                     report.put("lipschitz", CertifyBenchmark.lipschitz(lb, conv, c, System.out));
-                } else {
-                    Lben model = ((io.equilibria.certify.deq.EquilibriumClassifier) lb.classifier()).net().toLben();
+                } else if (lb.classifier() instanceof io.equilibria.certify.deq.EquilibriumClassifier ec) {
+                    Lben model = ec.net().toLben();
                     report.put("lipschitz", CertifyBenchmark.lipschitz(lb, model, c, System.out));
+                } else {
+                    throw new UsageException("--lben-model must be an LBEN or MonDEQ classifier; " + lb.description() + " has no Lipschitz bound");
                 }
             }
         }
@@ -61,6 +63,11 @@ final class CertifyBench {
             ModelCard card = ModelStore.readCard(ModelStore.resolve(name));
             if (!"classifier".equals(card.kind())) continue;
             try (LoadedClassifier m = LoadedClassifier.load(name, null, device)) {
+                if (m.classifier() instanceof io.equilibria.geq.GeqClassifier) {
+                    lmi.add(Map.of("model", name, "note", "GEQ: no LBEN form (certify by smoothing)"));
+                    System.out.printf(Locale.ROOT, "%-20s GEQ: no LBEN inequality (certify by smoothing)%n", name);
+                    continue;
+                }
                 if (m.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
                     var cfg = conv.net().config();
                     Map<String, Object> r = new LinkedHashMap<>();

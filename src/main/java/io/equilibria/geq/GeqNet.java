@@ -219,7 +219,7 @@ public final class GeqNet extends AbstractBlock {
      */
     public final class Operators {
         private final List<Branch> branches = new ArrayList<>();
-        private final NDArray g, by;
+        private final NDArray g;
         private final NDManager manager;
 
         private Operators(NDManager manager) {
@@ -233,8 +233,13 @@ public final class GeqNet extends AbstractBlock {
                     if (config.spectralBound() > 0) {
                         // σ = uᵀWv with the leading singular pair found on the host: its gradient is u vᵀ, as in spectral normalisation
                         double[][] uv = leadingSingularPair(w.toFloatArray(), d, h);
-                        NDArray sigma = manager.create(toFloats(uv[0]), new Shape(1, d)).matMul(w).matMul(manager.create(toFloats(uv[1]), new Shape(h, 1)));
-                        w = w.mul(sigma.pow(-1).mul((float) config.spectralBound()));
+                        NDArray u = manager.create(toFloats(uv[0]), new Shape(1, d)), vv = manager.create(toFloats(uv[1]), new Shape(h, 1));
+                        // u, v must outlive the backward pass (the graph reads them): keep them on the caller's manager, not the scope
+                        for (NDArray a : new NDArray[] {u, vv}) {
+                            NDScope.unregister(a);
+                            a.attach(manager);
+                        }
+                        w = w.mul(u.matMul(w).matMul(vv).pow(-1).mul((float) config.spectralBound()));
                     }
                     NDArray wt = w.transpose();
                     double norm2 = spectralNormSquared(w.toFloatArray(), d, h);
@@ -249,13 +254,10 @@ public final class GeqNet extends AbstractBlock {
                     }
                     branches.add(new Branch(p, ny * nx, w, wt, alpha, unfold, pool));
                 }
-                NDArray gg = parameter("G").transpose(), b2 = parameter("by").duplicate();
-                for (NDArray a : new NDArray[] {gg, b2}) {
-                    NDScope.unregister(a);
-                    a.attach(manager);
-                }
+                NDArray gg = parameter("G").transpose();
+                NDScope.unregister(gg);
+                gg.attach(manager);
                 g = gg;
-                by = b2;
             }
         }
 
@@ -353,7 +355,7 @@ public final class GeqNet extends AbstractBlock {
                 NDArray pooled = zk.transpose(0, 2, 1).matMul(br.pool()).reshape(b, (long) h * config.grid() * config.grid());
                 sum = sum == null ? pooled : sum.add(pooled);
             }
-            return sum.div(branches.size()).matMul(g).add(by);
+            return sum.div(branches.size()).matMul(g).add(parameter("by"));
         }
 
         /** Anderson on the FB map from zeros (or {@code z0}) to the model's relative tolerance; no graph. */

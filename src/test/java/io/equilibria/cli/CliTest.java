@@ -222,6 +222,31 @@ class CliTest {
     }
 
     @Test
+    void experimentGeqComparesTheShippedModelsWithTablesAndPlots() throws Exception {
+        Path e = dir.resolve("geq");
+        assertEquals(0, Main.run("experiment", "geq", "--output", e.toString(), "--models", "geq-mnist,geq-linear-mnist,mondeq-matched-mnist",
+                "--count", "40", "--sigmas", "0.1,0.3", "--rs-n", "60", "--rs-count", "3", "--radii", "0,0.25", "--device", "cpu"));
+        java.util.List<String> stability = Files.readAllLines(e.resolve("geq_stability.csv"));
+        assertEquals(1 + 3 * 2, stability.size(), "one row per model and sigma");
+        java.util.List<String> models = Files.readAllLines(e.resolve("geq_models.csv"));
+        assertEquals(4, models.size());
+        for (String row : models.subList(1, 4)) {
+            double acc = Double.parseDouble(row.split(",")[1]);
+            assertTrue(acc > 0.8, "shipped MNIST classifiers are accurate on the sample images: " + row);
+        }
+        // noise moves the logits more at the larger sigma, for every model
+        for (int m = 0; m < 3; m++) {
+            double small = Double.parseDouble(stability.get(1 + 2 * m).split(",")[2]), large = Double.parseDouble(stability.get(2 + 2 * m).split(",")[2]);
+            assertTrue(large > small && small > 0, stability.get(1 + 2 * m) + " / " + stability.get(2 + 2 * m));
+        }
+        assertEquals(1 + 3 * 2, Files.readAllLines(e.resolve("geq_certified.csv")).size(), "one row per model and radius");
+        assertTrue(javax.imageio.ImageIO.read(e.resolve("geq_stability.png").toFile()).getWidth() >= 800);
+        assertTrue(Files.readString(e.resolve("summary.json")).contains("gaussian kernel"), "the summary names each model's kernel and solver");
+        assertEquals(ExitCodes.USAGE, Main.run("experiment", "geq", "--output", e.toString(), "--models", "no-such-model"));
+        assertEquals(ExitCodes.USAGE, Main.run("experiment", "geq", "--output", e.toString(), "--sigmas", "0.1,-2"));
+    }
+
+    @Test
     void psfCommandWritesEachKind() {
         assertEquals(0, Main.run("psf", "gaussian", "--sigma", "1.5", "--output", dir.resolve("g.tif").toString()));
         assertEquals(0, Main.run("psf", "airy", "--na", "1.4", "--wavelength", "520", "--pixel-size", "65",
