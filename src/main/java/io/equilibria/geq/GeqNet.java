@@ -234,12 +234,15 @@ public final class GeqNet extends AbstractBlock {
                         // σ = uᵀWv with the leading singular pair found on the host: its gradient is u vᵀ, as in spectral normalisation
                         double[][] uv = leadingSingularPair(w.toFloatArray(), d, h);
                         NDArray u = manager.create(toFloats(uv[0]), new Shape(1, d)), vv = manager.create(toFloats(uv[1]), new Shape(h, 1));
-                        // u, v must outlive the backward pass (the graph reads them): keep them on the caller's manager, not the scope
-                        for (NDArray a : new NDArray[] {u, vv}) {
+                        NDArray bound = manager.create(new float[] {(float) config.spectralBound()}, new Shape(1, 1));
+                        // Arrays made from Java data share its buffer, and the backward pass reads u, v and the bound: they must
+                        // outlive it, so they live on the caller's manager, not in this scope (a Java scalar operand such as
+                        // mul(2f) would be such an array too, freed here and read after free by the backward pass)
+                        for (NDArray a : new NDArray[] {u, vv, bound}) {
                             NDScope.unregister(a);
                             a.attach(manager);
                         }
-                        w = w.mul(u.matMul(w).matMul(vv).pow(-1).mul((float) config.spectralBound()));
+                        w = w.mul(bound).div(u.matMul(w).matMul(vv));
                     }
                     NDArray wt = w.transpose();
                     double norm2 = spectralNormSquared(w.toFloatArray(), d, h);
