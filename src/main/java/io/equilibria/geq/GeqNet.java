@@ -210,7 +210,7 @@ public final class GeqNet extends AbstractBlock {
     }
 
     /** One branch's fixed arrays: dictionary W (d × h), its transpose, the FB step, the patch-extraction kernel, the pooling matrix. */
-    private record Branch(int patch, int positions, NDArray w, NDArray wt, double alpha, NDArray unfold, NDArray pool) {}
+    private record Branch(int patch, int positions, NDArray w, NDArray wt, double alpha, NDArray step, NDArray keep, NDArray unfold, NDArray pool) {}
 
     /**
      * The model's maps on arrays held by {@code manager} (W built from V, g inside a scope and moved there, so the
@@ -251,11 +251,12 @@ public final class GeqNet extends AbstractBlock {
                     NDArray unfold = manager.create(oneHot(p), new Shape(d, 1, p, p));
                     int ny = config.positions(config.height(), p), nx = config.positions(config.width(), p);
                     NDArray pool = manager.create(poolMatrix(ny, nx, config.grid()), new Shape((long) ny * nx, (long) config.grid() * config.grid()));
-                    for (NDArray a : new NDArray[] {w, wt, unfold, pool}) {
+                    NDArray step = constant(manager, alpha), keep = constant(manager, 1 - alpha);
+                    for (NDArray a : new NDArray[] {w, wt, step, keep, unfold, pool}) {
                         NDScope.unregister(a);
                         a.attach(manager);
                     }
-                    branches.add(new Branch(p, ny * nx, w, wt, alpha, unfold, pool));
+                    branches.add(new Branch(p, ny * nx, w, wt, alpha, step, keep, unfold, pool));
                 }
                 NDArray gg = parameter("G").transpose();
                 NDScope.unregister(gg);
@@ -315,7 +316,7 @@ public final class GeqNet extends AbstractBlock {
                 NDArray drive = r.matMul(br.w());
                 if (config.kernel() == Kernel.GAUSSIAN) drive = drive.mul(kappa(r, xs.get(k)));
                 NDArray bias = parameter("b" + k);
-                NDArray pre = damped ? zk.mul(1 - br.alpha()).add(drive.add(bias).mul(br.alpha())) : drive.add(bias);
+                NDArray pre = damped ? zk.mul(br.keep()).add(drive.add(bias).mul(br.step())) : drive.add(bias);
                 parts.add(ai.djl.nn.Activation.relu(pre).reshape(b, n));
             }
             return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 1);
@@ -339,7 +340,7 @@ public final class GeqNet extends AbstractBlock {
         /** exp(−γ‖r_p‖²) per patch, (B, P, 1), for residuals r and the branch's patches x; no gradient through γ. */
         public NDArray kappa(NDArray r, NDArray x) {
             NDArray r2 = r.square().sum(new int[] {2}, true);
-            if (config.fixedGamma() > 0) return r2.mul((float) -config.fixedGamma()).exp();
+            if (config.fixedGamma() > 0) return r2.mul(constant(r2.getManager(), -config.fixedGamma())).exp();
             NDArray d2 = config.gammaRule() == GammaRule.INPUT ? x.square().sum(new int[] {2}, true) : r2.stopGradient();
             NDArray gamma = d2.min(new int[] {1}, true).maximum((float) config.distanceFloor()).pow(-1).mul((float) config.gammaFactor());
             return r2.mul(gamma).neg().exp();
@@ -358,7 +359,8 @@ public final class GeqNet extends AbstractBlock {
                 NDArray pooled = zk.transpose(0, 2, 1).matMul(br.pool()).reshape(b, (long) h * config.grid() * config.grid());
                 sum = sum == null ? pooled : sum.add(pooled);
             }
-            return sum.div(branches.size()).matMul(g).add(parameter("by"));
+            NDArray mean = branches.size() == 1 ? sum : sum.mul(constant(sum.getManager(), 1.0 / branches.size()));
+            return mean.matMul(g).add(parameter("by"));
         }
 
         /** Anderson on the FB map from zeros (or {@code z0}) to the model's relative tolerance; no graph. */
@@ -373,7 +375,7 @@ public final class GeqNet extends AbstractBlock {
             double lam = config.phantomDamping();
             for (int i = 0; i < config.phantomSteps(); i++) {
                 NDArray t = fb(z, xs);
-                z = lam == 1 ? t : z.mul(1 - lam).add(t.mul(lam));
+                z = lam == 1 ? t : z.mul(constant(z.getManager(), 1 - lam)).add(t.mul(constant(z.getManager(), lam)));
             }
             return z;
         }
@@ -381,6 +383,16 @@ public final class GeqNet extends AbstractBlock {
 
     public Operators operators(NDManager manager) {
         return new Operators(manager);
+    }
+
+    /**
+     * A scalar operand as an array left open on {@code m}. DJL's {@code mul(Number)} wraps the number in an array made
+     * from a Java buffer and closes it at once; when the product is recorded, the backward pass reads that freed buffer
+     * (it is released at the next garbage collection), which gave NaN gradients in training. Recorded products with
+     * constants therefore use arrays that live as long as the step's manager.
+     */
+    static NDArray constant(NDManager m, double v) {
+        return m.create(new float[] {(float) v}, new Shape(1));
     }
 
     public static SolverOptions options(double tol, int maxIterations) {
