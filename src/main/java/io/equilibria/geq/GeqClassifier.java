@@ -91,7 +91,11 @@ public final class GeqClassifier implements SerialClassifier, io.equilibria.cert
             return s.z();
         }
         long rows = warm.getShape().get(0);
-        NDArray z = rows >= b ? warm.get("0:" + b).duplicate() : warm.tile(new long[] {(b + rows - 1) / rows, 1}).get("0:" + b);
+        NDArray z;
+        // views and tiles of the warm rows would be created on the classifier's manager: close them here
+        try (NDArray tiled = rows >= b ? warm.duplicate() : warm.tile(new long[] {(b + rows - 1) / rows, 1}); NDArray part = tiled.get("0:" + b)) {
+            z = part.duplicate();
+        }
         z.attach(sm);
         for (int i = 0; i < steps; i++) z = ops.fb(z, xs);
         iterations += steps;

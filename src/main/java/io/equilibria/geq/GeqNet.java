@@ -281,9 +281,9 @@ public final class GeqNet extends AbstractBlock {
             return out;
         }
 
-        /** Zero state for a batch of {@code b}. */
-        public NDArray zeros(long b) {
-            return manager.zeros(new Shape(b, stateSize()), DataType.FLOAT32);
+        /** Zero state for a batch of {@code b} on {@code m}. */
+        public NDArray zeros(NDManager m, long b) {
+            return m.zeros(new Shape(b, stateSize()), DataType.FLOAT32);
         }
 
         public long stateSize() {
@@ -365,7 +365,8 @@ public final class GeqNet extends AbstractBlock {
 
         /** Anderson on the FB map from zeros (or {@code z0}) to the model's relative tolerance; no graph. */
         public Solution solve(NDList xs, NDArray z0, double tol, int maxIterations) {
-            NDArray start = z0 != null ? z0 : zeros(xs.get(0).getShape().get(0));
+            // the start (and so every solver array derived from it) lives with the batch, not with these operators
+            NDArray start = z0 != null ? z0 : zeros(xs.get(0).getManager(), xs.get(0).getShape().get(0));
             return Autograd.noGrad(() -> new Anderson(5, 1e-4, 1.0).solve(z -> fb(z, xs), start, options(tol, maxIterations)));
         }
 
