@@ -1,5 +1,6 @@
 package io.equilibria.geq;
 
+import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -386,14 +387,9 @@ public final class GeqNet extends AbstractBlock {
         return new Operators(manager);
     }
 
-    /**
-     * A scalar operand as an array left open on {@code m}. DJL's {@code mul(Number)} wraps the number in an array made
-     * from a Java buffer and closes it at once; when the product is recorded, the backward pass reads that freed buffer
-     * (it is released at the next garbage collection), which gave NaN gradients in training. Recorded products with
-     * constants therefore use arrays that live as long as the step's manager.
-     */
+    /** A scalar operand left open on {@code m} for recorded products (see {@link Scalars}). */
     static NDArray constant(NDManager m, double v) {
-        return m.create(new float[] {(float) v}, new Shape(1));
+        return Scalars.constant(m, v, DataType.FLOAT32);
     }
 
     public static SolverOptions options(double tol, int maxIterations) {

@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -115,9 +116,7 @@ public final class ClassifierTrainer {
         NDManager m = logits.getManager();
         NDArray onehot = m.create(labels).toType(DataType.INT64, false).oneHot(classes).toType(DataType.FLOAT32, false);
         NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
-        // the scale is an array left open on m, not mul(double): DJL frees a Number operand's buffer at once, and the
-        // backward pass of a recorded product reads it (see GeqNet.constant)
-        NDArray scaled = scale == 1 ? adjusted : adjusted.mul(m.create(new float[] {(float) scale}, new Shape(1)));
+        NDArray scaled = Scalars.times(adjusted, scale); // not mul(double): see Scalars
         return scaled.logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
     }
 

@@ -1,5 +1,6 @@
 package io.equilibria.certify.deq;
 
+import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -265,15 +266,15 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         public NDArray iMinusW(NDArray z, boolean transpose) {
             if (config.kind() == EquilibriumNet.Kind.LBEN) {
                 double c1 = 1 / (2 * config.gamma());
-                NDArray r = gt(g(z)).muli(c1);
-                r.addi(u(ut(z)).mul(lam2).muli(c1));
+                NDArray r = Scalars.timesInPlace(gt(g(z)), c1);
+                r.addi(Scalars.timesInPlace(u(ut(z)).mul(lam2), c1));
                 r.addi(convT(conv(z, v), v));
-                r.addi(z.mul(config.epsilon()));
+                r.addi(Scalars.times(z, config.epsilon()));
                 NDArray skew = conv(z, s).subi(convT(z, s));
                 if (transpose) r.subi(skew); else r.addi(skew);
                 return r.mul(ePsi);
             }
-            NDArray r = z.mul(config.monotonicity()).addi(convT(conv(z, a), a));
+            NDArray r = Scalars.times(z, config.monotonicity()).addi(convT(conv(z, a), a));
             NDArray skew = convT(z, bb).subi(conv(z, bb));
             if (transpose) r.subi(skew); else r.addi(skew);
             return r;
@@ -281,7 +282,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
 
         /** One forward–backward step T(z) = ReLU(z − α((I−W)z − inj)). */
         public NDArray fb(NDArray z, NDArray injected) {
-            return Activation.relu(z.sub(iMinusW(z, false).sub(injected).muli(alpha)));
+            return Activation.relu(z.sub(Scalars.timesInPlace(iMinusW(z, false).sub(injected), alpha)));
         }
 
         /** The Schur complement of γI in the LBEN inequality applied to z: λ((I−W)+(I−W)ᵀ)z − Gᵀ(Gz)/γ − λ²U(Uᵀz)/γ. */

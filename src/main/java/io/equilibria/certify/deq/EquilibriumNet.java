@@ -1,5 +1,6 @@
 package io.equilibria.certify.deq;
 
+import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -222,7 +223,7 @@ public final class EquilibriumNet extends AbstractBlock {
                 NDArray lam = psi.neg().exp(); // Λ = Ψ⁻¹
                 NDArray lu = u.mul(lam.reshape(n, 1));
                 double inv2g = 1 / (2 * config.gamma());
-                NDArray inner = g.transpose().matMul(g).mul(inv2g).add(lu.matMul(lu.transpose()).mul(inv2g))
+                NDArray inner = Scalars.times(g.transpose().matMul(g), inv2g, manager).add(Scalars.times(lu.matMul(lu.transpose()), inv2g, manager))
                         .add(v.transpose().matMul(v)).add(eye.mul(config.epsilon())).add(s).sub(s.transpose());
                 w = eye.sub(inner.mul(psi.exp().reshape(n, 1)));
             }

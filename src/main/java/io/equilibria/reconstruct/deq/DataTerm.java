@@ -1,5 +1,6 @@
 package io.equilibria.reconstruct.deq;
 
+import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import io.equilibria.physics.LinearOperator;
 
@@ -64,7 +65,7 @@ public interface DataTerm extends AutoCloseable {
     /** g multiplied by the operator's data scale (see {@link LinearOperator#dataScale}). */
     static NDArray scaled(LinearOperator a, NDArray g) {
         double c = a.dataScale();
-        return c == 1 ? g : g.mul(c);
+        return Scalars.times(g, c);
     }
 
     /** The exact gradient over all blocks of each problem's operator. */

@@ -1,5 +1,6 @@
 package io.equilibria.reconstruct.deq;
 
+import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -53,7 +54,7 @@ public final class DeqMap {
                                 NDArray stepFactor) {
         NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
         NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
-        NDArray weight = data.priorScale() == 1 ? tauScale : tauScale.mul(data.priorScale());
+        NDArray weight = Scalars.times(tauScale, data.priorScale());
         return (z, d) -> splitApply(form, z, d, denoiser, scalars, sigma, weight, step);
     }
 
