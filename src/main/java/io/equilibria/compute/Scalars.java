@@ -19,14 +19,14 @@ public final class Scalars {
         return type == DataType.FLOAT64 ? m.create(new double[] {c}, new Shape(1)) : m.create(new float[] {(float) c}, new Shape(1));
     }
 
-    /** x·c, the constant on x's manager. */
+    /** A new array x·c (also for c = 1: callers may modify it in place), the constant on x's manager. */
     public static NDArray times(NDArray x, double c) {
-        return c == 1 ? x : x.mul(constant(x.getManager(), c, x.getDataType()));
+        return x.mul(constant(x.getManager(), c, x.getDataType()));
     }
 
-    /** x·c, the constant on {@code m} (when x lives on a long-lived manager, e.g. a parameter's). */
+    /** A new array x·c, the constant on {@code m} (when x lives on a long-lived manager, e.g. a parameter's). */
     public static NDArray times(NDArray x, double c, NDManager m) {
-        return c == 1 ? x : x.mul(constant(m, c, x.getDataType()));
+        return x.mul(constant(m, c, x.getDataType()));
     }
 
     /** x ← x·c in place, the constant on x's manager. */

@@ -116,7 +116,7 @@ public final class ClassifierTrainer {
         NDManager m = logits.getManager();
         NDArray onehot = m.create(labels).toType(DataType.INT64, false).oneHot(classes).toType(DataType.FLOAT32, false);
         NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
-        NDArray scaled = Scalars.times(adjusted, scale); // not mul(double): see Scalars
+        NDArray scaled = scale == 1 ? adjusted : Scalars.times(adjusted, scale); // not mul(double): see Scalars
         return scaled.logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
     }
 

@@ -65,7 +65,7 @@ public interface DataTerm extends AutoCloseable {
     /** g multiplied by the operator's data scale (see {@link LinearOperator#dataScale}). */
     static NDArray scaled(LinearOperator a, NDArray g) {
         double c = a.dataScale();
-        return Scalars.times(g, c);
+        return c == 1 ? g : Scalars.times(g, c);
     }
 
     /** The exact gradient over all blocks of each problem's operator. */

@@ -54,7 +54,7 @@ public final class DeqMap {
                                 NDArray stepFactor) {
         NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
         NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
-        NDArray weight = Scalars.times(tauScale, data.priorScale());
+        NDArray weight = data.priorScale() == 1 ? tauScale : Scalars.times(tauScale, data.priorScale());
         return (z, d) -> splitApply(form, z, d, denoiser, scalars, sigma, weight, step);
     }
 
