@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static io.equilibria.models.ArchitectureFields.number;
+
 /**
  * GEQ, a Gaussian-kernel equilibrium classifier, and (with {@link Kernel#LINEAR}) its γ → 0 counterpart, the
  * linear-kernel layer of an optimisation-induced equilibrium model (OptEq).
@@ -97,18 +99,8 @@ public final class GeqNet extends AbstractBlock {
         /** Patch positions along one axis of a branch. */
         public int positions(int size, int patch) { return (size - patch) / stride(patch) + 1; }
 
-        public Config withSolver(double tol, int maxIter) {
-            return new Config(kernel, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixedGamma, distanceFloor, spectralBound, mean, std,
-                    alphaScale, tol, maxIter, phantomSteps, phantomDamping, seed);
-        }
-
         public Config withGamma(double fixed) {
             return new Config(kernel, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixed, distanceFloor, spectralBound, mean, std,
-                    alphaScale, tolerance, maxIterations, phantomSteps, phantomDamping, seed);
-        }
-
-        public Config withKernel(Kernel k) {
-            return new Config(k, height, width, patches, hidden, grid, classes, gammaFactor, gammaRule, fixedGamma, distanceFloor, spectralBound, mean, std,
                     alphaScale, tolerance, maxIterations, phantomSteps, phantomDamping, seed);
         }
 
@@ -149,16 +141,11 @@ public final class GeqNet extends AbstractBlock {
             }
             if (!(m.get("patches") instanceof List<?> ps)) throw new IllegalArgumentException("patches must be a list");
             return new Config(Kernel.valueOf(String.valueOf(m.get("kernel"))), ((Number) l.get(1)).intValue(), ((Number) l.get(2)).intValue(),
-                    ps.stream().mapToInt(o -> ((Number) o).intValue()).toArray(), (int) dbl(m, "hidden"), (int) dbl(m, "grid"),
-                    (int) dbl(m, "classes"), dbl(m, "gammaFactor"), GammaRule.valueOf(String.valueOf(m.getOrDefault("gammaRule", "INPUT"))), dbl(m, "fixedGamma"), dbl(m, "distanceFloor"),
-                    m.containsKey("spectralBound") ? dbl(m, "spectralBound") : 0, dbl(m, "mean"),
-                    dbl(m, "std"), dbl(m, "alphaScale"), dbl(m, "tolerance"), (int) dbl(m, "maxIterations"), (int) dbl(m, "phantomSteps"),
-                    dbl(m, "phantomDamping"), (long) dbl(m, "seed"));
-        }
-
-        private static double dbl(Map<String, Object> m, String k) {
-            if (m.get(k) instanceof Number n) return n.doubleValue();
-            throw new IllegalArgumentException("architecture field '" + k + "' must be a number, got " + m.get(k));
+                    ps.stream().mapToInt(o -> ((Number) o).intValue()).toArray(), (int) number(m, "hidden"), (int) number(m, "grid"),
+                    (int) number(m, "classes"), number(m, "gammaFactor"), GammaRule.valueOf(String.valueOf(m.getOrDefault("gammaRule", "INPUT"))), number(m, "fixedGamma"), number(m, "distanceFloor"),
+                    m.containsKey("spectralBound") ? number(m, "spectralBound") : 0, number(m, "mean"),
+                    number(m, "std"), number(m, "alphaScale"), number(m, "tolerance"), (int) number(m, "maxIterations"), (int) number(m, "phantomSteps"),
+                    number(m, "phantomDamping"), (long) number(m, "seed"));
         }
     }
 
@@ -252,7 +239,7 @@ public final class GeqNet extends AbstractBlock {
                     NDArray unfold = manager.create(oneHot(p), new Shape(d, 1, p, p));
                     int ny = config.positions(config.height(), p), nx = config.positions(config.width(), p);
                     NDArray pool = manager.create(poolMatrix(ny, nx, config.grid()), new Shape((long) ny * nx, (long) config.grid() * config.grid()));
-                    NDArray step = constant(manager, alpha), keep = constant(manager, 1 - alpha);
+                    NDArray step = Scalars.constant(manager, alpha, DataType.FLOAT32), keep = Scalars.constant(manager, 1 - alpha, DataType.FLOAT32);
                     for (NDArray a : new NDArray[] {w, wt, step, keep, unfold, pool}) {
                         NDScope.unregister(a);
                         a.attach(manager);
@@ -303,37 +290,40 @@ public final class GeqNet extends AbstractBlock {
             return apply(z, xs, false);
         }
 
+        /** The flat state (B, Σ_k P_k·h) as one (B, P_k, h) map per branch. */
+        private NDList branchMaps(NDArray z) {
+            long b = z.getShape().get(0), at = 0;
+            NDList maps = new NDList();
+            for (Branch br : branches) {
+                long n = (long) br.positions() * config.hidden();
+                maps.add(z.get(":, " + at + ":" + (at + n)).reshape(b, br.positions(), config.hidden()));
+                at += n;
+            }
+            return maps;
+        }
+
         private NDArray apply(NDArray z, NDList xs, boolean damped) {
             long b = z.getShape().get(0);
-            int h = config.hidden();
-            NDList parts = new NDList();
-            long at = 0;
+            NDList maps = branchMaps(z), parts = new NDList();
             for (int k = 0; k < branches.size(); k++) {
                 Branch br = branches.get(k);
-                long n = (long) br.positions() * h;
-                NDArray zk = z.get(":, " + at + ":" + (at + n)).reshape(b, br.positions(), h);
-                at += n;
+                NDArray zk = maps.get(k);
                 NDArray r = xs.get(k).sub(zk.matMul(br.wt()));
                 NDArray drive = r.matMul(br.w());
                 if (config.kernel() == Kernel.GAUSSIAN) drive = drive.mul(kappa(r, xs.get(k)));
                 NDArray bias = parameter("b" + k);
                 NDArray pre = damped ? zk.mul(br.keep()).add(drive.add(bias).mul(br.step())) : drive.add(bias);
-                parts.add(ai.djl.nn.Activation.relu(pre).reshape(b, n));
+                parts.add(ai.djl.nn.Activation.relu(pre).reshape(b, -1));
             }
             return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 1);
         }
 
         /** Per branch, the kernel weight exp(−γ‖x_p − W z_p‖²) of every patch at state z, (B, P, 1) (ones for the linear kernel). */
         public NDList kernelWeights(NDArray z, NDList xs) {
-            long b = z.getShape().get(0);
-            NDList out = new NDList();
-            long at = 0;
+            NDList maps = branchMaps(z), out = new NDList();
             for (int k = 0; k < branches.size(); k++) {
-                Branch br = branches.get(k);
-                long n = (long) br.positions() * config.hidden();
-                NDArray r = xs.get(k).sub(z.get(":, " + at + ":" + (at + n)).reshape(b, br.positions(), config.hidden()).matMul(br.wt()));
-                at += n;
-                out.add(config.kernel() == Kernel.GAUSSIAN ? kappa(r, xs.get(k)) : r.onesLike().sum(new int[] {2}, true).div(r.getShape().get(2)));
+                NDArray r = xs.get(k).sub(maps.get(k).matMul(branches.get(k).wt()));
+                out.add(config.kernel() == Kernel.GAUSSIAN ? kappa(r, xs.get(k)) : r.getManager().ones(new Shape(r.getShape().get(0), r.getShape().get(1), 1)));
             }
             return out;
         }
@@ -341,7 +331,7 @@ public final class GeqNet extends AbstractBlock {
         /** exp(−γ‖r_p‖²) per patch, (B, P, 1), for residuals r and the branch's patches x; no gradient through γ. */
         public NDArray kappa(NDArray r, NDArray x) {
             NDArray r2 = r.square().sum(new int[] {2}, true);
-            if (config.fixedGamma() > 0) return r2.mul(constant(r2.getManager(), -config.fixedGamma())).exp();
+            if (config.fixedGamma() > 0) return Scalars.times(r2, -config.fixedGamma()).exp();
             NDArray d2 = config.gammaRule() == GammaRule.INPUT ? x.square().sum(new int[] {2}, true) : r2.stopGradient();
             NDArray gamma = d2.min(new int[] {1}, true).maximum((float) config.distanceFloor()).pow(-1).mul((float) config.gammaFactor());
             return r2.mul(gamma).neg().exp();
@@ -350,17 +340,13 @@ public final class GeqNet extends AbstractBlock {
         /** Logits of equilibrium states: pooled per branch, averaged over branches, dense readout. */
         public NDArray logits(NDArray z) {
             long b = z.getShape().get(0);
-            int h = config.hidden();
+            NDList maps = branchMaps(z);
             NDArray sum = null;
-            long at = 0;
-            for (Branch br : branches) {
-                long n = (long) br.positions() * h;
-                NDArray zk = z.get(":, " + at + ":" + (at + n)).reshape(b, br.positions(), h);
-                at += n;
-                NDArray pooled = zk.transpose(0, 2, 1).matMul(br.pool()).reshape(b, (long) h * config.grid() * config.grid());
+            for (int k = 0; k < branches.size(); k++) {
+                NDArray pooled = maps.get(k).transpose(0, 2, 1).matMul(branches.get(k).pool()).reshape(b, -1);
                 sum = sum == null ? pooled : sum.add(pooled);
             }
-            NDArray mean = branches.size() == 1 ? sum : sum.mul(constant(sum.getManager(), 1.0 / branches.size()));
+            NDArray mean = branches.size() == 1 ? sum : Scalars.times(sum, 1.0 / branches.size());
             return mean.matMul(g).add(parameter("by"));
         }
 
@@ -377,7 +363,7 @@ public final class GeqNet extends AbstractBlock {
             double lam = config.phantomDamping();
             for (int i = 0; i < config.phantomSteps(); i++) {
                 NDArray t = fb(z, xs);
-                z = lam == 1 ? t : z.mul(constant(z.getManager(), 1 - lam)).add(t.mul(constant(z.getManager(), lam)));
+                z = lam == 1 ? t : Scalars.times(z, 1 - lam).add(Scalars.times(t, lam));
             }
             return z;
         }
@@ -387,10 +373,7 @@ public final class GeqNet extends AbstractBlock {
         return new Operators(manager);
     }
 
-    /** A scalar operand left open on {@code m} for recorded products (see {@link Scalars}). */
-    static NDArray constant(NDManager m, double v) {
-        return Scalars.constant(m, v, DataType.FLOAT32);
-    }
+
 
     public static SolverOptions options(double tol, int maxIterations) {
         return SolverOptions.defaults().withMaxIterations(maxIterations).withTolerance(tol).withStopMode(StopMode.RELATIVE)

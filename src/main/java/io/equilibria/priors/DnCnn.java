@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static io.equilibria.models.ArchitectureFields.number;
+
 /**
  * A DnCNN-style residual denoiser (Zhang et al. 2017) whose every convolution is spectrally normalised, as in the
  * "properly trained" denoisers of Ryu et al. 2019: {@code D(x, σ) = x − R([x, σ·1])}, where R is {@code depth} 3×3
@@ -113,13 +115,6 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
             return new Config((int) number(m, "depth", d.depth), (int) number(m, "width", d.width),
                     number(m, "spectralBound", d.bound), (int) number(m, "normSize", d.normSize),
                     (int) number(m, "powerIterations", d.powerIterations), (long) number(m, "seed", d.seed));
-        }
-
-        private static double number(Map<String, Object> m, String key, double dflt) {
-            Object v = m.get(key);
-            if (v == null) return dflt;
-            if (v instanceof Number n) return n.doubleValue();
-            throw new IllegalArgumentException("architecture field '" + key + "' must be a number, got " + v);
         }
     }
 

@@ -25,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static io.equilibria.models.ArchitectureFields.number;
+
 /**
  * A convolutional equilibrium classifier: state z (B, C, H/2, W/2), input x (B, 1, H, W) in [0, 1],
  * z* = ReLU(W z* + U x + b), logits = G z* + b_y, with U a 3×3 stride-2 convolution (1 → C, padding 1), G a dense
@@ -101,15 +103,9 @@ public final class ConvEquilibriumNet extends AbstractBlock {
             if (!(shape instanceof java.util.List<?> l) || l.size() != 3) throw new IllegalArgumentException("inputShape must be [1, H, W]");
             if (((Number) l.get(0)).intValue() != 1) throw new IllegalArgumentException("conv equilibrium classifiers take one input channel");
             return new Config(EquilibriumNet.Kind.valueOf(String.valueOf(m.get("kind"))), ((Number) l.get(1)).intValue(),
-                    ((Number) l.get(2)).intValue(), (int) dbl(m, "channels"), (int) dbl(m, "classes"), dbl(m, "monotonicity"),
-                    dbl(m, "gamma"), dbl(m, "epsilon"), dbl(m, "alphaScale"), dbl(m, "tolerance"), (int) dbl(m, "maxIterations"),
-                    (long) dbl(m, "seed"));
-        }
-
-        private static double dbl(Map<String, Object> m, String k) {
-            Object o = m.get(k);
-            if (o instanceof Number n) return n.doubleValue();
-            throw new IllegalArgumentException("architecture field '" + k + "' must be a number, got " + o);
+                    ((Number) l.get(2)).intValue(), (int) number(m, "channels"), (int) number(m, "classes"), number(m, "monotonicity"),
+                    number(m, "gamma"), number(m, "epsilon"), number(m, "alphaScale"), number(m, "tolerance"), (int) number(m, "maxIterations"),
+                    (long) number(m, "seed"));
         }
     }
 

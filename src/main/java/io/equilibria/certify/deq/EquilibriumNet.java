@@ -26,6 +26,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static io.equilibria.models.ArchitectureFields.number;
+
 /**
  * A fully connected equilibrium classifier, z* = ReLU(W z* + U x + b), logits = G z* + b_y, in one of two
  * parameterisations that make the equilibrium unique for every value of the free parameters:
@@ -115,22 +117,16 @@ public final class EquilibriumNet extends AbstractBlock {
             Object shape = m.get("inputShape");
             if (!(shape instanceof java.util.List<?> l) || l.size() != 3) throw new IllegalArgumentException("inputShape must be [C, H, W]");
             return new Config(Kind.valueOf(String.valueOf(m.get("kind"))), num(l.get(0)), num(l.get(1)), num(l.get(2)),
-                    (int) dbl(m, "hidden"), (int) dbl(m, "classes"),
-                    m.containsKey("monotonicity") ? dbl(m, "monotonicity") : 0.5,
-                    m.containsKey("gamma") ? dbl(m, "gamma") : 1, m.containsKey("epsilon") ? dbl(m, "epsilon") : 0,
-                    Method.valueOf(String.valueOf(m.getOrDefault("solver", "PR"))), dbl(m, "alpha"), dbl(m, "tolerance"),
-                    (int) dbl(m, "maxIterations"), (long) dbl(m, "seed"));
+                    (int) number(m, "hidden"), (int) number(m, "classes"),
+                    m.containsKey("monotonicity") ? number(m, "monotonicity") : 0.5,
+                    m.containsKey("gamma") ? number(m, "gamma") : 1, m.containsKey("epsilon") ? number(m, "epsilon") : 0,
+                    Method.valueOf(String.valueOf(m.getOrDefault("solver", "PR"))), number(m, "alpha"), number(m, "tolerance"),
+                    (int) number(m, "maxIterations"), (long) number(m, "seed"));
         }
 
         private static int num(Object o) {
             if (o instanceof Number n) return n.intValue();
             throw new IllegalArgumentException("expected a number, got " + o);
-        }
-
-        private static double dbl(Map<String, Object> m, String k) {
-            Object o = m.get(k);
-            if (o instanceof Number n) return n.doubleValue();
-            throw new IllegalArgumentException("architecture field '" + k + "' must be a number, got " + o);
         }
     }
 

@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
+import static io.equilibria.models.ArchitectureFields.number;
+
 /**
  * A trained DEQ reconstruction as one storable block: the task it was trained for (deblurring or compressed
  * sensing), its form (RED or PnP), its DnCNN denoiser and its three learned scalars (log γ, log τ, log s). The
@@ -69,13 +71,6 @@ public final class DeqModel extends AbstractBlock {
             return new Config(Task.parse((String) task), DeqForm.parse((String) form), DnCnn.Config.fromMap((Map<String, Object>) den),
                     number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1),
                     number(m, "tauExponent", 0));
-        }
-
-        private static double number(Map<String, Object> m, String key, double dflt) {
-            Object v = m.get(key);
-            if (v == null) return dflt;
-            if (v instanceof Number n) return n.doubleValue();
-            throw new IllegalArgumentException("architecture field '" + key + "' must be a number, got " + v);
         }
     }
 
