@@ -58,24 +58,16 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
 
     /** The block's logits for a batch of flattened inputs, as [B][classes]. */
     public float[][] logits(float[][] batch) {
-        int b = batch.length, d = inputLength();
-        float[] flat = new float[b * d];
-        for (int i = 0; i < b; i++) {
-            if (batch[i].length != d) throw new IllegalArgumentException("input " + i + " has length " + batch[i].length + ", need " + d);
-            System.arraycopy(batch[i], 0, flat, i * d, d);
-        }
+        int b = batch.length;
         try (NDManager sub = manager.newSubManager()) {
-            NDArray x = sub.create(flat, new Shape(b, shape[0], shape[1], shape[2]));
+            NDArray x = sub.create(flatten(batch), new Shape(b, shape[0], shape[1], shape[2]));
             if (mean.length > 0) x = x.sub(sub.create(mean, new Shape(1, shape[0], 1, 1)));
             if (std.length > 0) x = x.div(sub.create(std, new Shape(1, shape[0], 1, 1)));
             NDArray out = block.forward(new ParameterStore(sub, false), new NDList(x), false).singletonOrThrow();
             if (out.getShape().dimension() != 2 || out.getShape().get(0) != b || out.getShape().get(1) != classes) {
                 throw new IllegalStateException("the model returned " + out.getShape() + ", expected (" + b + ", " + classes + ")");
             }
-            float[] v = out.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-            float[][] l = new float[b][classes];
-            for (int i = 0; i < b; i++) System.arraycopy(v, i * classes, l[i], 0, classes);
-            return l;
+            return Classifier.rows(out.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(), classes);
         }
     }
 

@@ -32,4 +32,22 @@ public interface Classifier {
      * The caller reuses the arrays between calls, so implementations must not keep references to them.
      */
     int[] classify(float[][] batch);
+
+    /** The batch as one row-major array (B × {@link #inputLength()}); an input of another length is an error. */
+    default float[] flatten(float[][] batch) {
+        int d = inputLength();
+        float[] flat = new float[batch.length * d];
+        for (int i = 0; i < batch.length; i++) {
+            if (batch[i].length != d) throw new IllegalArgumentException("input " + i + " has length " + batch[i].length + ", model expects " + d);
+            System.arraycopy(batch[i], 0, flat, i * d, d);
+        }
+        return flat;
+    }
+
+    /** Row-major scores (B × classes), e.g. logits, as [B][classes]. */
+    static float[][] rows(float[] flat, int classes) {
+        float[][] out = new float[flat.length / classes][classes];
+        for (int i = 0; i < out.length; i++) System.arraycopy(flat, i * classes, out[i], 0, classes);
+        return out;
+    }
 }

@@ -3,6 +3,7 @@ package io.equilibria.certify.deq;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.equilibria.certify.Classifier;
 import io.equilibria.certify.LipschitzLogits;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.compute.Autograd;
@@ -37,11 +38,6 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
 
     public double meanIterations() { return batches == 0 ? 0 : totalIterations / (double) batches; }
 
-    private record Rows(NDArray state) implements States {
-        @Override public int rows() { return (int) state.getShape().get(0); }
-        @Override public void close() { state.close(); }
-    }
-
     @Override
     public Labels solve(float[][] batch) {
         return run(batch, null, 0, net.config().tolerance(), net.config().maxIterations());
@@ -49,22 +45,15 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
 
     @Override
     public Labels steps(float[][] batch, States warm, int steps) {
-        if (!(warm instanceof Rows r)) throw new IllegalArgumentException("warm states must come from this classifier");
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1");
-        return run(batch, r.state(), steps, 0, 0);
+        return run(batch, ArrayStates.of(warm), steps, 0, 0);
     }
 
     /** Logits solved to relative FB residual {@code tol} (at most {@code maxIterations}), as [B][classes]. */
     public float[][] logits(float[][] batch, double tol, int maxIterations) {
-        int b = batch.length, k = numClasses();
         try (NDManager sm = manager.newSubManager()) {
-            float[] v = Autograd.noGrad(() -> {
-                NDArray z = solveOn(sm, batch, null, 0, tol, maxIterations);
-                return ops.logits(z).toFloatArray();
-            });
-            float[][] out = new float[b][k];
-            for (int i = 0; i < b; i++) System.arraycopy(v, i * k, out[i], 0, k);
-            return out;
+            float[] v = Autograd.noGrad(() -> ops.logits(solveOn(sm, batch, null, 0, tol, maxIterations)).toFloatArray());
+            return Classifier.rows(v, numClasses());
         }
     }
 
@@ -75,15 +64,10 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
 
     private int lastIterations;
 
-    private NDArray solveOn(NDManager sm, float[][] batch, NDArray warm, int steps, double tol, int maxIterations) {
-        int b = batch.length, d = inputLength();
+    private NDArray solveOn(NDManager sm, float[][] batch, ArrayStates warm, int steps, double tol, int maxIterations) {
+        int b = batch.length;
         var c = net.config();
-        float[] flat = new float[b * d];
-        for (int i = 0; i < b; i++) {
-            if (batch[i].length != d) throw new IllegalArgumentException("input has length " + batch[i].length + ", model expects " + d);
-            System.arraycopy(batch[i], 0, flat, i * d, d);
-        }
-        NDArray inj = ops.inject(sm.create(flat, new Shape(b, 1, c.height(), c.width())));
+        NDArray inj = ops.inject(sm.create(flatten(batch), new Shape(b, 1, c.height(), c.width())));
         if (warm == null) {
             Solution s = net.solve(ops, inj, null, tol, maxIterations);
             totalIterations += s.iterations();
@@ -91,26 +75,21 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
             batches++;
             return s.z();
         }
-        long rows = warm.getShape().get(0);
-        NDArray tiled = rows >= b ? warm : warm.tile(new long[] {(b + rows - 1) / rows, 1, 1, 1});
-        NDArray start = tiled.getShape().get(0) == b ? tiled.duplicate() : tiled.get("0:" + b);
-        if (tiled != warm) tiled.close();
-        start.attach(sm);
-        NDArray z = ConvEquilibriumNet.fbSteps(ops, inj, start, steps);
+        NDArray z = ConvEquilibriumNet.fbSteps(ops, inj, warm.startFor(b, sm), steps);
         totalIterations += steps;
         lastIterations = steps;
         batches++;
         return z;
     }
 
-    private Labels run(float[][] batch, NDArray warm, int steps, double tol, int maxIterations) {
+    private Labels run(float[][] batch, ArrayStates warm, int steps, double tol, int maxIterations) {
         try (NDManager sm = manager.newSubManager()) {
             return Autograd.noGrad(() -> {
                 NDArray z = solveOn(sm, batch, warm, steps, tol, maxIterations);
                 int[] labels = ClassifierTrainer.toInts(ops.logits(z).argMax(1));
                 NDArray keep = z.duplicate();
                 keep.attach(manager);
-                return new Labels(labels, new Rows(keep), lastIterations);
+                return new Labels(labels, new ArrayStates(keep), lastIterations);
             });
         }
     }

@@ -3,6 +3,7 @@ package io.equilibria.certify.deq;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.equilibria.certify.Classifier;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.compute.Autograd;
 import io.equilibria.train.ClassifierTrainer;
@@ -39,11 +40,6 @@ public final class EquilibriumClassifier implements SerialClassifier, io.equilib
     /** Mean solver iterations per batch since construction. */
     public double meanIterations() { return batches == 0 ? 0 : totalIterations / (double) batches; }
 
-    private record Rows(NDArray state) implements States {
-        @Override public int rows() { return (int) state.getShape().get(0); }
-        @Override public void close() { state.close(); }
-    }
-
     @Override
     public Labels solve(float[][] batch) {
         return run(batch, null, 0);
@@ -51,40 +47,21 @@ public final class EquilibriumClassifier implements SerialClassifier, io.equilib
 
     @Override
     public Labels steps(float[][] batch, States warm, int steps) {
-        if (!(warm instanceof Rows r)) throw new IllegalArgumentException("warm states must come from this classifier");
-        return run(batch, r.state(), steps);
+        return run(batch, ArrayStates.of(warm), steps);
     }
 
     /** Logits of a batch solved to tolerance, as [B][classes]. */
     public float[][] logits(float[][] batch) {
-        int b = batch.length, k = numClasses();
         try (NDManager sm = manager.newSubManager()) {
-            float[] v = Autograd.noGrad(() -> {
-                EquilibriumNet.Solution s = solveOn(sm, batch, null, 0);
-                return ops.logits(s.z()).toFloatArray();
-            });
-            float[][] out = new float[b][k];
-            for (int i = 0; i < b; i++) System.arraycopy(v, i * k, out[i], 0, k);
-            return out;
+            float[] v = Autograd.noGrad(() -> ops.logits(solveOn(sm, batch, null, 0).z()).toFloatArray());
+            return Classifier.rows(v, numClasses());
         }
     }
 
-    private EquilibriumNet.Solution solveOn(NDManager sm, float[][] batch, NDArray warm, int steps) {
-        int b = batch.length, d = inputLength();
-        float[] flat = new float[b * d];
-        for (int i = 0; i < b; i++) {
-            if (batch[i].length != d) throw new IllegalArgumentException("input has length " + batch[i].length + ", model expects " + d);
-            System.arraycopy(batch[i], 0, flat, i * d, d);
-        }
-        NDArray inj = ops.inject(sm.create(flat, new Shape(b, d)));
-        NDArray start = null;
-        if (warm != null) {
-            long rows = warm.getShape().get(0);
-            NDArray tiled = rows >= b ? warm : warm.tile(new long[] {(b + rows - 1) / rows, 1});
-            start = tiled.getShape().get(0) == b ? tiled.duplicate() : tiled.get("0:" + b);
-            if (tiled != warm) tiled.close();
-        }
-        if (start != null) start.attach(sm);
+    private EquilibriumNet.Solution solveOn(NDManager sm, float[][] batch, ArrayStates warm, int steps) {
+        int b = batch.length;
+        NDArray inj = ops.inject(sm.create(flatten(batch), new Shape(b, inputLength())));
+        NDArray start = warm == null ? null : warm.startFor(b, sm);
         var c = net.config();
         EquilibriumNet.Solution s = EquilibriumNet.solve(ops, c.method(), fbStep, inj, start, steps, c.tolerance(), c.maxIterations());
         totalIterations += s.iterations();
@@ -92,14 +69,14 @@ public final class EquilibriumClassifier implements SerialClassifier, io.equilib
         return s;
     }
 
-    private Labels run(float[][] batch, NDArray warm, int steps) {
+    private Labels run(float[][] batch, ArrayStates warm, int steps) {
         try (NDManager sm = manager.newSubManager()) {
             return Autograd.noGrad(() -> {
                 EquilibriumNet.Solution s = solveOn(sm, batch, warm, steps);
                 int[] labels = ClassifierTrainer.toInts(ops.logits(s.z()).argMax(1));
                 NDArray keep = s.state().duplicate();
                 keep.attach(manager);
-                return new Labels(labels, new Rows(keep), s.iterations());
+                return new Labels(labels, new ArrayStates(keep), s.iterations());
             });
         }
     }
