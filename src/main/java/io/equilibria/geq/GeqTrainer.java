@@ -30,13 +30,11 @@ public final class GeqTrainer {
             if (!(learningRate > 0) || !(noiseSigma >= 0)) throw new IllegalArgumentException("bad training settings");
         }
 
+        /** The shared training loop these settings describe. */
+        public ClassifierTrainer.Loop loop() { return new ClassifierTrainer.Loop(epochs, batch, learningRate, noiseSigma, seed); }
+
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("optimizer", "Adam (beta1 0.9, beta2 0.999), cosine learning rate to 1%");
-            m.put("learningRate", learningRate);
-            m.put("epochs", epochs);
-            m.put("batch", batch);
-            m.put("noiseAugmentationSigma", noiseSigma);
+            Map<String, Object> m = loop().settings();
             m.put("gradient", "phantom gradient: " + net.phantomSteps() + " recorded damped FB steps (lambda " + net.phantomDamping() + ") from the detached equilibrium");
             m.put("forwardSolver", "forward-backward + Anderson(m=5), alpha = " + net.alphaScale() + "/L, relative tolerance " + net.tolerance() + ", max " + net.maxIterations());
             m.put("gamma", net.describeGamma());
@@ -51,7 +49,7 @@ public final class GeqTrainer {
         var nc = c.net();
         int d = nc.inputDim();
         if (train.height() != nc.height() || train.width() != nc.width()) throw new IllegalArgumentException("image size does not match the model");
-        ClassifierTrainer.Loop loop = new ClassifierTrainer.Loop(c.epochs(), c.batch(), c.learningRate(), c.noiseSigma(), c.seed());
+        ClassifierTrainer.Loop loop = c.loop();
         ClassifierTrainer.Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> step(net, sm, flat, labels),
                 epoch -> evaluate(net, test), listener);
         return new Result(net, o.history(), o.validation(), o.seconds());

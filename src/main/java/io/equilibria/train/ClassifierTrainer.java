@@ -46,13 +46,11 @@ public final class ClassifierTrainer {
                 throw new IllegalArgumentException("bad training settings");
         }
 
+        /** The shared training loop these settings describe. */
+        public Loop loop() { return new Loop(epochs, batch, learningRate, noiseSigma, seed); }
+
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("optimizer", "Adam (beta1 0.9, beta2 0.999), cosine learning rate to 1%");
-            m.put("learningRate", learningRate);
-            m.put("epochs", epochs);
-            m.put("batch", batch);
-            m.put("noiseAugmentationSigma", noiseSigma);
+            Map<String, Object> m = loop().settings();
             m.put("marginEpsilon", marginEpsilon);
             m.put("logitScale", logitScale);
             m.put("gradient", "implicit: g = (I - W^T D)^-1 dL/dz*, Peaceman-Rachford adjoint solve to the forward tolerance");
@@ -75,7 +73,7 @@ public final class ClassifierTrainer {
         if (train.height() * train.width() != d) throw new IllegalArgumentException("images are " + train.height() + "x" + train.width() + ", model expects " + d + " pixels");
         double kappa = marginOffset(c.net().kind(), c.net().gamma(), c.marginEpsilon());
         EquilibriumNet.Config solveCfg = c.net();
-        Loop loop = new Loop(c.epochs(), c.batch(), c.learningRate(), c.noiseSigma(), c.seed());
+        Loop loop = c.loop();
         Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
             NDArray x = sm.create(flat, new Shape(labels.length, d));
             EquilibriumNet.Solution sol = Autograd.noGrad(() -> {
@@ -128,6 +126,17 @@ public final class ClassifierTrainer {
     public record Loop(int epochs, int batch, double learningRate, double noiseSigma, long seed) {
         /** Loss and forward solver iterations of one step. */
         public record Step(double loss, int iterations) {}
+
+        /** What the loop does, for a model card: optimizer and schedule, learning rate, epochs, batch, noise augmentation. */
+        public Map<String, Object> settings() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("optimizer", "Adam (beta1 0.9, beta2 0.999), cosine learning rate to 1%");
+            m.put("learningRate", learningRate);
+            m.put("epochs", epochs);
+            m.put("batch", batch);
+            m.put("noiseAugmentationSigma", noiseSigma);
+            return m;
+        }
 
         /** One batch: {@code flat} holds the noisy images (B × d), {@code labels} their classes; runs in {@code sm} and a scope. */
         @FunctionalInterface

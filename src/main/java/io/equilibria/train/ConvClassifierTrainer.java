@@ -38,13 +38,11 @@ public final class ConvClassifierTrainer {
                 throw new IllegalArgumentException("bad training settings");
         }
 
+        /** The shared training loop these settings describe. */
+        public ClassifierTrainer.Loop loop() { return new ClassifierTrainer.Loop(epochs, batch, learningRate, noiseSigma, seed); }
+
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("optimizer", "Adam (beta1 0.9, beta2 0.999), cosine learning rate to 1%");
-            m.put("learningRate", learningRate);
-            m.put("epochs", epochs);
-            m.put("batch", batch);
-            m.put("noiseAugmentationSigma", noiseSigma);
+            Map<String, Object> m = loop().settings();
             m.put("marginEpsilon", marginEpsilon);
             m.put("logitScale", logitScale);
             m.put("gradient", "implicit (DeqLayer, ift with Anderson on the FB map, relative tolerance 1e-4, max " + backwardIterations + ")");
@@ -71,7 +69,7 @@ public final class ConvClassifierTrainer {
         double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.marginEpsilon());
         GradientMode ift = new GradientMode.Implicit(Solvers.parse("anderson"),
                 GradientMode.defaultBackwardOptions().withTolerance(1e-4).withMaxIterations(c.backwardIterations()).withBatched(true).withDivergencePatience(50));
-        ClassifierTrainer.Loop loop = new ClassifierTrainer.Loop(c.epochs(), c.batch(), c.learningRate(), c.noiseSigma(), c.seed());
+        ClassifierTrainer.Loop loop = c.loop();
         ClassifierTrainer.Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
             NDArray x = sm.create(flat, new Shape(labels.length, 1, nc.height(), nc.width()));
             ConvEquilibriumNet.Operators fwd = Autograd.noGrad(() -> net.operators(sm));
