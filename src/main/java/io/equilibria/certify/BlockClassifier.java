@@ -53,7 +53,7 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
 
     @Override
     public int[] classify(float[][] batch) {
-        return argmax(logits(batch));
+        return Classifier.labels(logits(batch));
     }
 
     /** The block's logits for a batch of flattened inputs, as [B][classes]. */
@@ -69,16 +69,6 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
             }
             return Classifier.rows(out.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(), classes);
         }
-    }
-
-    static int[] argmax(float[][] logits) {
-        int[] labels = new int[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            int best = 0;
-            for (int c = 1; c < logits[i].length; c++) if (logits[i][c] > logits[i][best]) best = c;
-            labels[i] = best; // ties go to the smallest label, as in the counts
-        }
-        return labels;
     }
 
     @Override

@@ -44,6 +44,17 @@ public interface Classifier {
         return flat;
     }
 
+    /** The label of each row of scores: its largest entry, ties to the smallest label (as in the smoothing counts). */
+    static int[] labels(float[][] scores) {
+        int[] labels = new int[scores.length];
+        for (int i = 0; i < scores.length; i++) {
+            int best = 0;
+            for (int c = 1; c < scores[i].length; c++) if (scores[i][c] > scores[i][best]) best = c;
+            labels[i] = best;
+        }
+        return labels;
+    }
+
     /** Row-major scores (B × classes), e.g. logits, as [B][classes]. */
     static float[][] rows(float[] flat, int classes) {
         float[][] out = new float[flat.length / classes][classes];

@@ -2,11 +2,13 @@ package io.equilibria.experiment;
 
 import ai.djl.Device;
 import io.equilibria.certify.CertifiedAccuracy;
+import io.equilibria.certify.Classifier;
 import io.equilibria.certify.Certifier;
 import io.equilibria.certify.LoadedClassifier;
 import io.equilibria.certify.LogitClassifier;
 import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.image.AtomicFiles;
+import io.equilibria.train.ClassifierTrainer;
 import io.equilibria.report.Charts;
 
 import java.io.IOException;
@@ -84,7 +86,8 @@ public final class GeqExperiment {
         double seconds = (System.nanoTime() - t0) / 1e9 / n;
         double iterations = f.meanIterations();
         int[] labels = set.labels();
-        double accuracy = accuracy(clean, labels);
+        int[] cleanLabels = Classifier.labels(clean);
+        double accuracy = ClassifierTrainer.accuracy(cleanLabels, labels);
         int k = c.sigmas().length;
         double[] change = new double[k], flips = new double[k], noisyAcc = new double[k];
         for (int j = 0; j < k; j++) {
@@ -99,10 +102,11 @@ public final class GeqExperiment {
                     batch[i] = x;
                 }
                 float[][] l = f.logits(batch);
+                int[] noisy = Classifier.labels(l);
                 for (int i = 0; i < l.length; i++) {
                     sumChange += distance(l[i], clean[s + i]) / norm(clean[s + i]);
-                    if (argmax(l[i]) != argmax(clean[s + i])) flipped++;
-                    if (argmax(l[i]) == labels[s + i]) correct++;
+                    if (noisy[i] != cleanLabels[s + i]) flipped++;
+                    if (noisy[i] == labels[s + i]) correct++;
                 }
             }
             change[j] = sumChange / n;
@@ -145,18 +149,6 @@ public final class GeqExperiment {
     private static float[][] slice(float[][] all, int from, int count) {
         float[][] b = new float[count][];
         System.arraycopy(all, from, b, 0, count);
-        return b;
-    }
-
-    private static double accuracy(float[][] logits, int[] labels) {
-        int ok = 0;
-        for (int i = 0; i < logits.length; i++) if (argmax(logits[i]) == labels[i]) ok++;
-        return ok / (double) logits.length;
-    }
-
-    private static int argmax(float[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
         return b;
     }
 

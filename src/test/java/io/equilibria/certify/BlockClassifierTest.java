@@ -38,10 +38,10 @@ class BlockClassifierTest {
                         assertEquals(s, logits[i][j], 1e-5);
                     }
                 }
-                assertArrayEquals(BlockClassifier.argmax(logits), c.classify(batch));
+                assertArrayEquals(Classifier.labels(logits), c.classify(batch));
                 assertThrows(IllegalArgumentException.class, () -> c.classify(new float[][] {new float[7]}));
             }
         }
-        assertArrayEquals(new int[] {1, 0}, BlockClassifier.argmax(new float[][] {{0f, 2f, 1f}, {1f, 1f, 0f}}), "ties go to the smallest label");
+        assertArrayEquals(new int[] {1, 0}, Classifier.labels(new float[][] {{0f, 2f, 1f}, {1f, 1f, 0f}}), "ties go to the smallest label");
     }
 }
