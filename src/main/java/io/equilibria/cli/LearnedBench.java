@@ -126,7 +126,7 @@ final class LearnedBench {
         double conv = LearnedBenchmark.convThroughput(m, 256, 5);
         double den = LearnedBenchmark.denoiserThroughput(m, dm, 256, 5);
         System.out.printf(Locale.ROOT, "conv throughput (six 32->32 3x3 convs on 256x256): %.1f GFLOP/s; denoiser (%s, %.0f flop/pixel) on 256x256: %.1f GFLOP/s = %.2f of conv throughput%n",
-                conv, "DnCNN " + dm.denoiser().config().depth() + "x" + dm.denoiser().config().width(), dm.denoiser().flopsPerPixel(), den, den / conv);
+                conv, dm.denoiser().describe(), dm.denoiser().flopsPerPixel(), den, den / conv);
         Plane truth = new PhantomGenerator().generate(256, EVAL_SEED + 99).toUnitRange();
         Plane noisy;
         try (NDManager sub = m.newSubManager();

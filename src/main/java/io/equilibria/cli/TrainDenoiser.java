@@ -6,8 +6,11 @@ import io.equilibria.compute.Compute;
 import io.equilibria.image.OutputException;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
+import io.equilibria.priors.DenoiserConfig;
 import io.equilibria.priors.DnCnn;
+import io.equilibria.priors.UNet;
 import io.equilibria.train.DenoiserTrainer;
+import io.equilibria.train.TrainingNoise;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
@@ -26,7 +29,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
     @Override public String name() { return "denoiser"; }
-    @Override public String summary() { return "spectrally normalised DnCNN prior"; }
+    @Override public String summary() { return "learned prior: bias-free U-Net (default) or spectrally normalised DnCNN"; }
 
     @Override
     public List<Option> options() {
@@ -48,10 +51,15 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
                 Args.opt("lr", "LR", "Adam learning rate (default " + d.learningRate() + ")"),
                 Args.opt("lr-schedule", "S", "cosine (to 1% at the end) | step (x0.2 at 50% and 75%) | constant (default " + d.schedule() + ")"),
                 Args.opt("sigma-max", "S", "largest noise sigma in [0,1] units; sigma uniform in [0, S] per patch (default " + d.sigmaMax() + ")"),
+                Args.opt("sigma-distribution", "D", "uniform | low (half the draws sigma-max*u^2: more weak noise) (default uniform)"),
                 Args.opt("camera-fraction", "F", "share of patches with Poisson-Gaussian camera noise instead of Gaussian (default " + d.cameraFraction() + ")"),
-                Args.opt("depth", "D", "convolution layers (default " + d.net().depth() + ")"),
-                Args.opt("width", "W", "channels per hidden layer (default " + d.net().width() + ")"),
-                Args.opt("spectral-bound", "C", "operator-norm bound per convolution (default " + d.net().bound() + ")"),
+                Args.opt("arch", "A", "unet (multi-scale, bias-free) | dncnn (spectrally normalised) (default unet)"),
+                Args.opt("widths", "W,W,..", "unet: channels per level, finest first (default "
+                        + UNet.Config.defaults().widths().toString().replaceAll("[\\[\\] ]", "") + ")"),
+                Args.opt("blocks", "N", "unet: residual blocks per level and path (default " + UNet.Config.defaults().blocks() + ")"),
+                Args.opt("depth", "D", "dncnn: convolution layers (default " + DnCnn.Config.defaults().depth() + ")"),
+                Args.opt("width", "W", "dncnn: channels per hidden layer (default " + DnCnn.Config.defaults().width() + ")"),
+                Args.opt("spectral-bound", "C", "dncnn: operator-norm bound per convolution (default " + DnCnn.Config.defaults().bound() + ")"),
                 Args.opt("seed", "S", "seed of weights, patches and noise: same seed, same model on the CPU (default " + d.seed() + ")"),
                 Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
                 Args.opt("resume", null, "continue from the checkpoint in --checkpoint DIR (same settings; --epochs may grow)"),
@@ -61,12 +69,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
     @Override
     public int run(CommandLine l, String commandLine) throws IOException {
         DenoiserTrainer.Config d = DenoiserTrainer.Config.defaults();
-        DnCnn.Config net = d.net().withDepth(positive(l, "depth", d.net().depth()))
-                .withWidth(positive(l, "width", d.net().width()));
-        double bound = Args.dbl(l, "spectral-bound", d.net().bound());
-        Args.positive("spectral-bound", bound);
-        net = net.withBound(bound);
-        if (net.depth() < 2) throw new UsageException("--depth must be >= 2");
+        DenoiserConfig net = architecture(l);
         Path data = Args.path(l, "data");
         if (data != null && !Files.isDirectory(data)) throw new UsageException("--data must be a folder of images, got " + data);
         if (l.hasOption("phantom-fraction") && data == null) throw new UsageException("--phantom-fraction needs --data");
@@ -81,7 +84,8 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
                     Args.dbl(l, "sigma-max", d.sigmaMax()), Args.dbl(l, "camera-fraction", d.cameraFraction()), data,
                     Args.dbl(l, "phantom-fraction", d.phantomFraction()), exclude,
                     Args.dbl(l, "validation-fraction", d.validationFraction()),
-                    positive(l, "validation-images", d.validationImages()), d.validationSize(), Args.lng(l, "seed", d.seed()));
+                    positive(l, "validation-images", d.validationImages()), d.validationSize(), Args.lng(l, "seed", d.seed()),
+                    TrainingNoise.Distribution.valueOf(l.getOptionValue("sigma-distribution", "uniform").trim().toUpperCase(Locale.ROOT)));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -117,8 +121,44 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
     }
 
     /** NAME → models/NAME; DIR (existing, or ending in a separator) → DIR/dncnn-dD-wW; DIR/NAME[.params|.json]. */
-    static Target target(String output, DnCnn.Config net) {
-        return target(output, "dncnn-d" + net.depth() + "-w" + net.width());
+    static Target target(String output, DenoiserConfig net) {
+        return target(output, net instanceof DnCnn.Config c ? "dncnn-d" + c.depth() + "-w" + c.width()
+                : "unet-" + String.join("-", ((UNet.Config) net).widths().stream().map(String::valueOf).toList()));
+    }
+
+    /** --arch with its own options; the other architecture's options are refused rather than ignored. */
+    static DenoiserConfig architecture(CommandLine l) {
+        String arch = l.getOptionValue("arch", "unet").trim().toLowerCase(Locale.ROOT);
+        List<String> dncnnOnly = List.of("depth", "width", "spectral-bound"), unetOnly = List.of("widths", "blocks");
+        switch (arch) {
+            case "dncnn" -> {
+                for (String o : unetOnly) if (l.hasOption(o)) throw new UsageException("--" + o + " applies only to --arch unet");
+                DnCnn.Config d = DnCnn.Config.defaults();
+                DnCnn.Config net = d.withDepth(positive(l, "depth", d.depth())).withWidth(positive(l, "width", d.width()));
+                double bound = Args.dbl(l, "spectral-bound", d.bound());
+                Args.positive("spectral-bound", bound);
+                if (net.depth() < 2) throw new UsageException("--depth must be >= 2");
+                return net.withBound(bound);
+            }
+            case "unet" -> {
+                for (String o : dncnnOnly) if (l.hasOption(o)) throw new UsageException("--" + o + " applies only to --arch dncnn");
+                UNet.Config d = UNet.Config.defaults();
+                List<Integer> widths = d.widths();
+                if (l.hasOption("widths")) {
+                    try {
+                        widths = Arrays.stream(l.getOptionValue("widths").split(",")).map(String::trim).map(Integer::parseInt).toList();
+                    } catch (NumberFormatException e) {
+                        throw new UsageException("--widths must be comma-separated integers, got '" + l.getOptionValue("widths") + "'");
+                    }
+                }
+                try {
+                    return new UNet.Config(widths, positive(l, "blocks", d.blocks()), 0);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+            }
+            default -> throw new UsageException("--arch must be unet or dncnn, got '" + arch + "'");
+        }
     }
 
     /** As above, with {@code folderName} the model name when {@code output} is a folder. */
@@ -195,9 +235,9 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
         @SuppressWarnings("unchecked")
         public void epoch(Map<String, Object> s) {
             Map<String, Object> v = (Map<String, Object>) s.get("validation");
-            System.out.printf(Locale.ROOT, "epoch %s: loss %.4e, %.0f s; validation PSNR %s (noisy %s), blind %s; spectral norms %s%n",
+            System.out.printf(Locale.ROOT, "epoch %s: loss %.4e, %.0f s; validation PSNR %s (noisy %s), blind %s%s%n",
                     s.get("epoch"), (Double) s.get("loss"), (Double) s.get("seconds"), v.get("psnr"), v.get("noisyPsnr"),
-                    v.get("blindPsnr"), s.get("spectralNorms"));
+                    v.get("blindPsnr"), s.containsKey("spectralNorms") ? "; spectral norms " + s.get("spectralNorms") : "");
             System.out.flush();
         }
     }

@@ -37,6 +37,15 @@ public final class Architectures {
                 }
             }
         });
+        register(io.equilibria.priors.UNet.class.getName(), new Factory() {
+            @Override public Block build(Map<String, Object> h) { return new io.equilibria.priors.UNet(io.equilibria.priors.UNet.Config.fromMap(h)); }
+            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.priors.UNet) b).allocate(m); }
+            @Override public void check(Block b, NDManager m) {
+                try (NDManager sub = m.newSubManager()) {
+                    ((io.equilibria.priors.UNet) b).denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
+                }
+            }
+        });
         register(io.equilibria.reconstruct.deq.DeqModel.class.getName(), new Factory() {
             @Override public Block build(Map<String, Object> h) {
                 return new io.equilibria.reconstruct.deq.DeqModel(io.equilibria.reconstruct.deq.DeqModel.Config.fromMap(h));
@@ -97,8 +106,8 @@ public final class Architectures {
         return new ModelCard.Architecture(io.equilibria.reconstruct.deq.DeqModel.class.getName(), model.config().toMap());
     }
 
-    /** The architecture entry of a card for a {@link DnCnn}. */
-    public static ModelCard.Architecture of(DnCnn net) {
-        return new ModelCard.Architecture(DnCnn.class.getName(), net.config().toMap());
+    /** The architecture entry of a card for a denoiser. */
+    public static ModelCard.Architecture of(io.equilibria.priors.TrainableDenoiser net) {
+        return new ModelCard.Architecture(net.getClass().getName(), net.config().toMap());
     }
 }

@@ -11,9 +11,9 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.initializer.Initializer;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import io.equilibria.nn.SeededHe;
 import io.equilibria.nn.SnConv2d;
 import io.equilibria.nn.SpectralNorm;
 
@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 import static io.equilibria.models.ArchitectureFields.number;
 
@@ -52,7 +51,7 @@ import static io.equilibria.models.ArchitectureFields.number;
  * between optimiser steps. Weights are initialised
  * from the config's seed with Java's RNG (He normal), independently of the engine's global random state.
  */
-public final class DnCnn extends AbstractBlock implements Denoiser {
+public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
     private static final byte VERSION = 1;
 
     /**
@@ -63,7 +62,7 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
      * @param powerIterations power steps per training forward
      * @param seed            weight and power-vector initialisation
      */
-    public record Config(int depth, int width, double bound, int normSize, int powerIterations, long seed) {
+    public record Config(int depth, int width, double bound, int normSize, int powerIterations, long seed) implements DenoiserConfig {
         public Config {
             if (depth < 2) throw new IllegalArgumentException("DnCNN depth must be >= 2, got " + depth);
             if (width < 1) throw new IllegalArgumentException("DnCNN width must be >= 1, got " + width);
@@ -85,9 +84,12 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
         public Config withWidth(int w) { return new Config(depth, w, bound, normSize, powerIterations, seed); }
         public Config withBound(double c) { return new Config(depth, width, c, normSize, powerIterations, seed); }
         public Config withNormSize(int n) { return new Config(depth, width, bound, n, powerIterations, seed); }
-        public Config withSeed(long s) { return new Config(depth, width, bound, normSize, powerIterations, s); }
+        @Override public Config withSeed(long s) { return new Config(depth, width, bound, normSize, powerIterations, s); }
+        @Override public String type() { return "dncnn"; }
+        @Override public DnCnn build() { return new DnCnn(this); }
 
-        /** The hyper-parameters as they go into a model card. */
+        /** The hyper-parameters as they go into a model card (no {@code type}: the first card format). */
+        @Override
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("depth", depth);
@@ -139,8 +141,34 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
         this(Config.defaults());
     }
 
+    @Override
     public Config config() {
         return config;
+    }
+
+    @Override
+    public DnCnn allocate(NDManager manager) {
+        return initialize(manager);
+    }
+
+    @Override
+    public void prepareForTraining() {
+        scaleKernelsToBound(100);
+    }
+
+    @Override
+    public void refineStep() {
+        refineSpectralNorms(1);
+    }
+
+    @Override
+    public Map<String, Object> refine() {
+        double[] s = refineSpectralNorms(100);
+        List<Double> r = new ArrayList<>();
+        for (double d : s) r.add(Math.round(d * 1e4) / 1e4);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("spectralNorms", r);
+        return m;
     }
 
     public List<SnConv2d> convolutions() {
@@ -206,13 +234,17 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
     }
 
     private static NDArray noiseMap(NDArray x, NDArray sigma) {
+        return x.zerosLike().add(sigmaColumn(x, sigma));
+    }
+
+    /** σ as an (N, 1, 1, 1) array of x's type, one value per sample (a single value serves every sample). */
+    static NDArray sigmaColumn(NDArray x, NDArray sigma) {
         long n = x.getShape().get(0);
         long count = sigma.getShape().size();
         if (count != 1 && count != n) {
             throw new IllegalArgumentException("sigma must hold one value per sample (" + n + "), got shape " + sigma.getShape());
         }
-        NDArray sg = sigma.toType(x.getDataType(), false).reshape(count, 1, 1, 1);
-        return x.zerosLike().add(sg);
+        return sigma.toType(x.getDataType(), false).reshape(count, 1, 1, 1);
     }
 
     /** D(x, σ) for inference: a training=false forward, so nothing in the network moves. */
@@ -237,6 +269,7 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
     }
 
     /** Pixels of input on each side that one output pixel depends on: one per 3×3 layer. */
+    @Override
     public int receptiveRadius() {
         return config.depth();
     }
@@ -313,23 +346,5 @@ public final class DnCnn extends AbstractBlock implements Denoiser {
             m.put(p.getKey(), p.getValue().isInitialized() ? p.getValue().getArray().getShape() : null);
         }
         return m;
-    }
-
-    /** He-normal initialiser (std = sqrt(2 / fan-in)) from its own seeded Java RNG. */
-    private record SeededHe(long seed) implements Initializer {
-        @Override
-        public NDArray initialize(NDManager manager, Shape shape, DataType dataType) {
-            long fanIn = shape.size() / shape.get(0);
-            double std = Math.sqrt(2.0 / fanIn);
-            Random r = new Random(seed);
-            float[] v = new float[(int) shape.size()];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (std * r.nextGaussian());
-            // the engine's own copy: an array made from a Java buffer shares that buffer's memory, whose lifetime
-            // is tied to the DJL handle rather than to every tensor that may refer to it
-            // (toType to the same type would alias that memory, not copy it; duplicate() is a real copy)
-            try (NDArray a = manager.create(v, shape)) {
-                return dataType == DataType.FLOAT32 ? a.duplicate() : a.toType(dataType, true);
-            }
-        }
     }
 }

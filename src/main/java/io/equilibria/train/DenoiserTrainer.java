@@ -25,7 +25,10 @@ import io.equilibria.models.Architectures;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
 import io.equilibria.physics.Noise;
+import io.equilibria.priors.DenoiserConfig;
+import io.equilibria.priors.Denoiser;
 import io.equilibria.priors.DnCnn;
+import io.equilibria.priors.TrainableDenoiser;
 import io.equilibria.priors.NoiseLevel;
 import io.equilibria.reconstruct.NumericalException;
 import io.equilibria.train.data.DatasetSplit;
@@ -72,7 +75,6 @@ import java.util.concurrent.Future;
 public final class DenoiserTrainer {
     public static final long VALIDATION_SEED = 0x7A11_0000_0000L;
     public static final List<String> DEFAULT_EXCLUDE = List.of("*camera*", "*cell_qpi*");
-    private static final int REFINE_ITERATIONS = 100;
     private static final String CHECKPOINT = "checkpoint";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -94,10 +96,10 @@ public final class DenoiserTrainer {
      * @param validationSize     side of the validation images
      * @param seed               the seed of everything
      */
-    public record Config(DnCnn.Config net, int patch, int batch, int epochs, int stepsPerEpoch, double learningRate,
+    public record Config(DenoiserConfig net, int patch, int batch, int epochs, int stepsPerEpoch, double learningRate,
                          String schedule, double sigmaMax, double cameraFraction, Path data, double phantomFraction,
                          List<String> exclude, double validationFraction, int validationImages, int validationSize,
-                         long seed) {
+                         long seed, TrainingNoise.Distribution sigmaDistribution) {
         public Config {
             if (patch < 8 || patch > 1024) throw new IllegalArgumentException("patch must be in [8, 1024], got " + patch);
             if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
@@ -114,6 +116,18 @@ public final class DenoiserTrainer {
             if (validationSize < 16) throw new IllegalArgumentException("validation size must be >= 16");
             exclude = List.copyOf(exclude);
             net = net.withSeed(seed);
+            if (sigmaDistribution == null) sigmaDistribution = TrainingNoise.Distribution.UNIFORM;
+        }
+
+        public Config(DenoiserConfig net, int patch, int batch, int epochs, int stepsPerEpoch, double learningRate,
+                      String schedule, double sigmaMax, double cameraFraction, Path data, double phantomFraction,
+                      List<String> exclude, double validationFraction, int validationImages, int validationSize, long seed) {
+            this(net, patch, batch, epochs, stepsPerEpoch, learningRate, schedule, sigmaMax, cameraFraction, data,
+                    phantomFraction, exclude, validationFraction, validationImages, validationSize, seed, null);
+        }
+
+        TrainingNoise noise() {
+            return new TrainingNoise(sigmaMax, cameraFraction, sigmaDistribution);
         }
 
         /** 8×32 DnCNN, 64 px patches, batch 16, 10 × 500 steps, lr 1e-3 cosine, σmax 0.1, 30% camera noise, phantoms only. */
@@ -147,6 +161,7 @@ public final class DenoiserTrainer {
             m.put("loss", "mean squared error of D(noisy, sigma) against the clean patch");
             m.put("sigmaMax", sigmaMax);
             m.put("cameraFraction", cameraFraction);
+            if (sigmaDistribution != TrainingNoise.Distribution.UNIFORM) m.put("sigmaDistribution", sigmaDistribution.name().toLowerCase(java.util.Locale.ROOT));
             m.put("data", data == null ? null : data.toAbsolutePath().normalize().toString());
             m.put("phantomFraction", data == null ? 1.0 : phantomFraction);
             m.put("exclude", exclude);
@@ -169,7 +184,7 @@ public final class DenoiserTrainer {
     }
 
     /** The trained network (on the caller's manager), the per-epoch history and the final validation. */
-    public record Result(DnCnn net, Config config, List<Map<String, Object>> history, Map<String, Object> validation,
+    public record Result(TrainableDenoiser net, Config config, List<Map<String, Object>> history, Map<String, Object> validation,
                          List<Map<String, Object>> dataSources, double seconds) {}
 
     private DenoiserTrainer() {}
@@ -243,7 +258,9 @@ public final class DenoiserTrainer {
             }
         }
         sources.add(0, ph);
-        double[] levels = {c.sigmaMax() / 4, c.sigmaMax() / 2, c.sigmaMax()};
+        // with a large σmax also the weak noise a deconvolution prior mostly works at
+        double[] levels = c.sigmaMax() / 4 > 0.015 ? new double[] {0.01, c.sigmaMax() / 4, c.sigmaMax() / 2, c.sigmaMax()}
+                : new double[] {c.sigmaMax() / 4, c.sigmaMax() / 2, c.sigmaMax()};
         List<List<Plane>> noisy = new ArrayList<>();
         for (int l = 0; l < levels.length; l++) {
             List<Plane> level = new ArrayList<>();
@@ -307,8 +324,8 @@ public final class DenoiserTrainer {
     public static Result train(NDManager manager, Config c, Path checkpointDir, boolean resume, Listener listener) {
         long t0 = System.nanoTime();
         Data data = prepare(c, listener);
-        TrainingNoise noise = new TrainingNoise(c.sigmaMax(), c.cameraFraction());
-        DnCnn net = new DnCnn(c.net());
+        TrainingNoise noise = c.noise();
+        TrainableDenoiser net = c.net().build();
         List<Map<String, Object>> history = new ArrayList<>();
         int startEpoch = 0;
         double previousSeconds = 0;
@@ -332,8 +349,8 @@ public final class DenoiserTrainer {
                 listener.message("resumed from " + checkpointDir + " after epoch " + startEpoch + " (step " + adam.steps() + ")");
             } else {
                 if (resume) listener.message("no checkpoint in " + checkpointDir + "; starting afresh");
-                net.initialize(manager);
-                net.scaleKernelsToBound(REFINE_ITERATIONS);
+                net.allocate(manager);
+                net.prepareForTraining();
             }
             setTrainable(net, true);
             if (adam.steps() != startEpoch * c.stepsPerEpoch()) {
@@ -361,7 +378,7 @@ public final class DenoiserTrainer {
                     lossSum += loss;
                     listener.step(epoch + 1, s + 1, c.stepsPerEpoch(), loss, lr);
                 }
-                net.refineSpectralNorms(REFINE_ITERATIONS);
+                Map<String, Object> diagnostics = net.refine();
                 validation = validate(net, data.validation(), manager);
                 Map<String, Object> summary = new LinkedHashMap<>();
                 summary.put("epoch", epoch + 1);
@@ -369,7 +386,7 @@ public final class DenoiserTrainer {
                 summary.put("loss", lossSum / c.stepsPerEpoch());
                 summary.put("learningRate", (double) adam.currentLearningRate());
                 summary.put("seconds", (System.nanoTime() - te) / 1e9);
-                summary.put("spectralNorms", round(sigmas(net)));
+                summary.putAll(diagnostics);
                 summary.put("validation", validation);
                 history.add(summary);
                 if (checkpointDir != null) {
@@ -415,7 +432,7 @@ public final class DenoiserTrainer {
 
     /** One optimiser step on one batch; returns the loss before the step. Memory stays flat: every array of the
      *  step lives on a sub-manager and in a scope closed at its end. */
-    static double trainStep(DnCnn net, ParameterStore ps, AdamOptimizer adam, Batch b, NDManager manager) {
+    static double trainStep(TrainableDenoiser net, ParameterStore ps, AdamOptimizer adam, Batch b, NDManager manager) {
         double loss;
         try (NDManager sub = manager.newSubManager()) {
             Shape shape = new Shape(b.count(), 1, b.side(), b.side());
@@ -431,24 +448,14 @@ public final class DenoiserTrainer {
         return loss;
     }
 
-    static void setTrainable(DnCnn net, boolean on) {
+    static void setTrainable(ai.djl.nn.Block net, boolean on) {
         for (Pair<String, Parameter> p : net.getParameters()) p.getValue().getArray().setRequiresGradient(on);
-    }
-
-    private static double[] sigmas(DnCnn net) {
-        return net.convolutions().stream().mapToDouble(io.equilibria.nn.SnConv2d::sigma).toArray();
-    }
-
-    private static List<Double> round(double[] v) {
-        List<Double> l = new ArrayList<>();
-        for (double d : v) l.add(Math.round(d * 1e4) / 1e4);
-        return l;
     }
 
     // ---- validation -------------------------------------------------------------------------------------------
 
     /** PSNRs of the denoiser on the validation set (see the class comment). */
-    static Map<String, Object> validate(DnCnn net, Validation v, NDManager manager) {
+    static Map<String, Object> validate(Denoiser net, Validation v, NDManager manager) {
         Map<String, Object> psnr = new LinkedHashMap<>(), noisyPsnr = new LinkedHashMap<>(), blind = new LinkedHashMap<>();
         Map<String, Map<String, Object>> bySource = new LinkedHashMap<>();
         int n = v.clean().size(), side = v.clean().get(0).width();
@@ -468,7 +475,7 @@ public final class DenoiserTrainer {
                 for (int i = 0; i < n; i++) if (v.sources().get(i).equals(src)) { s += p[i]; k++; }
                 bySource.computeIfAbsent(src, x -> new LinkedHashMap<>()).put(key, r3(s / k));
             }
-            if (l == 1) { // blind: σ from the image
+            if (l == v.levels().length - 2) { // blind at σmax/2: σ from the image
                 float[] est = new float[n];
                 for (int i = 0; i < n; i++) est[i] = (float) NoiseLevel.estimate(v.noisy().get(l).get(i));
                 blind.put(key, r3(mean(psnrs(v.clean(), denoise(net, v.noisy().get(l), est, manager, side)))));
@@ -487,7 +494,7 @@ public final class DenoiserTrainer {
         return m;
     }
 
-    private static List<Plane> denoise(DnCnn net, List<Plane> noisy, float[] sigma, NDManager manager, int side) {
+    private static List<Plane> denoise(Denoiser net, List<Plane> noisy, float[] sigma, NDManager manager, int side) {
         List<Plane> out = new ArrayList<>();
         try (NDManager sub = manager.newSubManager()) {
             float[] all = new float[noisy.size() * side * side];
@@ -542,12 +549,14 @@ public final class DenoiserTrainer {
     public static ModelCard card(String name, Result r, String commandLine) {
         Map<String, Object> settings = new LinkedHashMap<>(r.config().settings());
         settings.remove("architecture");
-        settings.put("noise", new TrainingNoise(r.config().sigmaMax(), r.config().cameraFraction()).spec());
+        settings.put("noise", r.config().noise().spec());
         ModelCard.Training training = new ModelCard.Training(commandLine, r.dataSources(), r.config().seed(), settings,
                 r.history(), Math.round(r.seconds() * 10) / 10.0);
         Map<String, Object> validation = new LinkedHashMap<>(r.validation());
-        validation.put("residualLipschitzBound", r.net().residualLipschitzBound());
-        validation.put("residualLipschitzFromEstimates", Math.round(r.net().estimatedResidualLipschitz() * 1e4) / 1e4);
+        if (r.net() instanceof DnCnn d) {
+            validation.put("residualLipschitzBound", d.residualLipschitzBound());
+            validation.put("residualLipschitzFromEstimates", Math.round(d.estimatedResidualLipschitz() * 1e4) / 1e4);
+        }
         return ModelCard.of(name, "denoiser", r.net().describe(), Architectures.of(r.net()), training, validation);
     }
 
@@ -557,7 +566,7 @@ public final class DenoiserTrainer {
      *  written last, with both files' SHA-256: it is the commit point). */
     record Checkpoint(Path dir, int epoch, Map<String, Object> identity, List<Map<String, Object>> history,
                       double seconds, String paramsSha, String adamSha) {
-        static void write(Path dir, Config c, DnCnn net, AdamOptimizer adam, int epoch, List<Map<String, Object>> history,
+        static void write(Path dir, Config c, TrainableDenoiser net, AdamOptimizer adam, int epoch, List<Map<String, Object>> history,
                           double seconds) {
             write(dir, c.identity(), net, adam, epoch, history, seconds);
         }
@@ -601,8 +610,8 @@ public final class DenoiserTrainer {
             }
         }
 
-        void load(DnCnn net, AdamOptimizer adam, NDManager manager) {
-            load(net, net::initialize, adam, manager);
+        void load(TrainableDenoiser net, AdamOptimizer adam, NDManager manager) {
+            load(net, net::allocate, adam, manager);
         }
 
         void load(ai.djl.nn.Block net, java.util.function.Consumer<NDManager> initialize, AdamOptimizer adam, NDManager manager) {

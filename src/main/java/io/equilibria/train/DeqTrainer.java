@@ -76,7 +76,7 @@ public final class DeqTrainer {
      * (which the caller owns and may checkpoint).
      */
     public DeqTrainer(Config config, DeqModel model, AdamOptimizer optimizer) {
-        this(config, model.denoiser(), model, () -> model.denoiser().refineSpectralNorms(1), model.scalars(), optimizer, false);
+        this(config, model.denoiser(), model, model.denoiser()::refineStep, model.scalars(), optimizer, false);
     }
 
     /**

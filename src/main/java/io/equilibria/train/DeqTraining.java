@@ -7,7 +7,8 @@ import io.equilibria.image.Plane;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
 import io.equilibria.models.Architectures;
-import io.equilibria.priors.DnCnn;
+import io.equilibria.priors.DenoiserConfig;
+import io.equilibria.priors.TrainableDenoiser;
 import io.equilibria.reconstruct.deq.DeqForm;
 import io.equilibria.reconstruct.deq.DeqModel;
 import io.equilibria.reconstruct.deq.DeqScalars;
@@ -41,7 +42,7 @@ public final class DeqTraining {
      * @param denoiserInit model name/path of a trained denoiser to start from (null: He initialisation)
      * @param scalarRate   the scalars' learning rate as a multiple of the denoiser's
      */
-    public record Config(DeqModel.Task task, DeqForm form, String gradient, String denoiserInit, DnCnn.Config net,
+    public record Config(DeqModel.Task task, DeqForm form, String gradient, String denoiserInit, DenoiserConfig net,
                          int patch, int batch, int epochs, int stepsPerEpoch, double learningRate, double scalarRate,
                          String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
                          Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
@@ -133,7 +134,7 @@ public final class DeqTraining {
             @Override public void message(String text) { listener.message(text); }
         });
         ProblemFactory.Task ptask = c.task() == DeqModel.Task.DEBLUR ? ProblemFactory.Task.DEBLUR : ProblemFactory.Task.CS;
-        DnCnn.Config net = c.net();
+        DenoiserConfig net = c.net();
         DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale(), c.tauExponent()));
         List<Map<String, Object>> history = new ArrayList<>();
         int startEpoch = 0;
@@ -170,7 +171,7 @@ public final class DeqTraining {
                 model.initialize(manager);
                 if (c.denoiserInit() != null) {
                     io.equilibria.models.StoredModel init = ModelStore.load(c.denoiserInit(), manager);
-                    DnCnn trained = (DnCnn) ModelStore.loadDenoiser(c.denoiserInit(), manager);
+                    TrainableDenoiser trained = (TrainableDenoiser) ModelStore.loadDenoiser(c.denoiserInit(), manager);
                     copy(trained, model.denoiser(), manager);
                     listener.message("denoiser initialised from " + c.denoiserInit() + ": " + trained.describe());
                     if (init.block() instanceof DeqModel from) { // fine-tuning a DEQ (e.g. ODER from full batch): its scalars too
@@ -181,7 +182,7 @@ public final class DeqTraining {
                         }
                     }
                 } else {
-                    model.denoiser().scaleKernelsToBound(50);
+                    model.denoiser().prepareForTraining();
                 }
             }
             DeqTrainer trainer = new DeqTrainer(c.trainer(), model, adam);
@@ -218,7 +219,7 @@ public final class DeqTraining {
                     listener.step(epoch + 1, s + 1, c.stepsPerEpoch(), st, rate);
                 }
                 double trainSeconds = (System.nanoTime() - te) / 1e9;
-                model.denoiser().refineSpectralNorms(20);
+                model.denoiser().refine();
                 val = validate(trainer, validation, data.validation().sources(), c.task());
                 Map<String, Object> summary = new LinkedHashMap<>();
                 summary.put("epoch", epoch + 1);
@@ -285,7 +286,7 @@ public final class DeqTraining {
     }
 
     /** Copies a trained denoiser's parameters and power vectors into {@code to} (same architecture). */
-    static void copy(DnCnn from, DnCnn to, NDManager manager) {
+    static void copy(TrainableDenoiser from, TrainableDenoiser to, NDManager manager) {
         if (!from.config().withSeed(0).equals(to.config().withSeed(0))) {
             throw new IllegalArgumentException("--denoiser has architecture " + from.config() + " but the DEQ asks for " + to.config());
         }

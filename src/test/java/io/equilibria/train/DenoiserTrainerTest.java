@@ -72,7 +72,7 @@ class DenoiserTrainerTest {
                 epochs, steps, 5e-3, "cosine", 0.1, 0.3, data, 0.0, DenoiserTrainer.DEFAULT_EXCLUDE, 0.3, 2, 32, seed);
     }
 
-    private static List<float[]> parameters(DnCnn net) {
+    private static List<float[]> parameters(ai.djl.nn.Block net) {
         List<float[]> l = new ArrayList<>();
         for (Pair<String, Parameter> p : net.getParameters()) l.add(p.getValue().getArray().toFloatArray());
         return l;
@@ -86,7 +86,7 @@ class DenoiserTrainerTest {
     @Test
     void aFewStepsOnOneBatchReduceTheLoss() {
         DenoiserTrainer.Config c = tiny(null, 1, 1, 3);
-        DnCnn net = new DnCnn(c.net());
+        DnCnn net = new DnCnn((DnCnn.Config) c.net());
         net.initialize(m);
         net.scaleKernelsToBound(50);
         DenoiserTrainer.setTrainable(net, true);
@@ -111,7 +111,7 @@ class DenoiserTrainerTest {
         DenoiserTrainer.Result a = DenoiserTrainer.train(m, tiny(data, 2, 3, 11), null, false, quiet);
         DenoiserTrainer.Result b = DenoiserTrainer.train(m, tiny(data, 2, 3, 11), null, false, quiet);
         assertSameParameters(parameters(a.net()), parameters(b.net()));
-        DnCnn other = new DnCnn(tiny(data, 2, 3, 12).net()).initialize(m);
+        DnCnn other = new DnCnn((DnCnn.Config) tiny(data, 2, 3, 12).net()).initialize(m);
         assertFalse(java.util.Arrays.equals(parameters(a.net()).get(0), parameters(other).get(0)), "another seed");
         assertEquals(a.validation(), b.validation());
         assertEquals(2, a.history().size());

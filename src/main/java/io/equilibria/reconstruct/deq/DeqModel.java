@@ -9,7 +9,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
-import io.equilibria.priors.DnCnn;
+import io.equilibria.priors.DenoiserConfig;
+import io.equilibria.priors.TrainableDenoiser;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -42,7 +43,7 @@ public final class DeqModel extends AbstractBlock {
     }
 
     /** Architecture and the scalars' initial values (the trained values are parameters, in the file). */
-    public record Config(Task task, DeqForm form, DnCnn.Config denoiser, double gamma, double tau, double sigmaScale,
+    public record Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
                          double tauExponent) {
         public Config {
             if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
@@ -68,20 +69,20 @@ public final class DeqModel extends AbstractBlock {
             Object task = m.get("task"), form = m.get("form"), den = m.get("denoiser");
             if (!(task instanceof String) || !(form instanceof String)) throw new IllegalArgumentException("DEQ model needs 'task' and 'form'");
             if (!(den instanceof Map)) throw new IllegalArgumentException("DEQ model needs a 'denoiser' architecture");
-            return new Config(Task.parse((String) task), DeqForm.parse((String) form), DnCnn.Config.fromMap((Map<String, Object>) den),
+            return new Config(Task.parse((String) task), DeqForm.parse((String) form), DenoiserConfig.fromMap((Map<String, Object>) den),
                     number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1),
                     number(m, "tauExponent", 0));
         }
     }
 
     private final Config config;
-    private final DnCnn denoiser;
+    private final TrainableDenoiser denoiser;
     private final Parameter logGamma, logTau, logSigmaScale;
 
     public DeqModel(Config config) {
         super(VERSION);
         this.config = config;
-        this.denoiser = addChildBlock("denoiser", new DnCnn(config.denoiser()));
+        this.denoiser = addChildBlock("denoiser", config.denoiser().build());
         logGamma = addParameter(scalar("logGamma", config.gamma()));
         logTau = addParameter(scalar("logTau", config.tau()));
         logSigmaScale = addParameter(scalar("logSigmaScale", config.sigmaScale()));
@@ -93,7 +94,7 @@ public final class DeqModel extends AbstractBlock {
     }
 
     public Config config() { return config; }
-    public DnCnn denoiser() { return denoiser; }
+    public TrainableDenoiser denoiser() { return denoiser; }
     public Task task() { return config.task(); }
     public DeqForm form() { return config.form(); }
 
