@@ -70,7 +70,11 @@ final class ReconstructCommand implements Command {
                         + MethodConfig.DEQ_TOLERANCE + ") falls below T"))
                 .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
-                .addOption(Args.opt("normalize", "N", "deblur: percentile[:LO,HI] | minmax | none (default percentile:1,99.8)"))
+                .addOption(Args.opt("normalize", "N", "deblur: scale (divide by the 99.8th percentile above the camera offset; "
+                        + "nothing clipped) | percentile[:LO,HI] (subtract the LO-th percentile) | minmax | none (default scale)"))
+                .addOption(Args.opt("offset", "O", "deblur: camera offset in input units, subtracted before and added back "
+                        + "after: a number | auto (16-bit images with a flat dark background: estimated from it) | none "
+                        + "(default auto; the report says which was used)"))
                 .addOption(Args.opt("noise-sigma", "S", "noise sigma in input units (deblur default: estimated from the image, robust MAD; "
                         + "cs default: from the measurement file, else estimated for deq/pnp)"))
                 .addOption(Args.opt("reference", "GT|DIR", "deblur: ground truth; for one image the report then holds the PSNR after every iteration "
@@ -159,8 +163,21 @@ final class ReconstructCommand implements Command {
             Boundary boundary = Boundary.parse(l.getOptionValue("boundary", "extended"));
             double noise = Args.dbl(l, "noise-sigma", Double.NaN);
             if (l.hasOption("noise-sigma")) Args.nonNegative("noise-sigma", noise);
-            String normalize = l.getOptionValue("normalize", "percentile");
-            io.equilibria.image.Normalization.fit(normalize, new float[] {0f, 1f}); // validate the spec early
+            String normalize = l.getOptionValue("normalize", "scale").trim();
+            if (normalize.equals("scale")) {
+                try {
+                    normalize = io.equilibria.image.Normalization.scaleSpec(l.getOptionValue("offset", "auto"));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--offset: " + e.getMessage());
+                }
+            } else if (l.hasOption("offset")) {
+                throw new UsageException("--offset applies to --normalize scale (the default); --normalize " + normalize + " fits its own low level");
+            }
+            try {
+                io.equilibria.image.Normalization.fit(normalize, new float[] {0f, 1f}); // validate the spec early
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--normalize: " + e.getMessage());
+            }
             ImageData reference = null;
             if (l.hasOption("reference") && !java.nio.file.Files.isDirectory(Args.path(l, "input"))) {
                 reference = ImageFiles.read(Args.path(l, "reference"), channel);

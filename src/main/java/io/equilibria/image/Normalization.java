@@ -1,19 +1,79 @@
 package io.equilibria.image;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * An affine intensity map into the core's working range, with its exact inverse: {@code n = (v - low) / scale},
- * {@code v = n * scale + low}. Percentile normalisation follows CSBDeep (low/high percentiles, default 1 and 99.8)
- * so that camera offsets and hot pixels do not set the scale; the result comes back in the input's units.
+ * {@code v = n * scale + low}; the result comes back in the input's units.
+ *
+ * <p><b>Default: {@code scale}.</b> Only a gain: {@code low} is a camera offset when one is known ({@code offset=N})
+ * or found ({@code offset=auto}, see {@link #estimateOffset}), else 0, and {@code scale} is the 99.8th percentile of
+ * {@code v - low}. Nothing is clipped and no real intensity is subtracted, so Richardson–Lucy's Poisson model and
+ * every method's non-negativity act on the data's own intensities (RL is exactly scale-equivariant, so the
+ * normalisation costs it nothing). {@code percentile[:LO,HI]} (CSBDeep's, subtracts the LO-th percentile) and
+ * {@code minmax} stay available; they shift the zero of the data, which costs RL accuracy on scenes without a dark
+ * background (bright-field, photographs).
+ *
+ * @param offsetSource how {@code low} was obtained, for reports: "none", "given", "estimated from the background",
+ *                     or the percentile/minmax fit
  */
-public record Normalization(String kind, double low, double scale) {
-    public static Normalization identity() {
-        return new Normalization("none", 0, 1);
+public record Normalization(String kind, double low, double scale, String offsetSource) {
+    public static final String DEFAULT = "scale:offset=auto";
+    private static final double SCALE_PERCENTILE = 99.8;
+
+    public Normalization(String kind, double low, double scale) {
+        this(kind, low, scale, low == 0 ? "none" : "fitted");
     }
 
-    /** Parses {@code none}, {@code minmax} or {@code percentile[:LOW,HIGH]} and fits it to the data. */
+    public static Normalization identity() {
+        return new Normalization("none", 0, 1, "none");
+    }
+
+    /** As {@link #fit(String, int, float[][])} for float data (no offset is ever estimated). */
     public static Normalization fit(String spec, float[]... data) {
-        String s = spec == null ? "percentile" : spec.trim();
+        return fit(spec, 32, data);
+    }
+
+    /**
+     * Parses {@code scale[:offset=N|auto|none]}, {@code none}, {@code minmax} or {@code percentile[:LOW,HIGH]} and fits
+     * it to the data; {@code bitDepth} (8, 16, 32) decides whether {@code offset=auto} may look for a camera offset.
+     */
+    public static Normalization fit(String spec, int bitDepth, float[]... data) {
+        String s = spec == null ? DEFAULT : spec.trim();
         if (s.equals("none")) return identity();
+        if (s.equals("scale") || s.startsWith("scale:")) {
+            String off = "none";
+            if (s.startsWith("scale:")) {
+                String arg = s.substring(6).trim();
+                if (!arg.startsWith("offset=")) throw new IllegalArgumentException("bad normalisation '" + spec + "' (scale:offset=N|auto|none)");
+                off = arg.substring(7).trim();
+            }
+            double low;
+            String source;
+            switch (off) {
+                case "none", "0" -> { low = 0; source = "none"; }
+                case "auto" -> {
+                    double o = bitDepth == 16 ? estimateOffset(data) : Double.NaN;
+                    low = Double.isNaN(o) ? 0 : o;
+                    source = Double.isNaN(o) ? (bitDepth == 16 ? "none (no flat dark background found)" : "none (" + bitDepth
+                            + "-bit data: offsets are estimated only for 16-bit camera images)") : "estimated from the background";
+                }
+                default -> {
+                    try {
+                        low = Double.parseDouble(off);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("bad offset '" + off + "' (a number, auto or none)");
+                    }
+                    if (!Double.isFinite(low)) throw new IllegalArgumentException("offset must be finite, got " + off);
+                    source = "given";
+                }
+            }
+            double hi = Stats.percentile(data, SCALE_PERCENTILE) - low;
+            if (!(hi > 0) || !Double.isFinite(hi)) hi = Math.max(Math.abs(Stats.percentile(data, 100) - low), 0);
+            if (!(hi > 0)) hi = 1; // flat image
+            return new Normalization("scale", low, hi, source);
+        }
         if (s.equals("minmax")) return fromRange("minmax", Stats.percentile(data, 0), Stats.percentile(data, 100));
         if (s.startsWith("percentile")) {
             double lo = 1, hi = 99.8;
@@ -26,7 +86,58 @@ public record Normalization(String kind, double low, double scale) {
             if (!(lo >= 0 && hi <= 100 && lo < hi)) throw new IllegalArgumentException("bad percentiles in '" + spec + "'");
             return fromRange("percentile:" + lo + "," + hi, Stats.percentile(data, lo), Stats.percentile(data, hi));
         }
-        throw new IllegalArgumentException("unknown normalisation '" + spec + "' (none, minmax, percentile[:LO,HI])");
+        throw new IllegalArgumentException("unknown normalisation '" + spec + "' (scale[:offset=N|auto|none], none, minmax, percentile[:LO,HI])");
+    }
+
+    /**
+     * A camera offset (pedestal) from a flat dark background, or NaN when there is none. Each plane is cut into runs
+     * of 64 pixels along its rows; the darkest 5 % of runs (by mean) are the background candidates. Their median mean
+     * is taken as the offset only if they are flat (median standard deviation within a run at most 5 % of the range
+     * above them), dark (below a quarter of the 99.8th percentile) and wide (a fifth of all runs within three of
+     * those standard deviations of it): an empty background, as in fluorescence. A dark object on a bright field
+     * (bright-field, photographs) is too small a part of the image and keeps its zero.
+     */
+    public static double estimateOffset(float[]... data) {
+        List<double[]> blocks = new ArrayList<>(); // {mean, std}
+        for (float[] plane : data) {
+            int n = plane.length;
+            for (int start = 0; start + 64 <= n; start += 64) {
+                double sum = 0, sq = 0;
+                for (int i = start; i < start + 64; i++) { sum += plane[i]; sq += (double) plane[i] * plane[i]; }
+                double m = sum / 64;
+                blocks.add(new double[] {m, Math.sqrt(Math.max(0, sq / 64 - m * m))});
+            }
+        }
+        if (blocks.size() < 40) return Double.NaN;
+        blocks.sort((a, b) -> Double.compare(a[0], b[0]));
+        int k = Math.max(2, blocks.size() / 20);
+        double[] means = new double[k], stds = new double[k];
+        for (int i = 0; i < k; i++) { means[i] = blocks.get(i)[0]; stds[i] = blocks.get(i)[1]; }
+        java.util.Arrays.sort(means);
+        java.util.Arrays.sort(stds);
+        double floor = means[k / 2], spread = stds[k / 2];
+        double top = Stats.percentile(data, SCALE_PERCENTILE);
+        if (!(floor > 0) || !(top > 4 * floor)) return Double.NaN;
+        if (spread > 0.05 * (top - floor)) return Double.NaN;
+        int atFloor = 0;
+        for (double[] b : blocks) if (Math.abs(b[0] - floor) <= 3 * spread) atFloor++;
+        return atFloor >= 0.2 * blocks.size() ? floor : Double.NaN;
+    }
+
+    /** The default normalisation with a camera offset: a number, {@code auto} or {@code none}. */
+    public static String scaleSpec(String offset) {
+        String o = offset == null || offset.isBlank() ? "auto" : offset.trim().toLowerCase(java.util.Locale.ROOT);
+        String spec = "scale:offset=" + o;
+        fit(spec, new float[] {0f, 1f}); // fails early on a bad offset
+        return spec;
+    }
+
+    /** One line for reports: the kind, and for {@code scale} the offset and where it came from. */
+    public String describe() {
+        if (kind.equals("scale")) {
+            return "scale (offset " + (float) low + ": " + offsetSource + "; scale " + (float) scale + " = 99.8th percentile above the offset; no clipping)";
+        }
+        return toString();
     }
 
     private static Normalization fromRange(String kind, double lo, double hi) {

@@ -48,6 +48,7 @@ public final class DeblurCommand implements PlugIn {
         gd.addNumericField("noise_sigma", 0, 5, 8, "(0 = estimate)");
         gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
         gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
+        gd.addStringField("camera_offset", "auto", 8);
         gd.addCheckbox("multi-frame", false);
         gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
         gd.showDialog();
@@ -64,11 +65,12 @@ public final class DeblurCommand implements PlugIn {
         double sigma = gd.getNextNumber();
         int iterations = (int) gd.getNextNumber();
         String boundary = gd.getNextChoice();
+        String offset = gd.getNextString().trim();
         boolean multiFrame = gd.getNextBoolean();
         String device = gd.getNextChoice();
         CommandSupport.runOffEdt(title, () -> {
-            ImagePlus result = deblur(imp, method, psf(psfText), model, sigma, iterations, Boundary.parse(boundary), multiFrame,
-                    Compute.resolve(device));
+            ImagePlus result = deblur(imp, method, psf(psfText), model, sigma, iterations, Boundary.parse(boundary), offset,
+                    multiFrame, Compute.resolve(device));
             if (result != null) result.show();
         });
     }
@@ -76,9 +78,19 @@ public final class DeblurCommand implements PlugIn {
     /** The reconstruction itself, for the dialog and for tests; null if cancelled with Esc. */
     static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
                             Boundary boundary, boolean multiFrame, Device device) {
+        return deblur(imp, method, psf, model, sigma, iterations, boundary, "auto", multiFrame, device);
+    }
+
+    /**
+     * @param offset camera offset in the image's units: a number, {@code auto} (16-bit images with a flat dark
+     *               background) or {@code none}; see {@link io.equilibria.image.Normalization}
+     */
+    static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
+                            Boundary boundary, String offset, boolean multiFrame, Device device) {
         ImageData in = ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null);
         MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null);
-        Deconvolution.Options options = new Deconvolution.Options(boundary, "percentile", multiFrame,
+        Deconvolution.Options options = new Deconvolution.Options(boundary,
+                io.equilibria.image.Normalization.scaleSpec(offset), multiFrame,
                 sigma > 0 ? sigma : Double.NaN, null);
         boolean[] cancelled = {false};
         Deconvolution.PlaneListener progress = (plane, planes) -> (k, max, z, residual) -> {

@@ -97,7 +97,7 @@ public final class Deconvolution {
         long t0 = System.nanoTime();
         float[][] all = new float[input.size()][];
         for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
-        Normalization norm = Normalization.fit(options.normalization(), all);
+        Normalization norm = Normalization.fit(options.normalization(), input.bitDepth(), all);
         if (options.multiFrame() && psf.size() != input.size()) {
             throw new io.equilibria.image.InputException("--multi-frame: the image has " + input.size()
                     + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");
@@ -185,7 +185,7 @@ public final class Deconvolution {
         report.put("psf", psf.description());
         report.put("boundary", options.boundary().toString());
         report.put("multiFrame", options.multiFrame());
-        report.put("normalization", norm.toString());
+        report.put("normalization", norm.describe());
         report.put("tiles", grid.size());
         report.put("tiling", grid.toString());
         report.put("memoryBudgetMiB", Math.round(options.budget() / 1048576.0));
@@ -202,7 +202,7 @@ public final class Deconvolution {
         result.info().put("equilibria.device", (String) report.get("device"));
         result.info().put("equilibria.psf", psf.description());
         result.info().put("equilibria.boundary", options.boundary().toString());
-        result.info().put("equilibria.normalization", norm.toString());
+        result.info().put("equilibria.normalization", norm.describe());
         if (grid.size() > 1) result.info().put("equilibria.tiling", grid.toString());
         if (ledger.used()) result.info().put("equilibria.warmStart", ledger.summary());
         return new Outcome(result, report);
