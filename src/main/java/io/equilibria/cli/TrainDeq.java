@@ -84,6 +84,9 @@ final class TrainDeq implements TrainCommand.Subcommand {
                 Args.opt("tau", "T", "initial prior weight at noise sigma " + io.equilibria.reconstruct.deq.DeqScalars.SIGMA_REFERENCE + ", red only (default 0.2)"),
                 Args.opt("tau-exponent", "P", "red: the prior weight scales as (sigma/" + io.equilibria.reconstruct.deq.DeqScalars.SIGMA_REFERENCE
                         + ")^P (default 2, the MAP scaling; 0 for one weight at every noise level)"),
+                Args.opt("null-space-sigma", "NU", "cs: the prior's noise level grows with the unmeasured share f of the "
+                        + "unknowns as sqrt(sigma^2 + (NU f)^2), so noise-free CS still has a prior (default 0)"),
+                Args.opt("start", "S", "where the fixed-point iteration starts: tikhonov | tv (FISTA-TV) (default tikhonov)"),
                 Args.opt("sigma-scale", "S", "initial scale of the noise level given to the denoiser (default 1)"),
                 Args.opt("seed", "S", "seed of patches, operators and noise (default 42)"),
                 Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
@@ -144,7 +147,9 @@ final class TrainDeq implements TrainCommand.Subcommand {
                         Args.integer(l, "forward-iterations", oder ? 60 : 30), Args.integer(l, "backward-iterations", 30), data,
                         Args.dbl(l, "phantom-fraction", 0.5), exclude, Args.integer(l, "validation-images", 4), 128,
                         Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 0.2), Args.dbl(l, "sigma-scale", 1.0),
-                        Args.dbl(l, "tau-exponent", 2.0), Args.integer(l, "blocks", oder ? 8 : 1), os);
+                        Args.dbl(l, "tau-exponent", 2.0), Args.integer(l, "blocks", oder ? 8 : 1), os,
+                        Args.dbl(l, "null-space-sigma", 0),
+                        io.equilibria.reconstruct.deq.DeqScalars.Start.valueOf(l.getOptionValue("start", "tikhonov").trim().toUpperCase(Locale.ROOT)));
                 io.equilibria.deq.GradientMode.parse(c.gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());

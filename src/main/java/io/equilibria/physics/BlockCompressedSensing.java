@@ -148,6 +148,11 @@ public final class BlockCompressedSensing implements LinearOperator {
     public int rows() { return rows; }
 
     @Override
+    public double nullSpaceFraction() {
+        return Math.max(0, 1 - (double) rows / ((double) block * block));
+    }
+
+    @Override
     public Map<String, Object> spec() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("operator", "block-cs");

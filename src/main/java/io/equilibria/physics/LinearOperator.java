@@ -41,6 +41,14 @@ public interface LinearOperator extends AutoCloseable {
     }
 
     /**
+     * The share of the unknowns the measurement does not determine (1 − rows/unknowns for compressed sensing, 0 for
+     * a convolution): how much a prior must fill in besides removing noise.
+     */
+    default double nullSpaceFraction() {
+        return 0;
+    }
+
+    /**
      * The weight c of the data term c·½‖Ax − y‖² a DEQ uses: 1, or 1/K for K observations of one scene (the mean over
      * frames), so that a model trained on single images keeps a stable step size on a stack and the data term's
      * curvature does not grow with K. Its noise level is then σ·√c (K frames average the noise down).

@@ -224,11 +224,11 @@ public final class DeqTrainer {
         return sum / problems.size();
     }
 
-    private static NDArray start(List<ReconstructionProblem> batch) {
+    private NDArray start(List<ReconstructionProblem> batch) {
         List<NDArray> starts = new ArrayList<>();
         for (ReconstructionProblem p : batch) {
             boolean cs = !(p.operator() instanceof io.equilibria.physics.FftConvolution);
-            Result r = Autograd.noGrad(() -> DeqReconstructor.initialiser(p.sigma(), cs).reconstruct(p.operator(), p.y(), IterationListener.NONE));
+            Result r = Autograd.noGrad(() -> DeqReconstructor.start(scalars, p.sigma(), cs).reconstruct(p.operator(), p.y(), IterationListener.NONE));
             starts.add(r.x().maximum(0f));
         }
         NDArray z0 = DeqMap.batch(starts);
@@ -236,9 +236,9 @@ public final class DeqTrainer {
         return z0;
     }
 
-    private static float[] sigmas(List<ReconstructionProblem> batch) {
+    private float[] sigmas(List<ReconstructionProblem> batch) {
         float[] s = new float[batch.size()];
-        for (int i = 0; i < s.length; i++) s[i] = (float) DeqMap.priorSigma(batch.get(i).sigma(), batch.get(i).operator()); // as at inference
+        for (int i = 0; i < s.length; i++) s[i] = (float) DeqMap.priorSigma(batch.get(i).sigma(), batch.get(i).operator(), scalars.nullSpaceSigma()); // as at inference
         return s;
     }
 

@@ -47,8 +47,22 @@ public final class DeqTraining {
                          String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
                          Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
                          long seed, double gamma, double tau, double sigmaScale, double tauExponent, int blocks,
-                         io.equilibria.reconstruct.oder.OderSettings oder) {
+                         io.equilibria.reconstruct.oder.OderSettings oder, double nullSpaceSigma,
+                         io.equilibria.reconstruct.deq.DeqScalars.Start start) {
+        public Config(DeqModel.Task task, DeqForm form, String gradient, String denoiserInit, DenoiserConfig net,
+                      int patch, int batch, int epochs, int stepsPerEpoch, double learningRate, double scalarRate,
+                      String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
+                      Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
+                      long seed, double gamma, double tau, double sigmaScale, double tauExponent, int blocks,
+                      io.equilibria.reconstruct.oder.OderSettings oder) {
+            this(task, form, gradient, denoiserInit, net, patch, batch, epochs, stepsPerEpoch, learningRate, scalarRate,
+                    schedule, sigmaMin, sigmaMax, forwardIterations, backwardIterations, data, phantomFraction, exclude,
+                    validationImages, validationSize, seed, gamma, tau, sigmaScale, tauExponent, blocks, oder, 0, null);
+        }
+
         public Config {
+            if (start == null) start = io.equilibria.reconstruct.deq.DeqScalars.Start.TIKHONOV;
+            if (!(nullSpaceSigma >= 0)) throw new IllegalArgumentException("null-space sigma must be >= 0");
             if (blocks < 1) throw new IllegalArgumentException("blocks must be >= 1, got " + blocks);
             if (oder != null && oder.batch() > blocks) {
                 throw new IllegalArgumentException("ODER --batch " + oder.batch() + " is more than the " + blocks + " blocks per problem");
@@ -95,6 +109,8 @@ public final class DeqTraining {
                     : "block CS, 32x32 blocks, Gaussian or Walsh-Hadamard rows, 8 operators with ratios 0.1-0.5"
                       + (blocks > 1 ? ", rows in " + blocks + " groups" : ""));
             m.put("blocks", blocks);
+            if (nullSpaceSigma > 0) m.put("nullSpaceSigma", nullSpaceSigma);
+            if (start != io.equilibria.reconstruct.deq.DeqScalars.Start.TIKHONOV) m.put("start", start.name().toLowerCase(Locale.ROOT));
             if (oder != null) m.put("oder", oder.toMap());
             m.put("forwardSolver", (oder == null ? "anderson" : oder.solverSpec()) + ", at most " + forwardIterations + " iterations, tolerance 1e-3");
             m.put("backwardSolver", gradient + ", at most " + backwardIterations + " iterations, tolerance 1e-4");
@@ -135,7 +151,8 @@ public final class DeqTraining {
         });
         ProblemFactory.Task ptask = c.task() == DeqModel.Task.DEBLUR ? ProblemFactory.Task.DEBLUR : ProblemFactory.Task.CS;
         DenoiserConfig net = c.net();
-        DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale(), c.tauExponent()));
+        DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale(), c.tauExponent(),
+                c.nullSpaceSigma(), c.start()));
         List<Map<String, Object>> history = new ArrayList<>();
         int startEpoch = 0;
         double previousSeconds = 0;

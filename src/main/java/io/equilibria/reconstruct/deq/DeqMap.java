@@ -77,7 +77,13 @@ public final class DeqMap {
      * term's own noise, σ√c (c = 1/K for K frames averages it down), at least 1e-3. Inference and training share it.
      */
     public static double priorSigma(double noiseSigma, LinearOperator a) {
-        return Math.max(noiseSigma * Math.sqrt(a.dataScale()), 1e-3);
+        return priorSigma(noiseSigma, a, 0);
+    }
+
+    /** With the model's null-space level ν (see {@link DeqScalars#withNullSpaceSigma}): √((σ√c)² + (ν f)²), ≥ 1e-3. */
+    public static double priorSigma(double noiseSigma, LinearOperator a, double nullSpaceSigma) {
+        double s = noiseSigma * Math.sqrt(a.dataScale()), n = nullSpaceSigma * a.nullSpaceFraction();
+        return Math.max(Math.sqrt(s * s + n * n), 1e-3);
     }
 
     /** Applies {@code f} to every problem i of a (N, 1, H, W) state; results (domain shape) stacked back as (N, 1, H, W). */

@@ -44,9 +44,20 @@ public final class DeqModel extends AbstractBlock {
 
     /** Architecture and the scalars' initial values (the trained values are parameters, in the file). */
     public record Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
-                         double tauExponent) {
+                         double tauExponent, double nullSpaceSigma, DeqScalars.Start start) {
         public Config {
             if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
+            if (!(nullSpaceSigma >= 0)) throw new IllegalArgumentException("null-space sigma must be >= 0");
+            if (start == null) start = DeqScalars.Start.TIKHONOV;
+        }
+
+        public Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
+                      double tauExponent) {
+            this(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, 0, DeqScalars.Start.TIKHONOV);
+        }
+
+        public Config withNullSpace(double nu, DeqScalars.Start s) {
+            return new Config(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nu, s);
         }
 
         public Map<String, Object> toMap() {
@@ -60,6 +71,8 @@ public final class DeqModel extends AbstractBlock {
             m.put("initialSigmaScale", sigmaScale);
             m.put("tauExponent", tauExponent);
             m.put("tauReferenceSigma", DeqScalars.SIGMA_REFERENCE);
+            if (nullSpaceSigma > 0) m.put("nullSpaceSigma", nullSpaceSigma);
+            if (start != DeqScalars.Start.TIKHONOV) m.put("start", start.name().toLowerCase(Locale.ROOT));
             m.put("denoiser", denoiser.toMap());
             return m;
         }
@@ -71,7 +84,8 @@ public final class DeqModel extends AbstractBlock {
             if (!(den instanceof Map)) throw new IllegalArgumentException("DEQ model needs a 'denoiser' architecture");
             return new Config(Task.parse((String) task), DeqForm.parse((String) form), DenoiserConfig.fromMap((Map<String, Object>) den),
                     number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1),
-                    number(m, "tauExponent", 0));
+                    number(m, "tauExponent", 0), number(m, "nullSpaceSigma", 0),
+                    m.get("start") instanceof String st ? DeqScalars.Start.valueOf(st.toUpperCase(Locale.ROOT)) : DeqScalars.Start.TIKHONOV);
         }
     }
 
@@ -100,7 +114,8 @@ public final class DeqModel extends AbstractBlock {
 
     /** The learned scalars as a view of this block's parameters (closing it leaves them alone). */
     public DeqScalars scalars() {
-        return DeqScalars.wrap(logGamma.getArray(), logTau.getArray(), logSigmaScale.getArray()).withTauExponent(config.tauExponent());
+        return DeqScalars.wrap(logGamma.getArray(), logTau.getArray(), logSigmaScale.getArray()).withTauExponent(config.tauExponent())
+                .withNullSpaceSigma(config.nullSpaceSigma()).withStart(config.start());
     }
 
     /** Allocates parameters (DnCNN He-initialised and scaled to its bound, scalars at their initial values). */
@@ -131,7 +146,9 @@ public final class DeqModel extends AbstractBlock {
                     config.form(), config.task().label(), s.gammaValue(),
                     config.form() == DeqForm.RED ? String.format(Locale.ROOT, ", tau %.4g x (sigma/%.2g)^%.3g", s.tauValue(),
                             DeqScalars.SIGMA_REFERENCE, config.tauExponent()) : "",
-                    s.sigmaScaleValue(), denoiser.describe());
+                    s.sigmaScaleValue(), denoiser.describe())
+                    + (config.nullSpaceSigma() > 0 ? String.format(Locale.ROOT, "; prior sigma grows with the unmeasured share f as sqrt(sigma^2 + (%.3g f)^2)", config.nullSpaceSigma()) : "")
+                    + (config.start() == DeqScalars.Start.TV ? "; starts from FISTA-TV" : "");
         }
     }
 }

@@ -78,11 +78,36 @@ public final class DeqReconstructor implements Reconstructor {
     @Override
     public String name() { return data != DataTerm.FULL ? "oder" : form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
 
-    /** The regularised least-squares start: Wiener-like for deblurring, a damped pseudo-inverse for CS. */
+    /**
+     * The regularised least-squares start: for deblurring a gradient-regularised (Laplacian) Wiener, λ = 30σ², whose
+     * smooth continuation also fills the unmeasured band of the extended boundary (the identity penalty pulled it
+     * to zero, and the prior then kept that dark frame: a bright rim on bright-field images); for CS a damped
+     * pseudo-inverse.
+     */
     public static Tikhonov initialiser(double noiseSigma, boolean cs) {
         double sigma = Math.max(noiseSigma, 1e-3);
-        return new Tikhonov(cs ? 1e-2 : Math.max(1e-4, 100 * sigma * sigma), cs ? 30 : 60, 1e-4);
+        return cs ? new Tikhonov(1e-2, 30, 1e-4)
+                : new Tikhonov(Math.max(1e-5, INIT_GRADIENT_WEIGHT * sigma * sigma), 60, 1e-4, Tikhonov.Regulariser.GRADIENT);
     }
+
+    /** The model's start: {@link #initialiser}, or FISTA-TV with the CLI's default CS weight for {@link DeqScalars.Start#TV}. */
+    public static Reconstructor start(DeqScalars scalars, double noiseSigma, boolean cs) {
+        if (scalars.start() == DeqScalars.Start.TV) {
+            return new io.equilibria.reconstruct.classical.FistaTv(cs ? Math.max(1e-3, 0.2 * Math.max(noiseSigma, 1e-3))
+                    : 0.25 * Math.max(noiseSigma, 1e-3), 100, 20, 1e-5, true);
+        }
+        return initialiser(noiseSigma, cs);
+    }
+
+    private static String describe(Reconstructor init, Result r) {
+        if (init instanceof Tikhonov t) {
+            return "tikhonov-cg lambda " + t.lambda() + " (" + t.regulariser().name().toLowerCase(java.util.Locale.ROOT)
+                    + " penalty), " + r.iterations() + " iterations";
+        }
+        return "fista-tv lambda " + r.parameters().get("lambda") + ", " + r.iterations() + " iterations";
+    }
+
+    static double INIT_GRADIENT_WEIGHT = Double.parseDouble(System.getProperty("equilibria.initWeight", "30"));
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
@@ -95,7 +120,7 @@ public final class DeqReconstructor implements Reconstructor {
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
         long t0 = System.nanoTime();
-        Tikhonov init = initialiser(noiseSigma, compressedSensing);
+        Reconstructor init = start(scalars, noiseSigma, compressedSensing);
         Shape domain = a.domainShape();
         Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
         String initialisation;
@@ -107,8 +132,8 @@ public final class DeqReconstructor implements Reconstructor {
         Result start = init.reconstruct(a, y, IterationListener.NONE);
         NDArray tikhonov = start.x().maximum(0f).reshape(state);
         start.x().close();
-        String tikhonovText = "tikhonov-cg lambda " + init.lambda() + ", " + start.iterations() + " iterations";
-        double priorSigma = DeqMap.priorSigma(noiseSigma, a);
+        String tikhonovText = describe(init, start);
+        double priorSigma = DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
         NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
         DataTerm dataTerm = data.create(List.of(a), List.of(y));
         double priorWeight = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);

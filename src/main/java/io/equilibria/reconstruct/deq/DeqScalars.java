@@ -31,6 +31,31 @@ public final class DeqScalars implements AutoCloseable {
 
     public double tauExponent() { return tauExponent; }
 
+    /** Where the fixed-point iteration starts: regularised least squares, or FISTA-TV (for compressed sensing). */
+    public enum Start { TIKHONOV, TV }
+
+    private double nullSpaceSigma;
+    private Start start = Start.TIKHONOV;
+
+    /**
+     * ν: the prior's noise level grows with the share f of unknowns the measurement leaves open, σ_prior² =
+     * σ_data² + (ν f)², so that for noise-free compressed sensing the denoiser still has something to remove (the
+     * null space). 0 for deblurring, where f = 0 anyway.
+     */
+    public DeqScalars withNullSpaceSigma(double nu) {
+        this.nullSpaceSigma = nu;
+        return this;
+    }
+
+    public double nullSpaceSigma() { return nullSpaceSigma; }
+
+    public DeqScalars withStart(Start s) {
+        this.start = s;
+        return this;
+    }
+
+    public Start start() { return start; }
+
     /** The weight factor (σ/σ_ref)^p per problem, shape (N), as a constant (no gradient) on sigma's manager. */
     public NDArray tauScale(NDArray sigma) {
         float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();

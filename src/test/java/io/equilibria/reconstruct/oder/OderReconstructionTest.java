@@ -77,7 +77,7 @@ class OderReconstructionTest {
     @Test
     void fullBatchNesterovAndAndersonReachTheSameFixedPoint() {
         Result anderson = run("anderson", 300, 1e-6, OderSettings.defaults(I));
-        Result nesterov = run("nesterov:window=1,average=1", 400, 1e-6, OderSettings.defaults(I));
+        Result nesterov = run("nesterov:window=1,average=1", 800, 1e-6, OderSettings.defaults(I));
         assertTrue((Double) nesterov.parameters().get("stepFactor") < 1, "the model's step is too long for plain iteration");
         assertEquals(Boolean.TRUE, anderson.parameters().get("converged"), "Anderson on the safe-step map");
         assertEquals(Boolean.TRUE, nesterov.parameters().get("converged"), "Nesterov on the safe-step map");
