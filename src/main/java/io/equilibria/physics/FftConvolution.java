@@ -144,6 +144,16 @@ public final class FftConvolution implements LinearOperator {
         return Planes.reflectPad(image, offY, domainH - height - offY, offX, domainW - width - offX);
     }
 
+    /** The observation (the mean of the frames) mirrored into the domain's unmeasured band. */
+    @Override
+    public NDArray initialGuess(NDArray y) {
+        NDArray img = stacked ? y.mean(new int[] {0}) : y;
+        NDArray out = io.equilibria.compute.Tensors.of(y.getManager(), extendToDomain(io.equilibria.compute.Tensors.toPlane(img)))
+                .toType(y.getDataType(), false);
+        if (img != y) img.close();
+        return out;
+    }
+
     @Override
     public int blockCount() { return stacked ? frames : 1; }
 

@@ -52,7 +52,7 @@ public final class Tikhonov implements Reconstructor {
     public Regulariser regulariser() { return regulariser; }
 
     /** I p, or DᵀD p = −div ∇p (forward differences, Neumann ends) over the last two axes. */
-    NDArray penalty(NDArray p) {
+    public NDArray penalty(NDArray p) {
         if (regulariser == Regulariser.IDENTITY) return p;
         int d = p.getShape().dimension();
         return laplacianAlong(p, d - 1).add(laplacianAlong(p, d - 2));
@@ -77,10 +77,13 @@ public final class Tikhonov implements Reconstructor {
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
         long t0 = System.nanoTime();
         NDArray b = a.adjoint(y);
-        NDArray x = b.zerosLike();
-        NDArray r = b.duplicate();
+        // with the gradient penalty, start from the operator's guess (the data mirrored into an unmeasured band):
+        // the band's modes are weakly coupled and CG would stop long before it had filled them from zero
+        NDArray guess = regulariser == Regulariser.GRADIENT ? a.initialGuess(y) : null;
+        NDArray x = guess != null ? guess.reshape(b.getShape()) : b.zerosLike();
+        NDArray r = guess != null ? b.sub(a.adjoint(a.apply(x)).add(penalty(x).mul(lambda))) : b.duplicate();
         NDArray p = r.duplicate();
-        double rr = Tensors.dot(r, r), bb = Math.max(rr, 1e-30);
+        double rr = Tensors.dot(r, r), bb = Math.max(Tensors.dot(b, b), 1e-30);
         List<Double> trace = new ArrayList<>();
         int k = 0;
         boolean cancelled = false;

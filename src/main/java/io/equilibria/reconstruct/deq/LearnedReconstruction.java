@@ -100,9 +100,10 @@ public final class LearnedReconstruction implements Reconstructor {
             throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; --method "
                     + (m.form() == DeqForm.RED ? "deq or oder" : "pnp") + " uses it");
         }
-        int tile = Integer.getInteger("equilibria.denoiserTile", DENOISER_TILE);
-        io.equilibria.priors.Denoiser d = tile > 0
-                ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), m.denoiser().receptiveRadius(), tile) : m.denoiser();
+        int radius = m.denoiser().receptiveRadius();
+        // a wide receptive field (the U-Net's ~90 px) would make 256 px tiles mostly halo: keep the halo's share small
+        int tile = Integer.getInteger("equilibria.denoiserTile", Math.max(DENOISER_TILE, (6 * radius + 7) / 8 * 8));
+        io.equilibria.priors.Denoiser d = tile > 0 ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), radius, tile) : m.denoiser();
         DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), form, Solvers.parse(solver),
                 options, noiseSigma, compressedSensing, oder != null ? oder.dataTerm() : DataTerm.FULL,
                 oder != null && oder.safeStep());
