@@ -98,10 +98,11 @@ threeb-imagej must be installed: ``apt-get install python3-skimage opencv-doc th
 
 ``--quick`` takes 2 images per set (the first real micrograph and the first phantom) and, for CS, one image per
 set at ratio 0.25 with noise 0.01 only (a smoke test: ~8 min). ``--cs-images N`` sets how many images per set
-(taken in the order above) the full CS part uses (default 1: qpi_cell and fluo_podosomes). A full run takes
-~35-40 min on 2 cores with one busy. Every java call runs with -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1
+(taken in the order above) the full CS part uses (default 1: qpi_cell and fluo_podosomes). A full run with
+--check-leakage took 30 min on this 2-core machine with the other core busy training. Every java call runs with -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1
 and OMP_NUM_THREADS=1. Outputs under --out: rows.csv (every score), summary.json, tables.md (what was printed),
-work/ (the images, PSFs, CLI outputs and reports). This is a benchmark: no test uses it.
+work/ (the images, PSFs, CLI outputs and reports, and the jar snapshot the run used; wiped at the start of each
+run). This is a benchmark: no test uses it.
 """
 import os
 
@@ -186,8 +187,8 @@ def fluo_podosomes():
     return unit(np.clip(upsample(m / m.max()), 0, None))
 
 
-# Each real image: (name, modality, source description, loader returning the raw array at source resolution,
-# crop function returning the 256x256 float ground truth). Source paths are also used by --check-leakage.
+# Each real image: (name, modality, source description, source file (for the leakage checks), loader returning
+# the raw array at source resolution, function turning that array into the 256x256 float ground truth).
 def real_images():
     def sk(f):
         return lambda: skimage.io.imread(SK + f)

@@ -33,6 +33,7 @@ public final class FftConvolution implements LinearOperator {
     private final NDArray otf;                // (K, gridH, gridW/2+1) complex
     private final int psfH, psfW;
     private final String psfName;
+    private Plane firstPsf; // the first frame's PSF, for parameter choices that need its spectrum
 
     private FftConvolution(NDManager manager, int height, int width, int domainH, int domainW, int gridH, int gridW,
                            int offY, int offX, boolean stacked, Boundary boundary, NDArray otf, int psfH, int psfW,
@@ -104,7 +105,9 @@ public final class FftConvolution implements LinearOperator {
         NDArray kernel = m.create(kern, new Shape(k, gh, gw));
         NDArray otf = kernel.rfft(gw, 2).fft(gh, 1);
         kernel.close();
-        return new FftConvolution(m, height, width, dh, dw, gh, gw, oy, ox, stacked, boundary, otf, ph, pw, name);
+        FftConvolution c = new FftConvolution(m, height, width, dh, dw, gh, gw, oy, ox, stacked, boundary, otf, ph, pw, name);
+        c.firstPsf = psfs.get(0);
+        return c;
     }
 
     @Override
@@ -143,6 +146,9 @@ public final class FftConvolution implements LinearOperator {
     public Plane extendToDomain(Plane image) {
         return Planes.reflectPad(image, offY, domainH - height - offY, offX, domainW - width - offX);
     }
+
+    /** The PSF of the first frame (unit sum, centred in its array). */
+    public Plane psf() { return firstPsf; }
 
     /** The observation (the mean of the frames) mirrored into the domain's unmeasured band. */
     @Override

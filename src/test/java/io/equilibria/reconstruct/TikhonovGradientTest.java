@@ -55,4 +55,32 @@ class TikhonovGradientTest {
             assertTrue(corner > 0.7, "the band outside the field of view stays near the scene's level, got " + corner);
         }
     }
+
+    @Test
+    void theDiscrepancyPrincipleGivesASmoothImageAStrongerWeightThanATexturedOne() {
+        NDManager m = TestSupport.manager();
+        int n = 96;
+        float[] smooth = new float[n * n], texture = new float[n * n];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < n * n; i++) {
+            int x = i % n, y = i / n;
+            smooth[i] = (float) (0.5 + 0.3 * Math.exp(-((x - 48) * (x - 48) + (y - 40) * (y - 40)) / 400.0));
+            texture[i] = (float) (0.5 + 0.3 * Math.sin(x * 0.9) * Math.cos(y * 0.7) + 0.1 * Math.sin(x * 2.1 + y));
+        }
+        Psf psf = Psf.of(PsfGenerator.gaussian(1.5, 0), "g1.5");
+        double[] lambdas = new double[2];
+        int k = 0;
+        for (float[] img : new float[][] {smooth, texture}) {
+            try (FftConvolution a = FftConvolution.single(m, psf, n, n, Boundary.EXTENDED); NDManager s = m.newSubManager()) {
+                Plane scene = new Plane(n, n, img);
+                NDArray clean = a.apply(Tensors.of(s, a.extendToDomain(scene)));
+                float[] v = clean.toFloatArray();
+                for (int i = 0; i < v.length; i++) v[i] += (float) (0.01 * r.nextGaussian());
+                NDArray y = s.create(v, clean.getShape());
+                lambdas[k++] = io.equilibria.reconstruct.classical.Discrepancy.lambda(y, a.psf(), 0.01);
+            }
+        }
+        assertTrue(lambdas[0] > 5 * lambdas[1], "smooth " + lambdas[0] + " vs textured " + lambdas[1]);
+        assertTrue(lambdas[1] > 1e-6 && lambdas[0] < 10, "both inside the search range: " + java.util.Arrays.toString(lambdas));
+    }
 }

@@ -31,6 +31,7 @@ public final class Tikhonov implements Reconstructor {
 
     private final double lambda;
     private final Regulariser regulariser;
+    private final double discrepancySigma; // > 0: λ per image by the discrepancy principle ({@link Discrepancy}) on convolutions
     private final int maxIterations;
     private final double tolerance;
 
@@ -39,9 +40,18 @@ public final class Tikhonov implements Reconstructor {
     }
 
     public Tikhonov(double lambda, int maxIterations, double tolerance, Regulariser regulariser) {
+        this(lambda, maxIterations, tolerance, regulariser, 0);
+    }
+
+    /**
+     * With {@code discrepancySigma} > 0 and a convolution, λ is chosen per image by the discrepancy principle for
+     * that noise level (gradient penalty); {@code lambda} is used for other operators.
+     */
+    public Tikhonov(double lambda, int maxIterations, double tolerance, Regulariser regulariser, double discrepancySigma) {
         if (!(lambda >= 0)) throw new IllegalArgumentException("lambda must be >= 0");
         this.lambda = lambda;
         this.regulariser = regulariser;
+        this.discrepancySigma = discrepancySigma;
         this.maxIterations = maxIterations;
         this.tolerance = tolerance;
     }
@@ -76,6 +86,14 @@ public final class Tikhonov implements Reconstructor {
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
         long t0 = System.nanoTime();
+        boolean morozov = discrepancySigma > 0 && regulariser == Regulariser.GRADIENT && a instanceof io.equilibria.physics.FftConvolution;
+        double found = morozov ? Discrepancy.lambda(y, ((io.equilibria.physics.FftConvolution) a).psf(), discrepancySigma) : Double.NaN;
+        // never below the fixed rule (the principle's periodic model can mistake out-of-band data for signal), and
+        // the fixed rule when the search ended at a bound
+        boolean usable = found > 1e-6 && found < 10;
+        double lambda = usable ? Math.max(found, this.lambda) : this.lambda;
+        String rule = !morozov ? "given" : usable ? (found >= this.lambda ? "discrepancy principle" : "discrepancy principle, raised to the floor")
+                + " at noise sigma " + (float) discrepancySigma : "fixed rule (the discrepancy search ended at a bound)";
         NDArray b = a.adjoint(y);
         // with the gradient penalty, start from the operator's guess (the data mirrored into an unmeasured band):
         // the band's modes are weakly coupled and CG would stop long before it had filled them from zero
@@ -116,6 +134,7 @@ public final class Tikhonov implements Reconstructor {
         r.close(); p.close(); b.close();
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("lambda", lambda);
+        params.put("lambdaRule", rule);
         params.put("maxIterations", maxIterations);
         params.put("tolerance", tolerance);
         params.put("regulariser", regulariser == Regulariser.IDENTITY ? "identity" : "gradient");

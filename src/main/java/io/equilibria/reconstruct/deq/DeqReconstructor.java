@@ -87,7 +87,8 @@ public final class DeqReconstructor implements Reconstructor {
     public static Tikhonov initialiser(double noiseSigma, boolean cs) {
         double sigma = Math.max(noiseSigma, 1e-3);
         return cs ? new Tikhonov(1e-2, 30, 1e-4)
-                : new Tikhonov(Math.max(1e-5, INIT_GRADIENT_WEIGHT * sigma * sigma), 60, 1e-4, Tikhonov.Regulariser.GRADIENT);
+                : new Tikhonov(Math.max(1e-5, INIT_GRADIENT_WEIGHT * sigma * sigma), 60, 1e-4, Tikhonov.Regulariser.GRADIENT,
+                        DISCREPANCY ? sigma : 0);
     }
 
     /** The model's start: {@link #initialiser}, or FISTA-TV with the CLI's default CS weight for {@link DeqScalars.Start#TV}. */
@@ -101,12 +102,13 @@ public final class DeqReconstructor implements Reconstructor {
 
     private static String describe(Reconstructor init, Result r) {
         if (init instanceof Tikhonov t) {
-            return "tikhonov-cg lambda " + t.lambda() + " (" + t.regulariser().name().toLowerCase(java.util.Locale.ROOT)
-                    + " penalty), " + r.iterations() + " iterations";
+            return "tikhonov-cg lambda " + r.parameters().get("lambda") + " (" + r.parameters().get("lambdaRule") + "; "
+                    + t.regulariser().name().toLowerCase(java.util.Locale.ROOT) + " penalty), " + r.iterations() + " iterations";
         }
         return "fista-tv lambda " + r.parameters().get("lambda") + ", " + r.iterations() + " iterations";
     }
 
+    static boolean DISCREPANCY = Boolean.parseBoolean(System.getProperty("equilibria.discrepancy", "true"));
     static double INIT_GRADIENT_WEIGHT = Double.parseDouble(System.getProperty("equilibria.initWeight", "30"));
 
     @Override
@@ -134,6 +136,11 @@ public final class DeqReconstructor implements Reconstructor {
         start.x().close();
         String tikhonovText = describe(init, start);
         double priorSigma = DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
+        double iterateFactor = Double.parseDouble(System.getProperty("equilibria.iterateSigma", "0"));
+        if (iterateFactor > 0 && !compressedSensing) {
+            double est = io.equilibria.priors.NoiseLevel.estimate(io.equilibria.compute.Tensors.toPlane(tikhonov.reshape(domain)));
+            priorSigma = Math.max(priorSigma, iterateFactor * est);
+        }
         NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
         DataTerm dataTerm = data.create(List.of(a), List.of(y));
         double priorWeight = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);
