@@ -25,7 +25,8 @@ public final class NoiseLevel {
     }
 
     /**
-     * The σ the learned models expect for Poisson–Gaussian data: √(b + a/4) from the fitted σ²(I) = a·I + b
+     * The σ the learned models expect for Poisson–Gaussian data: √(b + a·I₀/4) from the fitted σ²(I) = a·I + b, I₀ the
+     * image's 99.8th percentile
      * ({@link NoiseEstimate#poissonGaussian}), the same "σ of the signal-dependent noise at intensity ¼ plus the
      * Gaussian part" the DEQ models were trained with; equal to the plain estimate for Gaussian noise. A plain MAD
      * estimate is dominated by the dark background of sparse fluorescence and would hand the model a σ several
@@ -33,7 +34,11 @@ public final class NoiseLevel {
      */
     public static double effective(Plane p) {
         double[] ab = NoiseEstimate.poissonGaussian(p);
-        double s = Math.sqrt(ab[1] + ab[0] / 4);
+        // "intensity ¼" is a quarter of the image's own scale (its 99.8th percentile, 1 for normalised data), so the
+        // level is in proportion to the data whatever their units
+        double ref = io.equilibria.image.Stats.percentile(new float[][] {p.data()}, 99.8);
+        if (!(ref > 0) || !Double.isFinite(ref)) ref = 1;
+        double s = Math.sqrt(ab[1] + ab[0] * ref / 4);
         return Double.isFinite(s) ? Math.max(FLOOR, s) : FLOOR;
     }
 

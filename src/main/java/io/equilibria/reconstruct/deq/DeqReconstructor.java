@@ -121,6 +121,30 @@ public final class DeqReconstructor implements Reconstructor {
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
+        if (compressedSensing) return solve(a, y, listener, warm, noiseSigma);
+        // The learned prior works at the intensity scale it was trained at (peaks near 1): the observation is brought
+        // there by its own 99.8th percentile and the result scaled back, so the reconstruction does not depend on
+        // the units of the data (nor on the caller's normalisation), whatever the network.
+        double ref = io.equilibria.image.Stats.percentile(new float[][] {y.toFloatArray()}, 99.8);
+        if (!(ref > 0) || !Double.isFinite(ref) || Math.abs(ref - 1) < 1e-6) return solve(a, y, listener, warm, noiseSigma);
+        float f = (float) (1 / ref);
+        try (NDArray ys = y.mul(f); NDArray ws = warm == null ? null : warm.mul(f)) {
+            IterationListener scaled = listener == IterationListener.NONE ? listener : (k, max, z, res) -> {
+                try (NDArray zz = z.mul((float) ref)) { // the listener sees the data's units (e.g. a PSNR trace)
+                    return listener.onIteration(k, max, zz, res);
+                }
+            };
+            Result r = solve(a, ys, scaled, ws, noiseSigma / ref);
+            Map<String, Object> p = new LinkedHashMap<>(r.parameters());
+            p.put("intensityScale", ref);
+            p.put("noiseSigma", noiseSigma);
+            NDArray x = r.x().mul((float) ref);
+            r.x().close();
+            return new Result(x, r.method(), r.iterations(), r.relativeChange(), r.trace(), r.seconds(), r.cancelled(), p);
+        }
+    }
+
+    private Result solve(LinearOperator a, NDArray y, IterationListener listener, NDArray warm, double noiseSigma) {
         long t0 = System.nanoTime();
         Reconstructor init = start(scalars, noiseSigma, compressedSensing);
         Shape domain = a.domainShape();
