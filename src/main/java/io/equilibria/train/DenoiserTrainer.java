@@ -259,7 +259,7 @@ public final class DenoiserTrainer {
         }
         sources.add(0, ph);
         // with a large σmax also the weak noise a deconvolution prior mostly works at
-        double[] levels = c.sigmaMax() / 4 > 0.015 ? new double[] {0.01, c.sigmaMax() / 4, c.sigmaMax() / 2, c.sigmaMax()}
+        double[] levels = c.sigmaMax() / 4 > 0.03 ? new double[] {0.01, c.sigmaMax() / 4, c.sigmaMax() / 2, c.sigmaMax()}
                 : new double[] {c.sigmaMax() / 4, c.sigmaMax() / 2, c.sigmaMax()};
         List<List<Plane>> noisy = new ArrayList<>();
         for (int l = 0; l < levels.length; l++) {

@@ -152,7 +152,7 @@ public final class DeqTraining {
         ProblemFactory.Task ptask = c.task() == DeqModel.Task.DEBLUR ? ProblemFactory.Task.DEBLUR : ProblemFactory.Task.CS;
         DenoiserConfig net = c.net();
         DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale(), c.tauExponent(),
-                c.nullSpaceSigma(), c.start()));
+                c.nullSpaceSigma(), c.start(), 1e-4));
         List<Map<String, Object>> history = new ArrayList<>();
         int startEpoch = 0;
         double previousSeconds = 0;

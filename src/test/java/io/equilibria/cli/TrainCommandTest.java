@@ -22,7 +22,7 @@ class TrainCommandTest {
     /** The tiny run; {@code more} comes first, since a repeated option takes its first value. */
     private String[] tiny(String output, String... more) {
         String[] base = {"--output", output, "--patch", "32", "--batch", "4", "--epochs", "1",
-                "--steps-per-epoch", "3", "--depth", "3", "--width", "4", "--validation-images", "2", "--seed", "5",
+                "--steps-per-epoch", "3", "--arch", "dncnn", "--depth", "3", "--width", "4", "--validation-images", "2", "--seed", "5",
                 "--device", "cpu"};
         String[] all = new String[2 + more.length + base.length];
         all[0] = "train";
@@ -59,6 +59,27 @@ class TrainCommandTest {
         // the same output again needs --overwrite (exit 5 without)
         assertEquals(ExitCodes.OUTPUT, Main.run(tiny(out.toString())));
         assertEquals(0, Main.run(tiny(out.toString(), "--overwrite", "--lr-schedule", "step")));
+    }
+
+    @Test
+    void trainsATinyUNetThroughTheSameCommand() throws Exception {
+        Path out = dir.resolve("models/tiny-unet");
+        assertEquals(0, Main.run("train", "denoiser", "--arch", "unet", "--widths", "4,8", "--output", out.toString(),
+                "--patch", "32", "--batch", "2", "--epochs", "1", "--steps-per-epoch", "2", "--validation-images", "1",
+                "--sigma-max", "0.2", "--sigma-distribution", "low", "--seed", "5", "--device", "cpu"));
+        JsonNode c = new ObjectMapper().readTree(dir.resolve("models/tiny-unet.json").toFile());
+        assertEquals("io.equilibria.priors.UNet", c.at("/architecture/type").asText());
+        assertEquals("unet", c.at("/architecture/hyperParameters/type").asText());
+        assertEquals(2, c.at("/architecture/hyperParameters/widths").size());
+        assertEquals("low", c.at("/training/settings/sigmaDistribution").asText());
+        assertEquals(4, c.at("/validation/psnr").size(), "sigma-max 0.2 also validates at 0.01");
+        assertTrue(ModelStore.load(dir.resolve("models/tiny-unet.json"), TestSupport.manager()).block() instanceof io.equilibria.priors.UNet);
+        String bad = dir.resolve("bad-unet").toString();
+        assertEquals(ExitCodes.USAGE, Main.run("train", "denoiser", "--arch", "unet", "--depth", "3", "--output", bad));
+        assertEquals(ExitCodes.USAGE, Main.run("train", "denoiser", "--arch", "unet", "--widths", "4,x", "--output", bad));
+        assertEquals(ExitCodes.USAGE, Main.run("train", "denoiser", "--arch", "unet", "--widths", "4", "--output", bad));
+        assertEquals(ExitCodes.USAGE, Main.run("train", "denoiser", "--arch", "resnet", "--output", bad));
+        assertEquals(ExitCodes.USAGE, Main.run("train", "denoiser", "--sigma-distribution", "wide", "--output", bad));
     }
 
     @Test

@@ -86,7 +86,9 @@ public final class Tikhonov implements Reconstructor {
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
         long t0 = System.nanoTime();
-        boolean morozov = discrepancySigma > 0 && regulariser == Regulariser.GRADIENT && a instanceof io.equilibria.physics.FftConvolution;
+        // one observation only: K frames with K PSFs have no single transfer function to put in the closed form
+        boolean morozov = discrepancySigma > 0 && regulariser == Regulariser.GRADIENT && a instanceof io.equilibria.physics.FftConvolution
+                && a.blockCount() == 1;
         double found = morozov ? Discrepancy.lambda(y, ((io.equilibria.physics.FftConvolution) a).psf(), discrepancySigma) : Double.NaN;
         // never below the fixed rule (the principle's periodic model can mistake out-of-band data for signal), and
         // the fixed rule when the search ended at a bound

@@ -44,7 +44,7 @@ public final class DeqModel extends AbstractBlock {
 
     /** Architecture and the scalars' initial values (the trained values are parameters, in the file). */
     public record Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
-                         double tauExponent, double nullSpaceSigma, DeqScalars.Start start) {
+                         double tauExponent, double nullSpaceSigma, DeqScalars.Start start, double tauSigmaFloor) {
         public Config {
             if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
             if (!(nullSpaceSigma >= 0)) throw new IllegalArgumentException("null-space sigma must be >= 0");
@@ -53,11 +53,11 @@ public final class DeqModel extends AbstractBlock {
 
         public Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
                       double tauExponent) {
-            this(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, 0, DeqScalars.Start.TIKHONOV);
+            this(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, 0, DeqScalars.Start.TIKHONOV, 1e-4);
         }
 
         public Config withNullSpace(double nu, DeqScalars.Start s) {
-            return new Config(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nu, s);
+            return new Config(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nu, s, tauSigmaFloor);
         }
 
         public Map<String, Object> toMap() {
@@ -72,6 +72,7 @@ public final class DeqModel extends AbstractBlock {
             m.put("tauExponent", tauExponent);
             m.put("tauReferenceSigma", DeqScalars.SIGMA_REFERENCE);
             if (nullSpaceSigma > 0) m.put("nullSpaceSigma", nullSpaceSigma);
+            if (tauSigmaFloor != 1e-4) m.put("tauSigmaFloor", tauSigmaFloor);
             if (start != DeqScalars.Start.TIKHONOV) m.put("start", start.name().toLowerCase(Locale.ROOT));
             m.put("denoiser", denoiser.toMap());
             return m;
@@ -85,7 +86,8 @@ public final class DeqModel extends AbstractBlock {
             return new Config(Task.parse((String) task), DeqForm.parse((String) form), DenoiserConfig.fromMap((Map<String, Object>) den),
                     number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1),
                     number(m, "tauExponent", 0), number(m, "nullSpaceSigma", 0),
-                    m.get("start") instanceof String st ? DeqScalars.Start.valueOf(st.toUpperCase(Locale.ROOT)) : DeqScalars.Start.TIKHONOV);
+                    m.get("start") instanceof String st ? DeqScalars.Start.valueOf(st.toUpperCase(Locale.ROOT)) : DeqScalars.Start.TIKHONOV,
+                    number(m, "tauSigmaFloor", 1e-4));
         }
     }
 
@@ -115,7 +117,7 @@ public final class DeqModel extends AbstractBlock {
     /** The learned scalars as a view of this block's parameters (closing it leaves them alone). */
     public DeqScalars scalars() {
         return DeqScalars.wrap(logGamma.getArray(), logTau.getArray(), logSigmaScale.getArray()).withTauExponent(config.tauExponent())
-                .withNullSpaceSigma(config.nullSpaceSigma()).withStart(config.start());
+                .withNullSpaceSigma(config.nullSpaceSigma()).withStart(config.start()).withTauSigmaFloor(config.tauSigmaFloor());
     }
 
     /** Allocates parameters (DnCNN He-initialised and scaled to its bound, scalars at their initial values). */
@@ -148,7 +150,8 @@ public final class DeqModel extends AbstractBlock {
                             DeqScalars.SIGMA_REFERENCE, config.tauExponent()) : "",
                     s.sigmaScaleValue(), denoiser.describe())
                     + (config.nullSpaceSigma() > 0 ? String.format(Locale.ROOT, "; prior sigma grows with the unmeasured share f as sqrt(sigma^2 + (%.3g f)^2)", config.nullSpaceSigma()) : "")
-                    + (config.start() == DeqScalars.Start.TV ? "; starts from FISTA-TV" : "");
+                    + (config.start() == DeqScalars.Start.TV ? "; starts from FISTA-TV" : "")
+                    + (config.tauSigmaFloor() != 1e-4 ? String.format(Locale.ROOT, "; weight law evaluated at sigma >= %.3g", config.tauSigmaFloor()) : "");
         }
     }
 }

@@ -121,7 +121,8 @@ public final class DeqReconstructor implements Reconstructor {
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
-        if (compressedSensing) return solve(a, y, listener, warm, noiseSigma);
+        // single observations only for now: the multi-frame/ODER models were trained and checked at the data's own scale
+        if (compressedSensing || a.blockCount() > 1) return solve(a, y, listener, warm, noiseSigma);
         // The learned prior works at the intensity scale it was trained at (peaks near 1): the observation is brought
         // there by its own 99.8th percentile and the result scaled back, so the reconstruction does not depend on
         // the units of the data (nor on the caller's normalisation), whatever the network.

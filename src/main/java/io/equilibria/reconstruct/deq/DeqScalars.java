@@ -20,6 +20,7 @@ public final class DeqScalars implements AutoCloseable {
     /** The noise level at which τ is the prior weight itself (see {@link #tauExponent}). */
     public static final double SIGMA_REFERENCE = 0.03;
 
+
     /**
      * With exponent p the RED prior weight used for noise level σ is τ·(σ/σ_ref)^p: p = 2 is the MAP scaling (the
      * prior's weight grows with the noise variance relative to the data term ½‖Ax − y‖²); p = 0 uses τ as is.
@@ -30,6 +31,19 @@ public final class DeqScalars implements AutoCloseable {
     }
 
     public double tauExponent() { return tauExponent; }
+
+    private double tauSigmaFloor = 1e-4;
+
+    /**
+     * The smallest σ the weight law (σ/σ_ref)^p is evaluated at: with p = 2 the prior weight otherwise vanishes on
+     * nearly noise-free data, while the deconvolved iterate's error (amplified noise, ringing) does not.
+     */
+    public DeqScalars withTauSigmaFloor(double s) {
+        this.tauSigmaFloor = s;
+        return this;
+    }
+
+    public double tauSigmaFloor() { return tauSigmaFloor; }
 
     /** Where the fixed-point iteration starts: regularised least squares, or FISTA-TV (for compressed sensing). */
     public enum Start { TIKHONOV, TV }
@@ -71,7 +85,7 @@ public final class DeqScalars implements AutoCloseable {
 
     /** The weight factor (σ/σ_ref)^p for one noise level. */
     public double tauScale(double sigma) {
-        return Math.pow(Math.max(sigma, 1e-4) / SIGMA_REFERENCE, tauExponent);
+        return Math.pow(Math.max(sigma, tauSigmaFloor) / SIGMA_REFERENCE, tauExponent);
     }
 
     public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale) {
