@@ -214,10 +214,8 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
     /** inputs: x (N, 1, H, W) and σ (N), (N, 1), (N, 1, 1, 1) or a scalar; output: D(x) of x's shape. */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        if (inputs.size() != 2) throw new IllegalArgumentException("DnCNN takes (x, sigma), got " + inputs.size() + " inputs");
+        checkInputs("DnCNN", inputs);
         NDArray x = inputs.get(0), sigma = inputs.get(1);
-        Shape s = x.getShape();
-        if (s.dimension() != 4 || s.get(1) != 1) throw new IllegalArgumentException("DnCNN input must be (N, 1, H, W), got " + s);
         NDArray out;
         try (NDScope ignored = new NDScope()) {
             NDArray map = noiseMap(x, sigma);
@@ -231,6 +229,13 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
         }
         NDScope.register(out); // intermediates close with our scope (autograd keeps what it needs); the result is the caller's
         return new NDList(out);
+    }
+
+    /** What every denoiser block takes: (x (N, 1, H, W), σ). */
+    static void checkInputs(String name, NDList inputs) {
+        if (inputs.size() != 2) throw new IllegalArgumentException(name + " takes (x, sigma), got " + inputs.size() + " inputs");
+        Shape s = inputs.get(0).getShape();
+        if (s.dimension() != 4 || s.get(1) != 1) throw new IllegalArgumentException(name + " input must be (N, 1, H, W), got " + s);
     }
 
     private static NDArray noiseMap(NDArray x, NDArray sigma) {

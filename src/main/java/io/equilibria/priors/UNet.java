@@ -174,10 +174,9 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        if (inputs.size() != 2) throw new IllegalArgumentException("U-Net takes (x, sigma), got " + inputs.size() + " inputs");
+        DnCnn.checkInputs("U-Net", inputs);
         NDArray x = inputs.get(0), sigma = inputs.get(1);
         Shape s = x.getShape();
-        if (s.dimension() != 4 || s.get(1) != 1) throw new IllegalArgumentException("U-Net input must be (N, 1, H, W), got " + s);
         NDArray out;
         try (NDScope ignored = new NDScope()) {
             long h = s.get(2), w = s.get(3);

@@ -79,7 +79,8 @@ public final class DeqReconstructor implements Reconstructor {
     public String name() { return data != DataTerm.FULL ? "oder" : form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
 
     /**
-     * The regularised least-squares start: for deblurring a gradient-regularised (Laplacian) Wiener, λ = 30σ², whose
+     * The regularised least-squares start: for deblurring a gradient-regularised (Laplacian) Wiener whose λ the
+     * discrepancy principle picks per single observation (at least 30σ²; 30σ² for multi-frame data), and whose
      * smooth continuation also fills the unmeasured band of the extended boundary (the identity penalty pulled it
      * to zero, and the prior then kept that dark frame: a bright rim on bright-field images); for CS a damped
      * pseudo-inverse.
@@ -88,7 +89,7 @@ public final class DeqReconstructor implements Reconstructor {
         double sigma = Math.max(noiseSigma, 1e-3);
         return cs ? new Tikhonov(1e-2, 30, 1e-4)
                 : new Tikhonov(Math.max(1e-5, INIT_GRADIENT_WEIGHT * sigma * sigma), 60, 1e-4, Tikhonov.Regulariser.GRADIENT,
-                        DISCREPANCY ? sigma : 0);
+                        sigma);
     }
 
     /** The model's start: {@link #initialiser}, or FISTA-TV with the CLI's default CS weight for {@link DeqScalars.Start#TV}. */
@@ -108,8 +109,8 @@ public final class DeqReconstructor implements Reconstructor {
         return "fista-tv lambda " + r.parameters().get("lambda") + ", " + r.iterations() + " iterations";
     }
 
-    static boolean DISCREPANCY = Boolean.parseBoolean(System.getProperty("equilibria.discrepancy", "true"));
-    static double INIT_GRADIENT_WEIGHT = Double.parseDouble(System.getProperty("equilibria.initWeight", "30"));
+    /** The start's λ floor, λ ≥ 30σ² (tried: 30, 300, 3000 before the discrepancy principle; 30 kept textures best). */
+    private static final double INIT_GRADIENT_WEIGHT = 30;
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
@@ -161,11 +162,6 @@ public final class DeqReconstructor implements Reconstructor {
         start.x().close();
         String tikhonovText = describe(init, start);
         double priorSigma = DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
-        double iterateFactor = Double.parseDouble(System.getProperty("equilibria.iterateSigma", "0"));
-        if (iterateFactor > 0 && !compressedSensing) {
-            double est = io.equilibria.priors.NoiseLevel.estimate(io.equilibria.compute.Tensors.toPlane(tikhonov.reshape(domain)));
-            priorSigma = Math.max(priorSigma, iterateFactor * est);
-        }
         NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
         DataTerm dataTerm = data.create(List.of(a), List.of(y));
         double priorWeight = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);
