@@ -39,8 +39,8 @@ class UNetTest {
             assertTrue(d.sub(x).abs().max().getFloat() > 1e-3, "an untrained network is not the identity");
             // bias-free + ReLU: D(a x, a sigma) = a D(x, sigma), so the intensity scale of the data does not matter
             NDArray d3 = Autograd.noGrad(() -> u.denoise(x.mul(3f), s.mul(3f)));
-            double err = d3.sub(d.mul(3f)).abs().max().getFloat();
-            assertTrue(err < 1e-4, "homogeneity error " + err);
+            double err = d3.sub(d.mul(3f)).abs().max().getFloat() / d3.abs().max().getFloat(); // float32 rounding only
+            assertTrue(err < 1e-5, "relative homogeneity error " + err);
             NDArray tiny = m.randomUniform(0, 1, new Shape(1, 1, 3, 5)); // smaller than the pooling factor
             assertEquals(tiny.getShape(), Autograd.noGrad(() -> u.denoise(tiny, m.create(new float[] {0.05f}))).getShape());
         }
