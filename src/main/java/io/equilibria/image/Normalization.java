@@ -124,6 +124,17 @@ public record Normalization(String kind, double low, double scale, String offset
         return atFloor >= 0.2 * blocks.size() ? floor : Double.NaN;
     }
 
+    /**
+     * This map followed by the gain that brings the data's 99.8th percentile to 1, the intensity scale a learned prior
+     * was trained at (this map itself when it already does, as the default {@code scale} does). Fitted once to the
+     * whole image, so every plane and tile of it sees the same scale.
+     */
+    public Normalization toUnitPercentile(float[]... data) {
+        double p = (Stats.percentile(data, SCALE_PERCENTILE) - low) / scale;
+        if (!(p > 0) || !Double.isFinite(p) || Math.abs(p - 1) < 1e-6) return this;
+        return new Normalization(kind + ", then scaled to a unit 99.8th percentile for the learned prior", low, scale * p, offsetSource);
+    }
+
     /** The default normalisation with a camera offset: a number, {@code auto} or {@code none}. */
     public static String scaleSpec(String offset) {
         String o = offset == null || offset.isBlank() ? "auto" : offset.trim().toLowerCase(java.util.Locale.ROOT);

@@ -33,12 +33,13 @@ public final class FftConvolution implements LinearOperator {
     private final NDArray otf;                // (K, gridH, gridW/2+1) complex
     private final int psfH, psfW;
     private final String psfName;
-    private Plane firstPsf; // the first frame's PSF, for parameter choices that need its spectrum
+    private final List<Plane> psfs;           // one per frame, for parameter choices that need a PSF's spectrum
 
     private FftConvolution(NDManager manager, int height, int width, int domainH, int domainW, int gridH, int gridW,
-                           int offY, int offX, boolean stacked, Boundary boundary, NDArray otf, int psfH, int psfW,
-                           String psfName) {
+                           int offY, int offX, boolean stacked, Boundary boundary, NDArray otf, List<Plane> psfs, int psfH,
+                           int psfW, String psfName) {
         this.manager = manager;
+        this.psfs = List.copyOf(psfs);
         this.height = height;
         this.width = width;
         this.domainH = domainH;
@@ -105,9 +106,7 @@ public final class FftConvolution implements LinearOperator {
         NDArray kernel = m.create(kern, new Shape(k, gh, gw));
         NDArray otf = kernel.rfft(gw, 2).fft(gh, 1);
         kernel.close();
-        FftConvolution c = new FftConvolution(m, height, width, dh, dw, gh, gw, oy, ox, stacked, boundary, otf, ph, pw, name);
-        c.firstPsf = psfs.get(0);
-        return c;
+        return new FftConvolution(m, height, width, dh, dw, gh, gw, oy, ox, stacked, boundary, otf, psfs, ph, pw, name);
     }
 
     @Override
@@ -148,7 +147,7 @@ public final class FftConvolution implements LinearOperator {
     }
 
     /** The PSF of the first frame (unit sum, centred in its array). */
-    public Plane psf() { return firstPsf; }
+    public Plane psf() { return psfs.get(0); }
 
     /** The observation (the mean of the frames) mirrored into the domain's unmeasured band. */
     @Override
@@ -172,11 +171,15 @@ public final class FftConvolution implements LinearOperator {
         if (!stacked) return LinearOperator.super.restrict(blocks);
         NDManager m = manager.newSubManager();
         List<NDArray> parts = new ArrayList<>();
-        for (int b : blocks) parts.add(otf.get(b).expandDims(0));
+        List<Plane> kept = new ArrayList<>();
+        for (int b : blocks) {
+            parts.add(otf.get(b).expandDims(0));
+            kept.add(psfs.get(b));
+        }
         NDArray sub = NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
         sub.attach(m);
         for (NDArray p : parts) p.close();
-        return new FftConvolution(m, height, width, domainH, domainW, gridH, gridW, offY, offX, true, boundary, sub,
+        return new FftConvolution(m, height, width, domainH, domainW, gridH, gridW, offY, offX, true, boundary, sub, kept,
                 psfH, psfW, psfName + " frames " + java.util.Arrays.toString(blocks));
     }
 

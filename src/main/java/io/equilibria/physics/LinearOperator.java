@@ -41,10 +41,6 @@ public interface LinearOperator extends AutoCloseable {
     }
 
     /**
-     * The share of the unknowns the measurement does not determine (1 − rows/unknowns for compressed sensing, 0 for
-     * a convolution): how much a prior must fill in besides removing noise.
-     */
-    /**
      * A cheap guess of x from y, in the domain (e.g. the observation mirrored into the band an extended boundary
      * adds), or null for none; iterative solvers may start there instead of at zero.
      */
@@ -52,6 +48,10 @@ public interface LinearOperator extends AutoCloseable {
         return null;
     }
 
+    /**
+     * The share of the unknowns the measurement does not determine (1 − rows/unknowns for compressed sensing, 0 for
+     * a convolution): how much a prior must fill in besides removing noise.
+     */
     default double nullSpaceFraction() {
         return 0;
     }

@@ -101,7 +101,6 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
     private final List<Parameter[]> down = new ArrayList<>(), up = new ArrayList<>(); // per level: resblock convs
     private final List<Parameter> pool = new ArrayList<>(), unpool = new ArrayList<>();
     private final List<Parameter> bottom = new ArrayList<>();
-    private final List<Shape> shapes = new ArrayList<>();
     private final List<Parameter> all = new ArrayList<>();
 
     public UNet(Config config) {
@@ -139,7 +138,6 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
         long seed = config.seed() * 1_000_003L + 31L * all.size() + 17;
         Parameter p = addParameter(Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT)
                 .optInitializer(new SeededHe(seed)).optShape(shape).build());
-        shapes.add(shape);
         all.add(p);
         return p;
     }
@@ -293,7 +291,7 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
     @Override
     public long parameterCount() {
         long n = 0;
-        for (Shape s : shapes) n += s.size();
+        for (Parameter p : all) n += p.getShape().size();
         return n;
     }
 
@@ -316,7 +314,7 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
     /** Parameter name → expected shape, for checking loaded files. */
     public Map<String, Shape> expectedParameterShapes() {
         Map<String, Shape> m = new LinkedHashMap<>();
-        for (int i = 0; i < all.size(); i++) m.put(all.get(i).getName(), shapes.get(i));
+        for (Parameter p : all) m.put(p.getName(), p.getShape());
         return m;
     }
 

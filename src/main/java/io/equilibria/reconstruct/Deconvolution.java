@@ -98,6 +98,8 @@ public final class Deconvolution {
         float[][] all = new float[input.size()][];
         for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
         Normalization norm = Normalization.fit(options.normalization(), input.bitDepth(), all);
+        // a learned prior works at the scale it was trained at, whatever the data's units or the chosen normalisation
+        if (method.learned()) norm = norm.toUnitPercentile(all);
         if (options.multiFrame() && psf.size() != input.size()) {
             throw new io.equilibria.image.InputException("--multi-frame: the image has " + input.size()
                     + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");

@@ -68,8 +68,7 @@ public record MethodConfig(String method, int iterations, double lambda, double 
                 return new Tikhonov(Double.isNaN(lambda) ? (compressedSensing ? 1e-3 : Math.max(1e-4, 100 * sigma * sigma)) : lambda,
                         iterations > 0 ? iterations : 200, Double.isNaN(tolerance) ? 1e-4 : tolerance);
             case "tv":
-                // CS: λ = max(1e-3, 0.2σ), tuned on the camera man at ratio 0.25 (29.2 dB at λ 1e-3 vs 16.7 dB at 1e-4)
-                return new FistaTv(Double.isNaN(lambda) ? (compressedSensing ? Math.max(1e-3, 0.2 * sigma) : 0.25 * sigma) : lambda,
+                return new FistaTv(Double.isNaN(lambda) ? FistaTv.defaultLambda(noiseSigma, compressedSensing) : lambda,
                         iterations > 0 ? iterations : (compressedSensing ? 300 : 100), 20,
                         Double.isNaN(tolerance) ? 1e-5 : tolerance, true);
             case "deq":

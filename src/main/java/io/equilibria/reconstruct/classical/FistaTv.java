@@ -23,6 +23,20 @@ public final class FistaTv implements Reconstructor {
     private final double tolerance;
     private final boolean nonNegative;
 
+    /**
+     * The default FISTA-TV for noise σ (floored at 1e-3): λ = max(1e-3, 0.2σ) for CS, tuned on the camera man at ratio
+     * 0.25 (29.2 dB at λ 1e-3 vs 16.7 dB at 1e-4), 0.25σ for deblurring; 20 prox steps, tolerance 1e-5, non-negative.
+     */
+    public static FistaTv defaults(double noiseSigma, boolean compressedSensing, int iterations) {
+        return new FistaTv(defaultLambda(noiseSigma, compressedSensing), iterations, 20, 1e-5, true);
+    }
+
+    /** The default weight of {@link #defaults}. */
+    public static double defaultLambda(double noiseSigma, boolean compressedSensing) {
+        double sigma = Math.max(noiseSigma, 1e-3);
+        return compressedSensing ? Math.max(1e-3, 0.2 * sigma) : 0.25 * sigma;
+    }
+
     public FistaTv(double lambda, int iterations, int proxIterations, double tolerance, boolean nonNegative) {
         if (!(lambda >= 0)) throw new IllegalArgumentException("lambda must be >= 0");
         this.lambda = lambda;

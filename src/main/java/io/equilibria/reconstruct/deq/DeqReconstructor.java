@@ -94,10 +94,7 @@ public final class DeqReconstructor implements Reconstructor {
 
     /** The model's start: {@link #initialiser}, or FISTA-TV with the CLI's default CS weight for {@link DeqScalars.Start#TV}. */
     public static Reconstructor start(DeqScalars scalars, double noiseSigma, boolean cs) {
-        if (scalars.start() == DeqScalars.Start.TV) {
-            return new io.equilibria.reconstruct.classical.FistaTv(cs ? Math.max(1e-3, 0.2 * Math.max(noiseSigma, 1e-3))
-                    : 0.25 * Math.max(noiseSigma, 1e-3), 100, 20, 1e-5, true);
-        }
+        if (scalars.start() == DeqScalars.Start.TV) return io.equilibria.reconstruct.classical.FistaTv.defaults(noiseSigma, cs, 100);
         return initialiser(noiseSigma, cs);
     }
 
@@ -122,31 +119,6 @@ public final class DeqReconstructor implements Reconstructor {
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
-        // single observations only for now: the multi-frame/ODER models were trained and checked at the data's own scale
-        if (compressedSensing || a.blockCount() > 1) return solve(a, y, listener, warm, noiseSigma);
-        // The learned prior works at the intensity scale it was trained at (peaks near 1): the observation is brought
-        // there by its own 99.8th percentile and the result scaled back, so the reconstruction does not depend on
-        // the units of the data (nor on the caller's normalisation), whatever the network.
-        double ref = io.equilibria.image.Stats.percentile(new float[][] {y.toFloatArray()}, 99.8);
-        if (!(ref > 0) || !Double.isFinite(ref) || Math.abs(ref - 1) < 1e-6) return solve(a, y, listener, warm, noiseSigma);
-        float f = (float) (1 / ref);
-        try (NDArray ys = y.mul(f); NDArray ws = warm == null ? null : warm.mul(f)) {
-            IterationListener scaled = listener == IterationListener.NONE ? listener : (k, max, z, res) -> {
-                try (NDArray zz = z.mul((float) ref)) { // the listener sees the data's units (e.g. a PSNR trace)
-                    return listener.onIteration(k, max, zz, res);
-                }
-            };
-            Result r = solve(a, ys, scaled, ws, noiseSigma / ref);
-            Map<String, Object> p = new LinkedHashMap<>(r.parameters());
-            p.put("intensityScale", ref);
-            p.put("noiseSigma", noiseSigma);
-            NDArray x = r.x().mul((float) ref);
-            r.x().close();
-            return new Result(x, r.method(), r.iterations(), r.relativeChange(), r.trace(), r.seconds(), r.cancelled(), p);
-        }
-    }
-
-    private Result solve(LinearOperator a, NDArray y, IterationListener listener, NDArray warm, double noiseSigma) {
         long t0 = System.nanoTime();
         Reconstructor init = start(scalars, noiseSigma, compressedSensing);
         Shape domain = a.domainShape();
