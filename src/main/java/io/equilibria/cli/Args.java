@@ -18,6 +18,15 @@ final class Args {
         return Option.builder().longOpt(longName).hasArg().argName(arg).desc(description).required().build();
     }
 
+    /** An enum option by its lower-case name (default when absent); anything else is a usage error naming the choices. */
+    static <E extends Enum<E>> E choice(CommandLine l, String name, Class<E> type, E dflt) {
+        if (!l.hasOption(name)) return dflt;
+        String v = l.getOptionValue(name).trim();
+        for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(v)) return e;
+        throw new UsageException("--" + name + " must be one of " + java.util.Arrays.stream(type.getEnumConstants())
+                .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).toList() + ", got '" + v + "'");
+    }
+
     static double dbl(CommandLine l, String name, double def) {
         if (!l.hasOption(name)) return def;
         String v = l.getOptionValue(name);

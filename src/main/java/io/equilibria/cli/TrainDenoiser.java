@@ -85,7 +85,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
                     Args.dbl(l, "phantom-fraction", d.phantomFraction()), exclude,
                     Args.dbl(l, "validation-fraction", d.validationFraction()),
                     positive(l, "validation-images", d.validationImages()), d.validationSize(), Args.lng(l, "seed", d.seed()),
-                    TrainingNoise.Distribution.valueOf(l.getOptionValue("sigma-distribution", "uniform").trim().toUpperCase(Locale.ROOT)));
+                    Args.choice(l, "sigma-distribution", TrainingNoise.Distribution.class, TrainingNoise.Distribution.UNIFORM));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -149,7 +149,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
                         Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 0.2), Args.dbl(l, "sigma-scale", 1.0),
                         Args.dbl(l, "tau-exponent", 2.0), Args.integer(l, "blocks", oder ? 8 : 1), os,
                         Args.dbl(l, "null-space-sigma", 0),
-                        io.equilibria.reconstruct.deq.DeqScalars.Start.valueOf(l.getOptionValue("start", "tikhonov").trim().toUpperCase(Locale.ROOT)));
+                        Args.choice(l, "start", io.equilibria.reconstruct.deq.DeqScalars.Start.class, io.equilibria.reconstruct.deq.DeqScalars.Start.TIKHONOV));
                 io.equilibria.deq.GradientMode.parse(c.gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
