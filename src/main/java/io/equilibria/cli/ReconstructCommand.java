@@ -53,6 +53,9 @@ final class ReconstructCommand implements Command {
                         + "pnp: deq-pnp-deblur / deq-pnp-cs; oder: oder-deblur / oder-cs)"))
                 .addOption(Args.opt("solver", "S", "deq/pnp/oder: fixed-point solver, e.g. anderson | anderson:m=5,lambda=1e-4 | picard:beta=0.5 | broyden:m=30 | "
                         + "nesterov:window=W,average=A (default anderson; oder: nesterov with --window and --average)"))
+                .addOption(Args.opt("strength", "S", "deq/pnp: prior strength, a multiple of the noise level the learned prior "
+                        + "sees: auto (deblur: chosen per image by Stein's unbiased estimate of the prediction error, SURE; "
+                        + "cs: 1) | a number (1 = the model as trained) (default auto)"))
                 .addOption(Args.opt("batch", "B", "oder: measurement blocks per iteration (default 2)"))
                 .addOption(Args.opt("sampling", "S", "oder: uniform (B blocks without replacement) | stratified (one block from each of B "
                         + "contiguous strata) (default uniform)"))
@@ -121,6 +124,15 @@ final class ReconstructCommand implements Command {
         for (String o : List.of("model", "solver")) {
             if (l.hasOption(o) && !learned) throw new UsageException("--" + o + " applies only to --method deq, pnp or oder");
         }
+        double strength = Double.NaN;
+        if (l.hasOption("strength")) {
+            if (!methodName.equals("deq") && !methodName.equals("pnp")) throw new UsageException("--strength applies only to --method deq or pnp");
+            String v = l.getOptionValue("strength").trim();
+            if (!v.equalsIgnoreCase("auto")) {
+                strength = Args.dbl(l, "strength", Double.NaN);
+                if (!(strength > 0) || !Double.isFinite(strength)) throw new UsageException("--strength must be auto or a number > 0, got " + v);
+            }
+        }
         io.equilibria.reconstruct.oder.OderSettings oder = null;
         for (String o : List.of("batch", "sampling", "scaling", "window", "average", "seed", "step")) {
             if (l.hasOption(o) && !methodName.equals("oder")) throw new UsageException("--" + o + " applies only to --method oder");
@@ -147,7 +159,7 @@ final class ReconstructCommand implements Command {
             }
         }
         MethodConfig method = new MethodConfig(methodName, iterations, lambda, Args.dbl(l, "tolerance", Double.NaN),
-                l.getOptionValue("model"), l.getOptionValue("solver"), oder);
+                l.getOptionValue("model"), l.getOptionValue("solver"), oder, strength);
         if (learned) io.equilibria.models.ModelStore.resolve(method.modelName(cs)); // fail early on a missing model
         double csNoise = Double.NaN;
         if (cs && l.hasOption("noise-sigma")) {
@@ -341,7 +353,9 @@ final class ReconstructCommand implements Command {
             Map<String, Object> p = (Map<String, Object>) params;
             learned = ", model " + p.get("model") + ", solver " + p.get("solver") + ", residual "
                     + String.format(java.util.Locale.ROOT, "%.2e", ((Number) p.get("solverResidual")).doubleValue())
-                    + (Boolean.TRUE.equals(p.get("converged")) ? " (converged)" : " (NOT converged)");
+                    + (Boolean.TRUE.equals(p.get("converged")) ? " (converged)" : " (NOT converged)")
+                    + (p.get("strength") instanceof Number st ? String.format(java.util.Locale.ROOT, ", prior strength %.3g%s", st.doubleValue(),
+                    p.get("searchIterations") instanceof Number n ? " (chosen by SURE, " + n + " search iterations)" : "") : "");
         }
         return "method " + r.get("method") + learned + ", " + it + " iterations, device " + r.get("device")
                 + String.format(", %.2f s", ((Number) r.get("seconds")).doubleValue());

@@ -45,6 +45,7 @@ public final class DeblurCommand implements PlugIn {
         gd.addChoice("method", (classical ? CLASSICAL : MethodConfig.DEBLUR_METHODS).toArray(String[]::new), classical ? "rl" : "deq");
         CommandSupport.addPsfField(gd, "gaussian:2");
         if (!classical) CommandSupport.addModelFields(gd);
+        if (!classical) gd.addStringField("prior_strength", "auto", 8);
         gd.addNumericField("noise_sigma", 0, 5, 8, "(0 = estimate)");
         gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
         gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
@@ -62,6 +63,13 @@ public final class DeblurCommand implements PlugIn {
             IJ.error(title, e.getMessage());
             return;
         }
+        double strength;
+        try {
+            strength = classical ? Double.NaN : strength(gd.getNextString());
+        } catch (IllegalArgumentException e) {
+            IJ.error(title, e.getMessage());
+            return;
+        }
         double sigma = gd.getNextNumber();
         int iterations = (int) gd.getNextNumber();
         String boundary = gd.getNextChoice();
@@ -70,7 +78,7 @@ public final class DeblurCommand implements PlugIn {
         String device = gd.getNextChoice();
         CommandSupport.runOffEdt(title, () -> {
             ImagePlus result = deblur(imp, method, psf(psfText), model, sigma, iterations, Boundary.parse(boundary), offset,
-                    multiFrame, Compute.resolve(device));
+                    multiFrame, Compute.resolve(device), strength);
             if (result != null) result.show();
         });
     }
@@ -87,8 +95,28 @@ public final class DeblurCommand implements PlugIn {
      */
     static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
                             Boundary boundary, String offset, boolean multiFrame, Device device) {
+        return deblur(imp, method, psf, model, sigma, iterations, boundary, offset, multiFrame, device, Double.NaN);
+    }
+
+    /** "auto" (NaN: chosen per image by SURE) or a number > 0: the learned prior's strength (see {@code --strength}). */
+    static double strength(String text) {
+        String t = text.trim();
+        if (t.isEmpty() || t.equalsIgnoreCase("auto")) return Double.NaN;
+        try {
+            double v = Double.parseDouble(t);
+            if (v > 0 && Double.isFinite(v)) return v;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("prior_strength must be auto or a number > 0, got '" + t + "'");
+    }
+
+    /** @param strength the learned prior's strength, NaN for the automatic choice (ignored by classical methods) */
+    static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
+                            Boundary boundary, String offset, boolean multiFrame, Device device, double strength) {
         ImageData in = ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null);
-        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null);
+        boolean learned = MethodConfig.of(method).learned() && !method.equals("oder");
+        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null, learned ? strength : Double.NaN);
         Deconvolution.Options options = new Deconvolution.Options(boundary,
                 io.equilibria.image.Normalization.scaleSpec(offset), multiFrame,
                 sigma > 0 ? sigma : Double.NaN, null);

@@ -191,6 +191,13 @@ public final class FftConvolution implements LinearOperator {
         return NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
     }
 
+    /** The same PSFs and boundary on a {@code h × w} field of view (a crop of the data); null if it would not be smaller. */
+    @Override
+    public LinearOperator window(int h, int w) {
+        if (h > height || w > width || (h == height && w == width) || h < psfH || w < psfW) return null;
+        return create(manager, psfs, psfName, h, w, boundary, stacked);
+    }
+
     public Boundary boundary() { return boundary; }
     public int frames() { return frames; }
 

@@ -34,6 +34,15 @@ public interface LinearOperator extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has a single block");
     }
 
+    /**
+     * The same measurement model on a smaller field of view of {@code height × width} measurements (a crop of the
+     * data), for parameter searches that need not see the whole image; null when this operator has no such form.
+     * The caller closes it.
+     */
+    default LinearOperator window(int height, int width) {
+        return null;
+    }
+
     /** The part of measurements {@code y} that belongs to the listed blocks, in the order of {@link #restrict}. */
     default NDArray measurementsOf(NDArray y, int... blocks) {
         if (blocks.length == 1 && blocks[0] == 0 && blockCount() == 1) return y;

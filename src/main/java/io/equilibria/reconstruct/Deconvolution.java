@@ -131,6 +131,10 @@ public final class Deconvolution {
                 for (Plane p : groups.get(g)) normalized.add(norm.forward(p));
                 double sigma = noiseSigma(options, norm, normalized.get(0), method);
                 Reconstructor rec = method.create(sigma, false);
+                if (rec instanceof io.equilibria.reconstruct.deq.LearnedReconstruction d && Double.isNaN(options.noiseSigma())) {
+                    double[] ab = NoiseEstimate.poissonGaussian(normalized.get(0));
+                    d.withNoiseVariance(ab[0], ab[1]);
+                }
                 boolean warm = rec.warmStartable() && options.warmStart() != WarmStart.OFF && groups.size() > 1;
                 float[] blended = grid.size() > 1 ? new float[w * h] : null;
                 Plane whole = null;

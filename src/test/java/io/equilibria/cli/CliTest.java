@@ -58,6 +58,28 @@ class CliTest {
     }
 
     @Test
+    void thePriorStrengthIsChosenPerImageOrFixedAndBadValuesAreUsageErrors() throws Exception {
+        Path y = dir.resolve("blur_strength.tif");
+        assertEquals(0, Main.run("simulate", "deblur", "--input", gt.toString(), "--psf", "gaussian:2",
+                "--noise-sigma", "0.02", "--seed", "3", "--output", y.toString()));
+        Path auto = dir.resolve("strength/auto.json"), fixed = dir.resolve("strength/fixed.json");
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", "gaussian:2", "--method", "deq",
+                "--output", dir.resolve("strength/auto.tif").toString(), "--report", auto.toString()));
+        String a = Files.readString(auto);
+        assertTrue(a.contains("\"strengthRule\" : \"SURE") && a.contains("\"strengthSearch\""), a);
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", "gaussian:2", "--method", "deq",
+                "--strength", "1.7", "--output", dir.resolve("strength/fixed.tif").toString(), "--report", fixed.toString()));
+        String f = Files.readString(fixed);
+        assertTrue(f.contains("\"strength\" : 1.7") && f.contains("\"strengthRule\" : \"fixed\""), f);
+        for (String bad : new String[] {"0", "-1", "strong"}) {
+            assertEquals(ExitCodes.USAGE, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", "gaussian:2",
+                    "--method", "deq", "--strength", bad, "--output", dir.resolve("strength/bad.tif").toString()), bad);
+        }
+        assertEquals(ExitCodes.USAGE, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", "gaussian:2",
+                "--method", "rl", "--strength", "2", "--output", dir.resolve("strength/rl.tif").toString()));
+    }
+
+    @Test
     void cameraOffsetImageComesBackInCameraUnits() {
         ShortProcessor sp = new ShortProcessor(64, 64);
         Plane s = TestSupport.scene(64, 64);

@@ -218,6 +218,16 @@ class MenuCommandsTest {
     }
 
     @Test
+    void thePriorStrengthIsAMacroKey() {
+        Plane truth = TestSupport.scene(64, 64);
+        ImagePlus blurred = run(image("gt", truth), "Simulate Measurement...", "psf=gaussian:1.5 noise_sigma=0.02 photons=0 seed=6 boundary=extended");
+        ImagePlus fixed = run(blurred, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=default prior_strength=2 noise_sigma=0 iterations=0 boundary=extended device=cpu");
+        assertTrue(info(fixed).contains("strength=2.0"), info(fixed));
+        ImagePlus auto = run(blurred, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=default noise_sigma=0 iterations=0 boundary=extended device=cpu");
+        assertTrue(info(auto).contains("strengthRule=SURE"), info(auto));
+    }
+
+    @Test
     void aModelFileThatDoesNotExistMakesNoImage(@TempDir Path dir) {
         ImagePlus imp = image("x", TestSupport.scene(32, 32));
         try {

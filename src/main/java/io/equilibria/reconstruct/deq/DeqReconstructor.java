@@ -1,6 +1,7 @@
 package io.equilibria.reconstruct.deq;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.equilibria.deq.DeqCell;
 import io.equilibria.deq.DeqLayer;
@@ -75,6 +76,21 @@ public final class DeqReconstructor implements Reconstructor {
         }
     }
 
+    /**
+     * ‖Ax − y‖² / (m σ²): the residual's energy against the noise's (m measurements). About 1 when the result explains
+     * the data down to the noise; well below 1 means it also fits the noise (too weak a prior), well above too strong.
+     */
+    public static double dataFit(LinearOperator a, NDArray x, NDArray y, double sigma) {
+        try (ai.djl.ndarray.NDManager m = x.getManager().newSubManager()) {
+            NDArray xx = x.duplicate();
+            xx.attach(m);
+            NDArray r = a.apply(xx).sub(y);
+            r.attach(m);
+            double n = io.equilibria.compute.Tensors.norm(r);
+            return n * n / (r.size() * Math.max(sigma, 1e-12) * Math.max(sigma, 1e-12));
+        }
+    }
+
     @Override
     public String name() { return data != DataTerm.FULL ? "oder" : form == DeqForm.RED ? "deq-red" : "deq-pnp"; }
 
@@ -116,13 +132,199 @@ public final class DeqReconstructor implements Reconstructor {
 
     @Override public boolean warmStartable() { return true; }
 
+    /** One fixed point at prior strength m: the prior sees m times the noise level (the data term is unchanged). */
+    private record Solved(NDArray x, Solution s, double priorSigma, double priorWeight, double kappa, double curvature,
+                          Map<String, Object> dataDescription) implements AutoCloseable {
+        @Override public void close() { x.close(); }
+    }
+
+    private final class Problem {
+        final LinearOperator a;
+        final Shape domain, state;
+
+        Problem(LinearOperator a) {
+            this.a = a;
+            domain = a.domainShape();
+            state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
+        }
+
+        /** The map at strength m, with the resources it holds (closed by the caller). */
+        Built cell(NDArray y, double m, double[] info) {
+            double priorSigma = m * DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
+            NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
+            DataTerm dataTerm = data.create(List.of(a), List.of(y));
+            double kappa = safeStep ? io.equilibria.reconstruct.oder.StepSize.factors(dataTerm, denoiser, scalars,
+                    new double[] {priorSigma})[0]
+                    : form == DeqForm.RED ? io.equilibria.reconstruct.oder.StepSize.trainedRangeFactor(dataTerm, scalars, priorSigma) : 1;
+            NDArray stepFactor = kappa == 1 ? null : y.getManager().create(new float[] {(float) kappa}).toType(y.getDataType(), false);
+            if (info != null) {
+                info[0] = priorSigma;
+                info[1] = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);
+                info[2] = kappa;
+                info[3] = safeStep || kappa != 1 ? dataTerm.curvature(0) : Double.NaN;
+            }
+            DeqCell cell = DeqMap.cell(form, dataTerm, denoiser, scalars, sigma, stepFactor);
+            AutoCloseable resources = () -> {
+                sigma.close();
+                if (stepFactor != null) stepFactor.close();
+                dataTerm.close();
+            };
+            return new Built(cell, dataTerm, resources);
+        }
+
+        Solved solve(NDArray y, double m, NDArray z0, SolverOptions o) {
+            double[] info = new double[4];
+            Built c = cell(y, m, info);
+            DeqLayer layer = new DeqLayer(c.cell(), solver, o, GradientMode.parse("jfb", o));
+            try (Equilibrium eq = layer.forward(y, z0)) {
+                Solution s = eq.forward();
+                // after the solve: a minibatch term reports what it drew
+                Map<String, Object> description = data != DataTerm.FULL ? new LinkedHashMap<>(c.data().describe()) : Map.of();
+                return new Solved(eq.z().reshape(state).duplicate(), s, info[0], info[1], info[2], info[3], description);
+            } finally {
+                try { c.resources().close(); } catch (Exception e) { throw new IllegalStateException(e); }
+            }
+        }
+    }
+
+    /** A map with its data term and what it holds. */
+    private record Built(DeqCell cell, DataTerm data, AutoCloseable resources) {}
+
+    /**
+     * The prior strength: a fixed multiple of the noise level the prior sees (1 = the model as trained), or chosen per
+     * image ({@code AUTO}) by Stein's unbiased risk estimate of the prediction error ‖A(x̂ − x)‖², which needs no
+     * ground truth: SURE = ‖Ax̂ − y‖² − nσ² + 2σ² div_y(Ax̂), the divergence by one Monte-Carlo probe
+     * (Ramani, Blu &amp; Unser 2008). A smooth image whose fine detail is all noise gets a stronger prior, a textured
+     * one keeps the trained strength.
+     */
+    public static final double AUTO = Double.NaN;
+
+    private double strength = 1;
+    /** The strength search's multiplicative step and its most steps (strengths 1.5^k, k in [-4, 4]). */
+    private static final double STRENGTH_FACTOR = 1.5;
+    private static final int STRENGTH_STEPS = 5;
+
+    public DeqReconstructor withStrength(double m) {
+        this.strength = m;
+        return this;
+    }
+
+    private double[] poissonGaussian; // noise variance a·y + b per measurement; null: σ² everywhere
+
+    /** Noise variance σ²(y) = a·y + b (normalised units) for the strength search, from a Poisson–Gaussian fit. */
+    public DeqReconstructor withNoiseVariance(double a, double b) {
+        this.poissonGaussian = new double[] {a, b};
+        return this;
+    }
+
+    /** The noise variance per measurement, shaped like y. */
+    private NDArray variance(NDArray y) {
+        if (poissonGaussian == null) {
+            double v = noiseSigma * noiseSigma;
+            return y.onesLike().mul((float) v);
+        }
+        float floor = (float) Math.max(poissonGaussian[1], 1e-10);
+        return y.maximum(0f).mul((float) poissonGaussian[0]).add(floor).maximum(floor);
+    }
+
+    /**
+     * SURE of the prediction risk per measurement, (‖Ax̂ − y‖² − Σv + 2 Σ v_i ∂(Ax̂)_i/∂y_i)/n, for the fixed point
+     * {@code at} (strength m); the divergence by one probe p = √v ⊙ b (b = ±1): pᵀ(Ax̂(y + εp) − Ax̂(y))/ε.
+     */
+    private double sure(Problem pr, NDArray y, double m, Solved at, NDArray v, NDArray probe, double eps, SolverOptions o) {
+        try (NDManager sub = y.getManager().newSubManager()) {
+            NDArray yp = y.add(probe.mul(eps));
+            yp.attach(sub);
+            try (Solved moved = pr.solve(yp, m, at.x(), o)) {
+                NDArray ax = pr.a.apply(at.x().reshape(pr.domain));
+                ax.attach(sub);
+                NDArray axp = pr.a.apply(moved.x().reshape(pr.domain));
+                axp.attach(sub);
+                double n = y.size();
+                NDArray r = ax.sub(y);
+                r.attach(sub);
+                double rr = io.equilibria.compute.Tensors.norm(r);
+                NDArray d = axp.sub(ax).mul(probe);
+                d.attach(sub);
+                double div = d.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble() / eps;
+                double total = v.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                return (rr * rr - total + 2 * div) / n;
+            }
+        }
+    }
+
+    /** The largest side of the crop the strength search runs on (the centre of a larger image). */
+    private static final int SEARCH_WINDOW = 160;
+
+    /**
+     * The strength with the smallest SURE along a walk of factors 1.5 from 1 (up while it improves, else down), on
+     * the central {@link #SEARCH_WINDOW}² crop when the image is larger (the operator's {@link LinearOperator#window}),
+     * so the search costs the same on any image size. Each visited strength is added to {@code log}; on the whole image
+     * the chosen fixed point is handed back in {@code fixedPoint[0]} (the caller closes it).
+     */
+    private double searchStrength(Problem full, NDArray yFull, NDArray z0Full, List<Map<String, Object>> log, NDArray[] fixedPoint) {
+        long h = yFull.getShape().get(yFull.getShape().dimension() - 2), w = yFull.getShape().get(yFull.getShape().dimension() - 1);
+        int ch = (int) Math.min(h, SEARCH_WINDOW), cw = (int) Math.min(w, SEARCH_WINDOW);
+        LinearOperator win = (ch < h || cw < w) ? full.a.window(ch, cw) : null;
+        try (NDManager sub = yFull.getManager().newSubManager()) {
+            Problem pr = win != null ? new Problem(win) : full;
+            NDArray y = yFull, z0 = z0Full;
+            if (win != null) {
+                long y0 = (h - ch) / 2, x0 = (w - cw) / 2;
+                String rows = y0 + ":" + (y0 + ch), cols = x0 + ":" + (x0 + cw);
+                y = yFull.getShape().dimension() == 3 ? yFull.get(":," + rows + "," + cols) : yFull.get(rows + "," + cols);
+                y = y.duplicate();
+                y.attach(sub);
+                // the crop's start: the full start's pixels over the crop's domain (same offsets: domain = FOV + PSF band)
+                long dh = pr.domain.get(pr.domain.dimension() - 2), dw = pr.domain.get(pr.domain.dimension() - 1);
+                z0 = z0Full.get(":,:," + y0 + ":" + (y0 + dh) + "," + x0 + ":" + (x0 + dw)).duplicate();
+                z0.attach(sub);
+            }
+            NDArray v = variance(y);
+            v.attach(sub);
+            NDArray probe = rademacher(y).mul(v.sqrt());
+            probe.attach(sub);
+            SolverOptions search = options.withMaxIterations(Math.min(options.maxIterations(), 15));
+            SolverOptions probeOptions = options.withMaxIterations(Math.min(options.maxIterations(), 10));
+            double eps = 0.5, chosen = 1;
+            Solved best = pr.solve(y, 1, z0, search);
+            double bestRisk = sure(pr, y, 1, best, v, probe, eps, probeOptions);
+            log.add(Map.of("strength", 1.0, "sure", bestRisk, "iterations", best.s().iterations()));
+            int direction = 0;
+            for (int step = 0; step < STRENGTH_STEPS; step++) {
+                double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
+                Solved si = pr.solve(y, m, best.x(), search);
+                double ri = sure(pr, y, m, si, v, probe, eps, probeOptions);
+                log.add(Map.of("strength", m, "sure", ri, "iterations", si.s().iterations()));
+                if (ri < bestRisk) {
+                    best.close();
+                    best = si;
+                    bestRisk = ri;
+                    chosen = m;
+                    if (direction == 0) direction = 1;
+                } else {
+                    si.close();
+                    if (direction != 0) break;
+                    direction = -1; // the first step up did not help: walk down instead
+                }
+            }
+            if (win == null) fixedPoint[0] = best.x();
+            else best.close();
+            return chosen;
+        } finally {
+            if (win != null) {
+                try { win.close(); } catch (Exception e) { throw new IllegalStateException(e); }
+            }
+        }
+    }
+
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
         long t0 = System.nanoTime();
         Reconstructor init = start(scalars, noiseSigma, compressedSensing);
-        Shape domain = a.domainShape();
-        Shape state = new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
+        Problem pr = new Problem(a);
+        Shape domain = pr.domain, state = pr.state;
         String initialisation;
         Boolean warmUsed = null; // null: no warm start offered
         NDArray z0;
@@ -133,19 +335,18 @@ public final class DeqReconstructor implements Reconstructor {
         NDArray tikhonov = start.x().maximum(0f).reshape(state);
         start.x().close();
         String tikhonovText = describe(init, start);
-        double priorSigma = DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
-        NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
-        DataTerm dataTerm = data.create(List.of(a), List.of(y));
-        double priorWeight = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);
-        double kappa = safeStep ? io.equilibria.reconstruct.oder.StepSize.factors(dataTerm, denoiser, scalars,
-                new double[] {priorSigma})[0] : 1;
-        NDArray stepFactor = kappa == 1 ? null : y.getManager().create(new float[] {(float) kappa}).toType(y.getDataType(), false);
-        DeqCell cell = DeqMap.cell(form, dataTerm, denoiser, scalars, sigma, stepFactor);
         if (warm != null) {
             // a warm start helps only if it is nearer the fixed point than the usual start (a scene that moved may not
             // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
+            Built c = pr.cell(y, Double.isNaN(strength) ? 1 : strength, null);
             NDArray w = warm.maximum(0f).reshape(state);
-            double rw = residual(cell, w, y), rt = residual(cell, tikhonov, y);
+            double rw, rt;
+            try {
+                rw = residual(c.cell(), w, y);
+                rt = residual(c.cell(), tikhonov, y);
+            } finally {
+                try { c.resources().close(); } catch (Exception e) { throw new IllegalStateException(e); }
+            }
             warmUsed = rw <= rt;
             if (warmUsed) {
                 tikhonov.close();
@@ -165,36 +366,63 @@ public final class DeqReconstructor implements Reconstructor {
             trace.add(r);
             return listener.onIteration(k, max, z.reshape(domain), r);
         });
-        DeqLayer layer = new DeqLayer(cell, solver, o, GradientMode.parse("jfb", o));
-        Solution s;
-        NDArray x;
-        try (Equilibrium eq = layer.forward(y, z0)) {
-            s = eq.forward();
-            x = eq.z().reshape(domain).duplicate();
+        boolean auto = Double.isNaN(strength) && !compressedSensing && data == DataTerm.FULL;
+        double chosen = Double.isNaN(strength) ? 1 : strength;
+        Solved best;
+        List<Map<String, Object>> search = new ArrayList<>();
+        int searchIterations = 0;
+        try {
+            if (!auto) {
+                best = pr.solve(y, chosen, z0, o);
+            } else {
+                NDArray[] fixedPoint = new NDArray[1];
+                chosen = searchStrength(pr, y, z0, search, fixedPoint);
+                for (Map<String, Object> e : search) searchIterations += ((Number) e.get("iterations")).intValue();
+                // searched on the whole image: finish from its fixed point (usually already converged); on a crop: solve anew
+                try {
+                    best = pr.solve(y, chosen, fixedPoint[0] != null ? fixedPoint[0] : z0, o);
+                } finally {
+                    if (fixedPoint[0] != null) fixedPoint[0].close();
+                }
+            }
         } finally {
             z0.close();
-            sigma.close();
-            if (stepFactor != null) stepFactor.close();
-            dataTerm.close();
         }
+        Solution s = best.s();
+        NDArray x = best.x().reshape(domain).duplicate();
+        best.close();
+        if (auto) for (double v : s.trace()) trace.add(v);
+        double priorSigma = best.priorSigma(), priorWeight = best.priorWeight(), kappa = best.kappa();
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("model", model);
         p.put("form", form.name().toLowerCase());
         p.put("denoiser", denoiser.describe());
         p.put("gamma", scalars.gammaValue());
         p.put("tau", form == DeqForm.RED ? priorWeight : null);
-        if (safeStep) {
+        if (safeStep || kappa != 1) {
             p.put("stepFactor", kappa);
             p.put("step", scalars.gammaValue() * kappa);
-            p.put("dataCurvature", dataTerm.curvature(0));
+            p.put("dataCurvature", best.curvature());
+        }
+        p.put("strength", chosen);
+        if (!auto) {
+            p.put("strengthRule", !Double.isNaN(strength) ? "fixed" : compressedSensing ? "1: the automatic choice is for deblurring"
+                    : "1: the automatic choice needs the full data term (not ODER)");
+        } else {
+            long fh = y.getShape().get(y.getShape().dimension() - 2), fw = y.getShape().get(y.getShape().dimension() - 1);
+            p.put("strengthRule", "SURE (Monte-Carlo divergence, one probe) on the "
+                    + (fh > SEARCH_WINDOW || fw > SEARCH_WINDOW ? "central " + Math.min(fh, SEARCH_WINDOW) + "x" + Math.min(fw, SEARCH_WINDOW) + " crop" : "whole image"));
+            p.put("strengthSearch", search);
+            p.put("searchIterations", searchIterations);
         }
         p.put("denoiserSigma", scalars.sigmaScaleValue() * priorSigma);
         p.put("noiseSigma", noiseSigma);
+        p.put("dataFit", dataFit(a, x, y, noiseSigma));
         if (a.dataScale() != 1) {
             p.put("dataScale", a.dataScale());
             p.put("priorSigma", priorSigma);
         }
-        if (data != DataTerm.FULL) p.putAll(dataTerm.describe());
+        p.putAll(best.dataDescription());
         p.put("initialisation", initialisation);
         if (warmUsed != null) p.put("warmStartUsed", warmUsed);
         p.put("solver", solver.describe());
@@ -208,5 +436,13 @@ public final class DeqReconstructor implements Reconstructor {
         double seconds = (System.nanoTime() - t0) / 1e9;
         double last = trace.isEmpty() ? Double.NaN : trace.get(trace.size() - 1);
         return new Result(x, name(), s.iterations(), last, trace, seconds, s.cancelled(), p);
+    }
+
+    /** A ±1 probe shaped like y, the same for every call (results are reproducible). */
+    private static NDArray rademacher(NDArray y) {
+        java.util.Random r = new java.util.Random(0x5EED);
+        float[] v = new float[(int) y.size()];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextBoolean() ? 1f : -1f;
+        return y.getManager().create(v, y.getShape()).toType(y.getDataType(), false);
     }
 }

@@ -55,6 +55,21 @@ public final class LearnedReconstruction implements Reconstructor {
         this.options = options;
     }
 
+    private double[] noiseVariance;
+    private double strength = 1;
+
+    /** The prior strength, or {@link DeqReconstructor#AUTO} (NaN) to choose it per image; ODER always uses 1. */
+    public LearnedReconstruction withStrength(double m) {
+        this.strength = m;
+        return this;
+    }
+
+    /** The Poisson–Gaussian noise variance a·y + b of the data, for the prior-strength search (see {@link DeqReconstructor}). */
+    public LearnedReconstruction withNoiseVariance(double a, double b) {
+        this.noiseVariance = new double[] {a, b};
+        return this;
+    }
+
     /** deq-deblur, deq-cs, deq-pnp-deblur, deq-pnp-cs. */
     public static String defaultModel(DeqModel.Task task, DeqForm form) {
         return "deq-" + (form == DeqForm.PNP ? "pnp-" : "") + task.label();
@@ -107,6 +122,8 @@ public final class LearnedReconstruction implements Reconstructor {
         DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), form, Solvers.parse(solver),
                 options, noiseSigma, compressedSensing, oder != null ? oder.dataTerm() : DataTerm.FULL,
                 oder != null && oder.safeStep());
+        if (noiseVariance != null) r.withNoiseVariance(noiseVariance[0], noiseVariance[1]);
+        r.withStrength(strength);
         if (oder != null && a.blockCount() < 2) {
             throw new io.equilibria.image.InputException("ODER needs a measurement made of several blocks, and this one has "
                     + a.blockCount() + (compressedSensing ? " row group: simulate it with --groups I" :

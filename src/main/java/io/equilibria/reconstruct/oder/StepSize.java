@@ -33,4 +33,20 @@ public final class StepSize {
         double l = dataCurvature + priorWeight * residualLipschitz;
         return Math.min(1.0, 1.0 / (gamma * l));
     }
+
+    /** The largest noise level the DEQ models are trained at (train deq's default --sigma-max). */
+    public static final double TRAINED_SIGMA_MAX = 0.05;
+
+    /**
+     * κ for Anderson on RED above the noise levels a model was trained at: the prior weight τ·(σ/σ_ref)^p keeps growing
+     * with σ, and with the learned step γ the map stops converging (it diverged at σ ≈ 0.1 on 256² photographs). The
+     * step is shortened so that γ·(L_data + w) stays at its value for σ = {@link #TRAINED_SIGMA_MAX}; the fixed point
+     * ∇g + wR = 0 does not depend on it, and below that level nothing changes (κ = 1).
+     */
+    public static double trainedRangeFactor(DataTerm data, DeqScalars scalars, double sigma) {
+        double w = priorWeight(scalars, sigma, data), wMax = priorWeight(scalars, TRAINED_SIGMA_MAX, data);
+        if (w <= wMax) return 1;
+        double l = data.curvature(0);
+        return (l + wMax) / (l + w);
+    }
 }
