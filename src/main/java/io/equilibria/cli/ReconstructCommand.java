@@ -54,8 +54,10 @@ final class ReconstructCommand implements Command {
                 .addOption(Args.opt("solver", "S", "deq/pnp/oder: fixed-point solver, e.g. anderson | anderson:m=5,lambda=1e-4 | picard:beta=0.5 | broyden:m=30 | "
                         + "nesterov:window=W,average=A (default anderson; oder: nesterov with --window and --average)"))
                 .addOption(Args.opt("strength", "S", "deq/pnp: prior strength, a multiple of the noise level the learned prior "
-                        + "sees: auto (deblur: chosen per image by Stein's unbiased estimate of the prediction error, SURE; "
-                        + "cs: 1) | a number (1 = the model as trained) (default auto)"))
+                        + "sees: auto (deblur: chosen per image by Stein's unbiased estimate of the prediction error, SURE, "
+                        + "which also weighs the gradient-penalised Wiener at its own SURE-best weight and returns it when "
+                        + "its risk is lower; the report and the summary say which; cs: 1) | auto:deq (the same without the "
+                        + "Wiener) | a number (1 = the model as trained) (default auto)"))
                 .addOption(Args.opt("batch", "B", "oder: measurement blocks per iteration (default 2)"))
                 .addOption(Args.opt("sampling", "S", "oder: uniform (B blocks without replacement) | stratified (one block from each of B "
                         + "contiguous strata) (default uniform)"))
@@ -124,13 +126,13 @@ final class ReconstructCommand implements Command {
         for (String o : List.of("model", "solver")) {
             if (l.hasOption(o) && !learned) throw new UsageException("--" + o + " applies only to --method deq, pnp or oder");
         }
-        double strength = Double.NaN;
+        io.equilibria.reconstruct.deq.PriorStrength strength = io.equilibria.reconstruct.deq.PriorStrength.AUTO;
         if (l.hasOption("strength")) {
             if (!methodName.equals("deq") && !methodName.equals("pnp")) throw new UsageException("--strength applies only to --method deq or pnp");
-            String v = l.getOptionValue("strength").trim();
-            if (!v.equalsIgnoreCase("auto")) {
-                strength = Args.dbl(l, "strength", Double.NaN);
-                if (!(strength > 0) || !Double.isFinite(strength)) throw new UsageException("--strength must be auto or a number > 0, got " + v);
+            try {
+                strength = io.equilibria.reconstruct.deq.PriorStrength.parse(l.getOptionValue("strength"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--strength: " + e.getMessage());
             }
         }
         io.equilibria.reconstruct.oder.OderSettings oder = null;
@@ -355,7 +357,9 @@ final class ReconstructCommand implements Command {
                     + String.format(java.util.Locale.ROOT, "%.2e", ((Number) p.get("solverResidual")).doubleValue())
                     + (Boolean.TRUE.equals(p.get("converged")) ? " (converged)" : " (NOT converged)")
                     + (p.get("strength") instanceof Number st ? String.format(java.util.Locale.ROOT, ", prior strength %.3g%s", st.doubleValue(),
-                    p.get("searchIterations") instanceof Number n ? " (chosen by SURE, " + n + " search iterations)" : "") : "");
+                    p.get("searchIterations") instanceof Number n ? " (chosen by SURE, " + n + " search iterations)" : "") : "")
+                    + ("wiener".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: the gradient-penalised Wiener at lambda %.3g,"
+                    + " whose SURE was lower than the DEQ's (the DEQ map was not applied)", ((Number) p.get("wienerLambda")).doubleValue()) : "");
         }
         return "method " + r.get("method") + learned + ", " + it + " iterations, device " + r.get("device")
                 + String.format(", %.2f s", ((Number) r.get("seconds")).doubleValue());

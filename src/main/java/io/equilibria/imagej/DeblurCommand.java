@@ -16,6 +16,7 @@ import io.equilibria.physics.PsfSpec;
 import io.equilibria.reconstruct.Deconvolution;
 import io.equilibria.reconstruct.IterationListener;
 import io.equilibria.reconstruct.MethodConfig;
+import io.equilibria.reconstruct.deq.PriorStrength;
 
 import java.util.List;
 import java.util.Map;
@@ -63,9 +64,9 @@ public final class DeblurCommand implements PlugIn {
             IJ.error(title, e.getMessage());
             return;
         }
-        double strength;
+        PriorStrength strength;
         try {
-            strength = classical ? Double.NaN : strength(gd.getNextString());
+            strength = classical ? PriorStrength.AUTO : PriorStrength.parse(gd.getNextString());
         } catch (IllegalArgumentException e) {
             IJ.error(title, e.getMessage());
             return;
@@ -95,28 +96,15 @@ public final class DeblurCommand implements PlugIn {
      */
     static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
                             Boundary boundary, String offset, boolean multiFrame, Device device) {
-        return deblur(imp, method, psf, model, sigma, iterations, boundary, offset, multiFrame, device, Double.NaN);
+        return deblur(imp, method, psf, model, sigma, iterations, boundary, offset, multiFrame, device, PriorStrength.AUTO);
     }
 
-    /** "auto" (NaN: chosen per image by SURE) or a number > 0: the learned prior's strength (see {@code --strength}). */
-    static double strength(String text) {
-        String t = text.trim();
-        if (t.isEmpty() || t.equalsIgnoreCase("auto")) return Double.NaN;
-        try {
-            double v = Double.parseDouble(t);
-            if (v > 0 && Double.isFinite(v)) return v;
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("prior_strength must be auto or a number > 0, got '" + t + "'");
-    }
-
-    /** @param strength the learned prior's strength, NaN for the automatic choice (ignored by classical methods) */
+    /** @param strength the learned prior's strength (see {@code --strength}; ignored by classical methods) */
     static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
-                            Boundary boundary, String offset, boolean multiFrame, Device device, double strength) {
+                            Boundary boundary, String offset, boolean multiFrame, Device device, PriorStrength strength) {
         ImageData in = ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null);
         boolean learned = MethodConfig.of(method).learned() && !method.equals("oder");
-        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null, learned ? strength : Double.NaN);
+        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null, learned ? strength : PriorStrength.AUTO);
         Deconvolution.Options options = new Deconvolution.Options(boundary,
                 io.equilibria.image.Normalization.scaleSpec(offset), multiFrame,
                 sigma > 0 ? sigma : Double.NaN, null);

@@ -12,7 +12,7 @@ import java.util.Locale;
  * the defaults from the estimated noise level (normalised units) so every report states the values used.
  */
 public record MethodConfig(String method, int iterations, double lambda, double tolerance, String model, String solver,
-                           io.equilibria.reconstruct.oder.OderSettings oder, double strength) {
+                           io.equilibria.reconstruct.oder.OderSettings oder, io.equilibria.reconstruct.deq.PriorStrength strength) {
     public static final List<String> DEBLUR_METHODS = List.of("rl", "rltv", "wiener", "tv", "deq", "pnp", "oder");
     public static final List<String> CS_METHODS = List.of("tv", "wiener", "deq", "pnp", "oder");
     /** Learned methods: at most this many solver iterations and this relative residual unless the user says otherwise. */
@@ -23,15 +23,13 @@ public record MethodConfig(String method, int iterations, double lambda, double 
 
     public MethodConfig {
         method = method.toLowerCase(Locale.ROOT);
-        if (!(Double.isNaN(strength) || strength > 0 && Double.isFinite(strength))) {
-            throw new IllegalArgumentException("prior strength must be > 0 or auto, got " + strength);
-        }
+        if (strength == null) strength = io.equilibria.reconstruct.deq.PriorStrength.AUTO;
     }
 
-    /** @param strength deq/pnp: the prior strength (a multiple of the noise level the prior sees); NaN: chosen per image */
+    /** The learned prior's strength defaults to {@link io.equilibria.reconstruct.deq.PriorStrength#AUTO}. */
     public MethodConfig(String method, int iterations, double lambda, double tolerance, String model, String solver,
                         io.equilibria.reconstruct.oder.OderSettings oder) {
-        this(method, iterations, lambda, tolerance, model, solver, oder, Double.NaN);
+        this(method, iterations, lambda, tolerance, model, solver, oder, null);
     }
 
     public MethodConfig(String method, int iterations, double lambda, double tolerance) {

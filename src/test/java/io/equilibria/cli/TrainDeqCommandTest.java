@@ -77,8 +77,10 @@ class TrainDeqCommandTest {
         io.equilibria.image.ImageFiles.writeFloatTiff(new io.equilibria.image.ImageData(List.of(TestSupport.scene(48, 40)),
                 io.equilibria.image.Calibration.none(), 32), img);
         assertEquals(0, Main.run("reconstruct", "deblur", "--input", img.toString(), "--output", rec.toString(), "--psf",
-                "gaussian:1.5", "--method", "deq", "--model", card.toString(), "--report", report.toString(), "--device", "cpu"));
+                "gaussian:1.5", "--method", "deq", "--model", card.toString(), "--strength", "auto:deq", "--report", report.toString(),
+                "--device", "cpu"));
         JsonNode r = new ObjectMapper().readTree(report.toFile());
+        assertEquals("deq", r.at("/planes/0/parameters/result").asText()); // auto:deq: never the Wiener candidate
         JsonNode p = r.at("/planes/0/parameters");
         assertEquals("tiny-deq", p.get("model").asText());
         assertTrue(p.get("solver").asText().startsWith("anderson"));

@@ -10,6 +10,7 @@ import io.equilibria.physics.Boundary;
 import io.equilibria.physics.Noise;
 import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfGenerator;
+import io.equilibria.reconstruct.deq.PriorStrength;
 import io.equilibria.simulate.Simulator;
 import org.junit.jupiter.api.Test;
 
@@ -23,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The DEQ's automatic prior strength (SURE): on a smooth image, whose fine detail is all noise, it picks a stronger
- * prior than the trained one and gains clearly; on a textured photograph it costs (almost) nothing against the
- * trained strength. Both through {@link Deconvolution}, the path the CLI takes, with the shipped deq-deblur model.
+ * prior than the trained one and gains clearly (and weighing the Wiener as well costs nothing); on a textured
+ * photograph it costs (almost) nothing against the trained strength. Both through {@link Deconvolution}, the path the CLI takes, with the shipped deq-deblur model.
  */
 class StrengthSearchTest {
     private static final Psf PSF = Psf.of(PsfGenerator.gaussian(2, 0), "gaussian:2");
@@ -42,11 +43,16 @@ class StrengthSearchTest {
             v[i] = (float) s;
         }
         Plane truth = new Plane(n, n, v).toUnitRange();
-        Run fixed = run(truth, 1.0), auto = run(truth, Double.NaN);
-        System.out.printf(Locale.ROOT, "smooth: strength 1 %.2f dB, auto %.2f dB (strength %.3g)%n", fixed.psnr, auto.psnr, auto.strength);
+        Run fixed = run(truth, PriorStrength.TRAINED), auto = run(truth, PriorStrength.parse("auto:deq")), both = run(truth, PriorStrength.AUTO);
+        System.out.printf(Locale.ROOT, "smooth: strength 1 %.2f dB, auto:deq %.2f dB (strength %.3g), auto %.2f dB (%s)%n", fixed.psnr,
+                auto.psnr, auto.strength, both.psnr, both.report.get("result"));
         assertTrue(auto.strength > 1, "strength " + auto.strength);
         assertTrue(auto.psnr > fixed.psnr + 1, "auto " + auto.psnr + " dB vs fixed " + fixed.psnr + " dB");
         assertTrue(auto.report.get("strengthSearch") instanceof List<?> l && l.size() >= 3, "search " + auto.report.get("strengthSearch"));
+        assertEquals("deq", auto.report.get("result"));
+        // with the Wiener among the candidates: never clearly worse than the DEQ-only choice, and a Wiener result says why
+        assertTrue(both.psnr > auto.psnr - 0.5, "auto " + both.psnr + " dB vs auto:deq " + auto.psnr + " dB");
+        if ("wiener".equals(both.report.get("result"))) assertTrue(String.valueOf(both.report.get("resultRule")).contains("lower SURE"), both.report.toString());
     }
 
     @Test
@@ -56,8 +62,9 @@ class StrengthSearchTest {
         float[] d = new float[n * n];
         for (int yy = 0; yy < n; yy++) System.arraycopy(p.data(), (y0 + yy) * p.width() + x0, d, yy * n, n);
         Plane truth = new Plane(n, n, d).toUnitRange();
-        Run fixed = run(truth, 1.0), auto = run(truth, Double.NaN);
-        System.out.printf(Locale.ROOT, "camera: strength 1 %.2f dB, auto %.2f dB (strength %.3g)%n", fixed.psnr, auto.psnr, auto.strength);
+        Run fixed = run(truth, PriorStrength.TRAINED), auto = run(truth, PriorStrength.AUTO);
+        System.out.printf(Locale.ROOT, "camera: strength 1 %.2f dB, auto %.2f dB (strength %.3g, %s)%n", fixed.psnr, auto.psnr, auto.strength,
+                auto.report.get("result"));
         assertTrue(auto.psnr > fixed.psnr - 0.3, "auto " + auto.psnr + " dB vs fixed " + fixed.psnr + " dB");
         assertEquals(1.0, fixed.strength);
         assertEquals("fixed", fixed.report.get("strengthRule"));
@@ -66,7 +73,7 @@ class StrengthSearchTest {
     private record Run(double psnr, double strength, Map<String, Object> report) {}
 
     @SuppressWarnings("unchecked")
-    private static Run run(Plane truth, double strength) {
+    private static Run run(Plane truth, PriorStrength strength) {
         ImageData gt = ImageData.of(truth, Calibration.none());
         ImageData y = Simulator.deblur(gt, PSF, new Noise(0.02, 0, 11), false, Boundary.EXTENDED, Device.cpu()).observations();
         MethodConfig m = new MethodConfig("deq", 0, Double.NaN, Double.NaN, null, null, null, strength);

@@ -2,7 +2,6 @@ package io.equilibria.reconstruct.classical;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.equilibria.image.Plane;
 
 /**
@@ -19,49 +18,20 @@ public final class Discrepancy {
 
     /** λ in [1e-6, 10] (clamped) for the observation {@code y} (H, W) or (K, H, W: first frame), PSF and noise σ. */
     public static double lambda(NDArray y, Plane psf, double sigma) {
-        NDManager m = y.getManager();
-        try (NDManager s = m.newSubManager()) {
-            NDArray img = s.create(y.getShape().dimension() == 3 ? y.get(0).toFloatArray() : y.toFloatArray(),
-                    new Shape(y.getShape().get(y.getShape().dimension() - 2), y.getShape().get(y.getShape().dimension() - 1)));
-            long h = img.getShape().get(0), w = img.getShape().get(1);
-            NDArray top = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(img, img.flip(1)), 1);
-            NDArray even = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(top, top.flip(0)), 0); // (2H, 2W)
-            int gh = (int) (2 * h), gw = (int) (2 * w), cols = gw / 2 + 1;
-            float[] yy = even.rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
-            float[] k = new float[gh * gw];
-            for (int r = 0; r < psf.height() && r < gh; r++)
-                for (int c = 0; c < psf.width() && c < gw; c++) k[r * gw + c] = psf.data()[r * psf.width() + c];
-            float[] hh = s.create(k, new Shape(gh, gw)).rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
-            double[] p = new double[hh.length], wt = new double[hh.length];
-            for (int a = 0; a < gh; a++) {
-                double sy = Math.sin(Math.PI * a / gh);
-                for (int b = 0; b < cols; b++) {
-                    double sx = Math.sin(Math.PI * b / gw);
-                    int i = a * cols + b;
-                    p[i] = 4 * sy * sy + 4 * sx * sx;
-                    wt[i] = b == 0 || (gw % 2 == 0 && b == cols - 1) ? 1 : 2; // the real FFT stores half the columns
-                }
-            }
-            double target = (double) gh * gw * ((double) gh * gw) * sigma * sigma; // Parseval: N * sum of the noise²
+        try (NDManager s = y.getManager().newSubManager()) {
+            NDArray img = y.getShape().dimension() == 3 ? y.get(0) : y;
+            if (img != y) img.attach(s);
+            WienerRisk spectra = new WienerRisk(img, psf);
+            double target = spectra.extensionPixels() * sigma * sigma; // the noise over the 2H x 2W extension
             double lo = Math.log(1e-6), hi = Math.log(10);
-            if (residual(Math.exp(hi), hh, p, wt, yy) <= target) return 10;
-            if (residual(Math.exp(lo), hh, p, wt, yy) >= target) return 1e-6;
+            if (spectra.residual(Math.exp(hi)) <= target) return 10;
+            if (spectra.residual(Math.exp(lo)) >= target) return 1e-6;
             for (int it = 0; it < 40; it++) {
                 double mid = 0.5 * (lo + hi);
-                if (residual(Math.exp(mid), hh, p, wt, yy) > target) hi = mid;
+                if (spectra.residual(Math.exp(mid)) > target) hi = mid;
                 else lo = mid;
             }
             return Math.exp(lo);
         }
-    }
-
-    private static double residual(double lambda, float[] hh, double[] p, double[] w, float[] yy) {
-        double s = 0;
-        for (int i = 0; i < hh.length; i++) {
-            double reg = lambda * p[i];
-            double r = reg / (hh[i] + reg + 1e-30);
-            s += w[i] * r * r * yy[i];
-        }
-        return s;
     }
 }

@@ -199,13 +199,14 @@ public final class DeqReconstructor implements Reconstructor {
      */
     public static final double AUTO = Double.NaN;
 
-    private double strength = 1;
+    private double strength = 1; // NaN: automatic
     /** The strength search's multiplicative step and its most steps (strengths 1.5^k, k in [-4, 4]). */
     private static final double STRENGTH_FACTOR = 1.5;
     private static final int STRENGTH_STEPS = 5;
 
-    public DeqReconstructor withStrength(double m) {
-        this.strength = m;
+    public DeqReconstructor withStrength(PriorStrength m) {
+        this.strength = m.multiple();
+        this.wienerCandidate = m.wienerCandidate();
         return this;
     }
 
@@ -253,6 +254,22 @@ public final class DeqReconstructor implements Reconstructor {
         }
     }
 
+    private boolean wienerCandidate = true;
+
+    /**
+     * Whether the automatic strength search also considers the gradient-penalised Wiener (λ by SURE) and returns it
+     * when its SURE is lower than the DEQ's at every strength tried (default on; the report says which was returned).
+     */
+    public DeqReconstructor withWienerCandidate(boolean on) {
+        this.wienerCandidate = on;
+        return this;
+    }
+
+    /** The search's outcome: the DEQ's strength and SURE, and the Wiener's λ and SURE when it won (else NaN). */
+    private record Choice(double strength, double deqRisk, double wienerLambda, double wienerRisk) {
+        boolean wiener() { return !Double.isNaN(wienerLambda); }
+    }
+
     /** The largest side of the crop the strength search runs on (the centre of a larger image). */
     private static final int SEARCH_WINDOW = 160;
 
@@ -262,7 +279,7 @@ public final class DeqReconstructor implements Reconstructor {
      * so the search costs the same on any image size. Each visited strength is added to {@code log}; on the whole image
      * the chosen fixed point is handed back in {@code fixedPoint[0]} (the caller closes it).
      */
-    private double searchStrength(Problem full, NDArray yFull, NDArray z0Full, List<Map<String, Object>> log, NDArray[] fixedPoint) {
+    private Choice searchStrength(Problem full, NDArray yFull, NDArray z0Full, List<Map<String, Object>> log, NDArray[] fixedPoint) {
         long h = yFull.getShape().get(yFull.getShape().dimension() - 2), w = yFull.getShape().get(yFull.getShape().dimension() - 1);
         int ch = (int) Math.min(h, SEARCH_WINDOW), cw = (int) Math.min(w, SEARCH_WINDOW);
         LinearOperator win = (ch < h || cw < w) ? full.a.window(ch, cw) : null;
@@ -308,9 +325,18 @@ public final class DeqReconstructor implements Reconstructor {
                     direction = -1; // the first step up did not help: walk down instead
                 }
             }
+            if (wienerCandidate && pr.a instanceof io.equilibria.physics.FftConvolution conv && conv.blockCount() == 1) {
+                double total = v.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                double[] wiener = new io.equilibria.reconstruct.classical.WienerRisk(y, conv.psf()).best(total);
+                log.add(Map.of("wienerLambda", wiener[0], "sure", wiener[1]));
+                if (wiener[1] < bestRisk) {
+                    best.close();
+                    return new Choice(chosen, bestRisk, wiener[0], wiener[1]);
+                }
+            }
             if (win == null) fixedPoint[0] = best.x();
             else best.close();
-            return chosen;
+            return new Choice(chosen, bestRisk, Double.NaN, Double.NaN);
         } finally {
             if (win != null) {
                 try { win.close(); } catch (Exception e) { throw new IllegalStateException(e); }
@@ -371,13 +397,16 @@ public final class DeqReconstructor implements Reconstructor {
         Solved best;
         List<Map<String, Object>> search = new ArrayList<>();
         int searchIterations = 0;
+        Choice choice = null;
         try {
             if (!auto) {
                 best = pr.solve(y, chosen, z0, o);
             } else {
                 NDArray[] fixedPoint = new NDArray[1];
-                chosen = searchStrength(pr, y, z0, search, fixedPoint);
-                for (Map<String, Object> e : search) searchIterations += ((Number) e.get("iterations")).intValue();
+                choice = searchStrength(pr, y, z0, search, fixedPoint);
+                chosen = choice.strength();
+                for (Map<String, Object> e : search) searchIterations += ((Number) e.getOrDefault("iterations", 0)).intValue();
+                if (choice.wiener()) return wienerResult(a, y, state, domain, choice, search, searchIterations, initialisation, t0);
                 // searched on the whole image: finish from its fixed point (usually already converged); on a crop: solve anew
                 try {
                     best = pr.solve(y, chosen, fixedPoint[0] != null ? fixedPoint[0] : z0, o);
@@ -395,6 +424,7 @@ public final class DeqReconstructor implements Reconstructor {
         double priorSigma = best.priorSigma(), priorWeight = best.priorWeight(), kappa = best.kappa();
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("model", model);
+        p.put("result", "deq");
         p.put("form", form.name().toLowerCase());
         p.put("denoiser", denoiser.describe());
         p.put("gamma", scalars.gammaValue());
@@ -409,11 +439,10 @@ public final class DeqReconstructor implements Reconstructor {
             p.put("strengthRule", !Double.isNaN(strength) ? "fixed" : compressedSensing ? "1: the automatic choice is for deblurring"
                     : "1: the automatic choice needs the full data term (not ODER)");
         } else {
-            long fh = y.getShape().get(y.getShape().dimension() - 2), fw = y.getShape().get(y.getShape().dimension() - 1);
-            p.put("strengthRule", "SURE (Monte-Carlo divergence, one probe) on the "
-                    + (fh > SEARCH_WINDOW || fw > SEARCH_WINDOW ? "central " + Math.min(fh, SEARCH_WINDOW) + "x" + Math.min(fw, SEARCH_WINDOW) + " crop" : "whole image"));
+            p.put("strengthRule", searchRule(y));
             p.put("strengthSearch", search);
             p.put("searchIterations", searchIterations);
+            p.put("sure", choice.deqRisk());
         }
         p.put("denoiserSigma", scalars.sigmaScaleValue() * priorSigma);
         p.put("noiseSigma", noiseSigma);
@@ -437,6 +466,50 @@ public final class DeqReconstructor implements Reconstructor {
         double last = trace.isEmpty() ? Double.NaN : trace.get(trace.size() - 1);
         return new Result(x, name(), s.iterations(), last, trace, seconds, s.cancelled(), p);
     }
+
+    /**
+     * The search's Wiener outcome as the result: the gradient-penalised Wiener at the SURE-best λ on the whole image,
+     * clipped at 0 like the DEQ's output; the DEQ map is not applied, and the report says so and why.
+     */
+    private Result wienerResult(LinearOperator a, NDArray y, Shape state, Shape domain, Choice c, List<Map<String, Object>> search,
+                                int searchIterations, String initialisation, long t0) {
+        Tikhonov t = new Tikhonov(c.wienerLambda(), WIENER_ITERATIONS, WIENER_TOLERANCE, Tikhonov.Regulariser.GRADIENT);
+        Result w = t.reconstruct(a, y, IterationListener.NONE);
+        NDArray x = w.x().maximum(0f).reshape(domain);
+        w.x().close();
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("model", model);
+        p.put("result", "wiener");
+        p.put("resultRule", String.format(java.util.Locale.ROOT, "the gradient-penalised Wiener at lambda %.4g had a lower SURE (%.4g) than "
+                + "the DEQ at its best strength %.3g (%.4g): its result is returned and the DEQ map was not applied", c.wienerLambda(),
+                c.wienerRisk(), c.strength(), c.deqRisk()));
+        p.put("wienerLambda", c.wienerLambda());
+        p.put("strength", c.strength());
+        p.put("strengthRule", searchRule(y));
+        p.put("strengthSearch", search);
+        p.put("searchIterations", searchIterations);
+        p.put("sure", c.wienerRisk());
+        p.put("noiseSigma", noiseSigma);
+        p.put("dataFit", dataFit(a, x, y, noiseSigma));
+        p.put("initialisation", initialisation);
+        p.put("solver", w.parameters().get("solver"));
+        p.put("solverTolerance", WIENER_TOLERANCE);
+        p.put("solverResidual", w.relativeChange());
+        p.put("converged", w.relativeChange() <= WIENER_TOLERANCE);
+        p.put("solverSeconds", w.seconds());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Result(x, name(), w.iterations(), w.relativeChange(), w.trace(), seconds, false, p);
+    }
+
+    /** How the automatic strength was found, for the report. */
+    private String searchRule(NDArray y) {
+        long fh = y.getShape().get(y.getShape().dimension() - 2), fw = y.getShape().get(y.getShape().dimension() - 1);
+        return "SURE (Monte-Carlo divergence, one probe" + (wienerCandidate ? "; the Wiener's in closed form" : "") + ") on the "
+                + (fh > SEARCH_WINDOW || fw > SEARCH_WINDOW ? "central " + Math.min(fh, SEARCH_WINDOW) + "x" + Math.min(fw, SEARCH_WINDOW) + " crop" : "whole image");
+    }
+
+    private static final int WIENER_ITERATIONS = 200;
+    private static final double WIENER_TOLERANCE = 1e-5;
 
     /** A ±1 probe shaped like y, the same for every call (results are reproducible). */
     private static NDArray rademacher(NDArray y) {

@@ -56,10 +56,10 @@ public final class LearnedReconstruction implements Reconstructor {
     }
 
     private double[] noiseVariance;
-    private double strength = 1;
+    private PriorStrength strength = PriorStrength.TRAINED;
 
-    /** The prior strength, or {@link DeqReconstructor#AUTO} (NaN) to choose it per image; ODER always uses 1. */
-    public LearnedReconstruction withStrength(double m) {
+    /** The prior's strength (ODER: the automatic choice is not made; it uses 1). */
+    public LearnedReconstruction withStrength(PriorStrength m) {
         this.strength = m;
         return this;
     }

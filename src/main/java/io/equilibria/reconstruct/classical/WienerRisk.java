@@ -1,0 +1,86 @@
+package io.equilibria.reconstruct.classical;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.equilibria.image.Plane;
+
+/**
+ * Stein's unbiased risk estimate of the gradient-penalised Wiener deconvolution's prediction error, in closed form
+ * for every weight λ: on the observation's even (mirror) extension to 2H × 2W, which is periodic without jumps (as in
+ * {@link Discrepancy}), the prediction is F·Y with F = |H|² / (|H|² + λP), P the Laplacian's symbol, so the residual
+ * is (1 − F)Y and the divergence of the prediction with respect to the data is trace(F)/4 (the extension holds four
+ * copies of every pixel). SURE(λ) = (‖(1 − F)Y‖²/4 − Σv + 2 v̄ trace(F)/4) / n for noise variances v (mean v̄)
+ * over the n pixels. No solve per λ: a search over λ costs microseconds.
+ */
+public final class WienerRisk {
+    private final double[] yy, hh, p, wt;
+    private final int n, grid;
+
+    /** For the observation {@code y} (H, W) and its PSF. */
+    public WienerRisk(NDArray y, Plane psf) {
+        NDManager m = y.getManager();
+        try (NDManager s = m.newSubManager()) {
+            long h = y.getShape().get(y.getShape().dimension() - 2), w = y.getShape().get(y.getShape().dimension() - 1);
+            NDArray img = s.create(y.toFloatArray(), new Shape(h, w));
+            NDArray top = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(img, img.flip(1)), 1);
+            NDArray even = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(top, top.flip(0)), 0);
+            int gh = (int) (2 * h), gw = (int) (2 * w), cols = gw / 2 + 1;
+            float[] yf = even.rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
+            float[] k = new float[gh * gw];
+            int cy = psf.height() / 2, cx = psf.width() / 2;
+            for (int r = 0; r < psf.height(); r++)
+                for (int c = 0; c < psf.width(); c++) k[Math.floorMod(r - cy, gh) * gw + Math.floorMod(c - cx, gw)] += psf.data()[r * psf.width() + c];
+            float[] hf = s.create(k, new Shape(gh, gw)).rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
+            yy = new double[hf.length];
+            hh = new double[hf.length];
+            p = new double[hf.length];
+            wt = new double[hf.length];
+            for (int a = 0; a < gh; a++) {
+                double sy = Math.sin(Math.PI * a / gh);
+                for (int b = 0; b < cols; b++) {
+                    double sx = Math.sin(Math.PI * b / gw);
+                    int i = a * cols + b;
+                    p[i] = 4 * sy * sy + 4 * sx * sx;
+                    wt[i] = b == 0 || (gw % 2 == 0 && b == cols - 1) ? 1 : 2; // the real FFT stores half the columns
+                    yy[i] = yf[i];
+                    hh[i] = hf[i];
+                }
+            }
+            n = (int) (h * w);
+            grid = gh * gw;
+        }
+    }
+
+    /** Pixels of the even extension, 4n. */
+    public int extensionPixels() { return grid; }
+
+    /** ‖(1 − F)Y‖² over the whole even extension, in pixel units (Parseval: the unnormalised FFT's sum over 4n). */
+    public double residual(double lambda) {
+        double res = 0;
+        for (int i = 0; i < hh.length; i++) {
+            double r = lambda * p[i] / (hh[i] + lambda * p[i] + 1e-30);
+            res += wt[i] * r * r * yy[i];
+        }
+        return res / grid;
+    }
+
+    /** SURE per pixel at weight λ for noise variances summing to {@code totalVariance} over the n pixels. */
+    public double risk(double lambda, double totalVariance) {
+        double trace = 0;
+        for (int i = 0; i < hh.length; i++) trace += wt[i] * hh[i] / (hh[i] + lambda * p[i] + 1e-30);
+        double residual = residual(lambda) / 4; // one of the four copies
+        double meanVariance = totalVariance / n;
+        return (residual - totalVariance + 2 * meanVariance * trace / 4) / n;
+    }
+
+    /** The λ of least risk on a log grid of 8 points per decade in [1e-6, 100]; {λ, risk}. */
+    public double[] best(double totalVariance) {
+        double bestLambda = Double.NaN, bestRisk = Double.POSITIVE_INFINITY;
+        for (int k = 0; k <= 64; k++) {
+            double l = Math.pow(10, -6 + k / 8.0), r = risk(l, totalVariance);
+            if (r < bestRisk) { bestRisk = r; bestLambda = l; }
+        }
+        return new double[] {bestLambda, bestRisk};
+    }
+}
