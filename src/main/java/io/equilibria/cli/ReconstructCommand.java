@@ -272,6 +272,9 @@ final class ReconstructCommand implements Command {
                                 Deconvolution.PlaneListener.NONE);
                         Object it = firstPlane(o.report(), "iterations");
                         String label = method.learned() ? (methodName.equals("deq") ? "DEQ-RED" : methodName.equals("oder") ? "ODER" : "DEQ-PnP") : methodName.toUpperCase();
+                        if (firstPlane(o.report(), "parameters") instanceof Map<?, ?> pp && "wiener".equals(pp.get("result"))) {
+                            label = "Wiener (chosen by SURE over " + label + ")"; // the panel says what it shows
+                        }
                         io.equilibria.report.SideBySide.write(sideBySide, List.of(
                                 new io.equilibria.report.SideBySide.Panel("input", img.planes().get(0)),
                                 new io.equilibria.report.SideBySide.Panel("Richardson-Lucy, 30 it.", rl.image().planes().get(0)),
