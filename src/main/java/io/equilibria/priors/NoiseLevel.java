@@ -33,7 +33,11 @@ public final class NoiseLevel {
      * times too small.
      */
     public static double effective(Plane p) {
-        double[] ab = NoiseEstimate.poissonGaussian(p);
+        return effective(p, NoiseEstimate.poissonGaussian(p));
+    }
+
+    /** {@link #effective(Plane)} from a Poisson–Gaussian fit {a, b} of {@code p} already made. */
+    public static double effective(Plane p, double[] ab) {
         // "intensity ¼" is a quarter of the image's own scale (its 99.8th percentile, 1 for normalised data), so the
         // level is in proportion to the data whatever their units
         double ref = io.equilibria.image.Stats.percentile(new float[][] {p.data()}, 99.8);

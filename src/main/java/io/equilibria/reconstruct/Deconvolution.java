@@ -129,12 +129,13 @@ public final class Deconvolution {
             for (int g = 0; g < groups.size() && !cancelled; g++) {
                 List<Plane> normalized = new ArrayList<>();
                 for (Plane p : groups.get(g)) normalized.add(norm.forward(p));
-                double sigma = noiseSigma(options, norm, normalized.get(0), method);
+                // learned methods with an estimated noise level: one Poisson-Gaussian fit for both the effective sigma
+                // and the strength search's variance model
+                double[] fit = method.learned() && Double.isNaN(options.noiseSigma()) ? NoiseEstimate.poissonGaussian(normalized.get(0)) : null;
+                double sigma = fit != null ? io.equilibria.priors.NoiseLevel.effective(normalized.get(0), fit)
+                        : noiseSigma(options, norm, normalized.get(0), method);
                 Reconstructor rec = method.create(sigma, false);
-                if (rec instanceof io.equilibria.reconstruct.deq.LearnedReconstruction d && Double.isNaN(options.noiseSigma())) {
-                    double[] ab = NoiseEstimate.poissonGaussian(normalized.get(0));
-                    d.withNoiseVariance(ab[0], ab[1]);
-                }
+                if (fit != null && rec instanceof io.equilibria.reconstruct.deq.LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
                 boolean warm = rec.warmStartable() && options.warmStart() != WarmStart.OFF && groups.size() > 1;
                 float[] blended = grid.size() > 1 ? new float[w * h] : null;
                 Plane whole = null;

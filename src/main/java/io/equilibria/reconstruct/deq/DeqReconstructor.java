@@ -191,22 +191,19 @@ public final class DeqReconstructor implements Reconstructor {
     private record Built(DeqCell cell, DataTerm data, AutoCloseable resources) {}
 
     /**
-     * The prior strength: a fixed multiple of the noise level the prior sees (1 = the model as trained), or chosen per
-     * image ({@code AUTO}) by Stein's unbiased risk estimate of the prediction error ‖A(x̂ − x)‖², which needs no
-     * ground truth: SURE = ‖Ax̂ − y‖² − nσ² + 2σ² div_y(Ax̂), the divergence by one Monte-Carlo probe
-     * (Ramani, Blu &amp; Unser 2008). A smooth image whose fine detail is all noise gets a stronger prior, a textured
-     * one keeps the trained strength.
+     * The prior strength ({@link PriorStrength}): a fixed multiple of the noise level the prior sees (1 = the model as
+     * trained), or chosen per image by Stein's unbiased risk estimate of the prediction error ‖A(x̂ − x)‖², which needs
+     * no ground truth: SURE = ‖Ax̂ − y‖² − Σv + 2 Σ vᵢ ∂(Ax̂)ᵢ/∂yᵢ, the divergence by one Monte-Carlo probe (Ramani, Blu
+     * &amp; Unser 2008). A smooth image whose fine detail is all noise gets a stronger prior, a textured one keeps the
+     * trained strength; with {@link PriorStrength#wienerCandidate()} the gradient-penalised Wiener competes too.
      */
-    public static final double AUTO = Double.NaN;
-
-    private double strength = 1; // NaN: automatic
+    private PriorStrength strength = PriorStrength.TRAINED;
     /** The strength search's multiplicative step and its most steps (strengths 1.5^k, k in [-4, 4]). */
     private static final double STRENGTH_FACTOR = 1.5;
     private static final int STRENGTH_STEPS = 5;
 
     public DeqReconstructor withStrength(PriorStrength m) {
-        this.strength = m.multiple();
-        this.wienerCandidate = m.wienerCandidate();
+        this.strength = m;
         return this;
     }
 
@@ -230,9 +227,10 @@ public final class DeqReconstructor implements Reconstructor {
 
     /**
      * SURE of the prediction risk per measurement, (‖Ax̂ − y‖² − Σv + 2 Σ v_i ∂(Ax̂)_i/∂y_i)/n, for the fixed point
-     * {@code at} (strength m); the divergence by one probe p = √v ⊙ b (b = ±1): pᵀ(Ax̂(y + εp) − Ax̂(y))/ε.
+     * {@code at} (strength m); the divergence by one probe p = √v ⊙ b (b = ±1): pᵀ(Ax̂(y + εp) − Ax̂(y))/ε. Σv is
+     * {@code totalVariance}.
      */
-    private double sure(Problem pr, NDArray y, double m, Solved at, NDArray v, NDArray probe, double eps, SolverOptions o) {
+    private double sure(Problem pr, NDArray y, double m, Solved at, double totalVariance, NDArray probe, double eps, SolverOptions o) {
         try (NDManager sub = y.getManager().newSubManager()) {
             NDArray yp = y.add(probe.mul(eps));
             yp.attach(sub);
@@ -248,21 +246,9 @@ public final class DeqReconstructor implements Reconstructor {
                 NDArray d = axp.sub(ax).mul(probe);
                 d.attach(sub);
                 double div = d.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble() / eps;
-                double total = v.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
-                return (rr * rr - total + 2 * div) / n;
+                return (rr * rr - totalVariance + 2 * div) / n;
             }
         }
-    }
-
-    private boolean wienerCandidate = true;
-
-    /**
-     * Whether the automatic strength search also considers the gradient-penalised Wiener (λ by SURE) and returns it
-     * when its SURE is lower than the DEQ's at every strength tried (default on; the report says which was returned).
-     */
-    public DeqReconstructor withWienerCandidate(boolean on) {
-        this.wienerCandidate = on;
-        return this;
     }
 
     /** The search's outcome: the DEQ's strength and SURE, and the Wiener's λ and SURE when it won (else NaN). */
@@ -299,19 +285,20 @@ public final class DeqReconstructor implements Reconstructor {
             }
             NDArray v = variance(y);
             v.attach(sub);
+            double total = v.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
             NDArray probe = rademacher(y).mul(v.sqrt());
             probe.attach(sub);
             SolverOptions search = options.withMaxIterations(Math.min(options.maxIterations(), 15));
             SolverOptions probeOptions = options.withMaxIterations(Math.min(options.maxIterations(), 10));
             double eps = 0.5, chosen = 1;
             Solved best = pr.solve(y, 1, z0, search);
-            double bestRisk = sure(pr, y, 1, best, v, probe, eps, probeOptions);
+            double bestRisk = sure(pr, y, 1, best, total, probe, eps, probeOptions);
             log.add(Map.of("strength", 1.0, "sure", bestRisk, "iterations", best.s().iterations()));
             int direction = 0;
             for (int step = 0; step < STRENGTH_STEPS; step++) {
                 double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
                 Solved si = pr.solve(y, m, best.x(), search);
-                double ri = sure(pr, y, m, si, v, probe, eps, probeOptions);
+                double ri = sure(pr, y, m, si, total, probe, eps, probeOptions);
                 log.add(Map.of("strength", m, "sure", ri, "iterations", si.s().iterations()));
                 if (ri < bestRisk) {
                     best.close();
@@ -325,8 +312,7 @@ public final class DeqReconstructor implements Reconstructor {
                     direction = -1; // the first step up did not help: walk down instead
                 }
             }
-            if (wienerCandidate && pr.a instanceof io.equilibria.physics.FftConvolution conv && conv.blockCount() == 1) {
-                double total = v.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+            if (strength.wienerCandidate() && pr.a instanceof io.equilibria.physics.FftConvolution conv && conv.blockCount() == 1) {
                 double[] wiener = new io.equilibria.reconstruct.classical.WienerRisk(y, conv.psf()).best(total);
                 log.add(Map.of("wienerLambda", wiener[0], "sure", wiener[1]));
                 if (wiener[1] < bestRisk) {
@@ -364,7 +350,7 @@ public final class DeqReconstructor implements Reconstructor {
         if (warm != null) {
             // a warm start helps only if it is nearer the fixed point than the usual start (a scene that moved may not
             // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
-            Built c = pr.cell(y, Double.isNaN(strength) ? 1 : strength, null);
+            Built c = pr.cell(y, strength.automatic() ? 1 : strength.multiple(), null);
             NDArray w = warm.maximum(0f).reshape(state);
             double rw, rt;
             try {
@@ -392,8 +378,8 @@ public final class DeqReconstructor implements Reconstructor {
             trace.add(r);
             return listener.onIteration(k, max, z.reshape(domain), r);
         });
-        boolean auto = Double.isNaN(strength) && !compressedSensing && data == DataTerm.FULL;
-        double chosen = Double.isNaN(strength) ? 1 : strength;
+        boolean auto = strength.automatic() && !compressedSensing && data == DataTerm.FULL;
+        double chosen = strength.automatic() ? 1 : strength.multiple();
         Solved best;
         List<Map<String, Object>> search = new ArrayList<>();
         int searchIterations = 0;
@@ -406,7 +392,7 @@ public final class DeqReconstructor implements Reconstructor {
                 choice = searchStrength(pr, y, z0, search, fixedPoint);
                 chosen = choice.strength();
                 for (Map<String, Object> e : search) searchIterations += ((Number) e.getOrDefault("iterations", 0)).intValue();
-                if (choice.wiener()) return wienerResult(a, y, state, domain, choice, search, searchIterations, initialisation, t0);
+                if (choice.wiener()) return wienerResult(a, y, domain, choice, search, searchIterations, initialisation, t0);
                 // searched on the whole image: finish from its fixed point (usually already converged); on a crop: solve anew
                 try {
                     best = pr.solve(y, chosen, fixedPoint[0] != null ? fixedPoint[0] : z0, o);
@@ -436,7 +422,7 @@ public final class DeqReconstructor implements Reconstructor {
         }
         p.put("strength", chosen);
         if (!auto) {
-            p.put("strengthRule", !Double.isNaN(strength) ? "fixed" : compressedSensing ? "1: the automatic choice is for deblurring"
+            p.put("strengthRule", !strength.automatic() ? "fixed" : compressedSensing ? "1: the automatic choice is for deblurring"
                     : "1: the automatic choice needs the full data term (not ODER)");
         } else {
             p.put("strengthRule", searchRule(y));
@@ -471,7 +457,7 @@ public final class DeqReconstructor implements Reconstructor {
      * The search's Wiener outcome as the result: the gradient-penalised Wiener at the SURE-best λ on the whole image,
      * clipped at 0 like the DEQ's output; the DEQ map is not applied, and the report says so and why.
      */
-    private Result wienerResult(LinearOperator a, NDArray y, Shape state, Shape domain, Choice c, List<Map<String, Object>> search,
+    private Result wienerResult(LinearOperator a, NDArray y, Shape domain, Choice c, List<Map<String, Object>> search,
                                 int searchIterations, String initialisation, long t0) {
         Tikhonov t = new Tikhonov(c.wienerLambda(), WIENER_ITERATIONS, WIENER_TOLERANCE, Tikhonov.Regulariser.GRADIENT);
         Result w = t.reconstruct(a, y, IterationListener.NONE);
@@ -504,7 +490,7 @@ public final class DeqReconstructor implements Reconstructor {
     /** How the automatic strength was found, for the report. */
     private String searchRule(NDArray y) {
         long fh = y.getShape().get(y.getShape().dimension() - 2), fw = y.getShape().get(y.getShape().dimension() - 1);
-        return "SURE (Monte-Carlo divergence, one probe" + (wienerCandidate ? "; the Wiener's in closed form" : "") + ") on the "
+        return "SURE (Monte-Carlo divergence, one probe" + (strength.wienerCandidate() ? "; the Wiener's in closed form" : "") + ") on the "
                 + (fh > SEARCH_WINDOW || fw > SEARCH_WINDOW ? "central " + Math.min(fh, SEARCH_WINDOW) + "x" + Math.min(fw, SEARCH_WINDOW) + " crop" : "whole image");
     }
 

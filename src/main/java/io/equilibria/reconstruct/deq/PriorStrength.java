@@ -28,11 +28,11 @@ public record PriorStrength(double multiple, boolean wienerCandidate) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         if (t.equals("auto")) return AUTO;
         if (t.equals("auto:deq")) return new PriorStrength(Double.NaN, false);
-        double v;
+        double v = Double.NaN;
         try {
             v = Double.parseDouble(t);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("prior strength must be auto, auto:deq or a number > 0, got '" + text.trim() + "'");
+            // reported below, with the other bad values
         }
         if (!(v > 0) || !Double.isFinite(v)) throw new IllegalArgumentException("prior strength must be auto, auto:deq or a number > 0, got '" + text.trim() + "'");
         return new PriorStrength(v, false);
