@@ -274,6 +274,9 @@ final class ReconstructCommand implements Command {
                         String label = method.learned() ? (methodName.equals("deq") ? "DEQ-RED" : methodName.equals("oder") ? "ODER" : "DEQ-PnP") : methodName.toUpperCase();
                         if (firstPlane(o.report(), "parameters") instanceof Map<?, ?> pp && "wiener".equals(pp.get("result"))) {
                             label = "Wiener (chosen by SURE over " + label + ")"; // the panel says what it shows
+                        } else if (firstPlane(o.report(), "parameters") instanceof Map<?, ?> pp && "blend".equals(pp.get("result"))) {
+                            label = String.format(java.util.Locale.ROOT, "%.2f %s + %.2f Wiener (SURE)", ((Number) pp.get("blendWeight")).doubleValue(),
+                                    label, 1 - ((Number) pp.get("blendWeight")).doubleValue());
                         }
                         io.equilibria.report.SideBySide.write(sideBySide, List.of(
                                 new io.equilibria.report.SideBySide.Panel("input", img.planes().get(0)),
@@ -362,7 +365,10 @@ final class ReconstructCommand implements Command {
                     + (p.get("strength") instanceof Number st ? String.format(java.util.Locale.ROOT, ", prior strength %.3g%s", st.doubleValue(),
                     p.get("searchIterations") instanceof Number n ? " (chosen by SURE, " + n + " search iterations)" : "") : "")
                     + ("wiener".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: the gradient-penalised Wiener at lambda %.3g,"
-                    + " whose SURE was lower than the DEQ's (the DEQ map was not applied)", ((Number) p.get("wienerLambda")).doubleValue()) : "");
+                    + " whose SURE was lower than the DEQ's (the DEQ map was not applied)", ((Number) p.get("wienerLambda")).doubleValue()) : "")
+                    + ("blend".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: %.2f x the DEQ + %.2f x the gradient-penalised"
+                    + " Wiener at lambda %.3g (the blend of least SURE)", ((Number) p.get("blendWeight")).doubleValue(),
+                    1 - ((Number) p.get("blendWeight")).doubleValue(), ((Number) p.get("wienerLambda")).doubleValue()) : "");
         }
         return "method " + r.get("method") + learned + ", " + it + " iterations, device " + r.get("device")
                 + String.format(", %.2f s", ((Number) r.get("seconds")).doubleValue());

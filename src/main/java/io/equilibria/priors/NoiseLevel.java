@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.equilibria.image.Plane;
-import io.equilibria.metrics.NoiseEstimate;
+import io.equilibria.image.NoiseEstimate;
 
 /**
  * The σ a {@link Denoiser} is given when the user names none: the robust MAD estimate of the finest diagonal

@@ -8,7 +8,7 @@ import io.equilibria.compute.Tensors;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.Normalization;
 import io.equilibria.image.Plane;
-import io.equilibria.metrics.NoiseEstimate;
+import io.equilibria.image.NoiseEstimate;
 import io.equilibria.physics.Boundary;
 import io.equilibria.physics.FftConvolution;
 import io.equilibria.physics.LinearOperator;

@@ -1,5 +1,6 @@
 package io.equilibria.metrics;
 
+import io.equilibria.image.NoiseEstimate;
 import io.equilibria.image.Plane;
 import io.equilibria.physics.Noise;
 import org.junit.jupiter.api.Test;

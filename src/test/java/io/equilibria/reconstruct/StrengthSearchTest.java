@@ -53,6 +53,17 @@ class StrengthSearchTest {
         // with the Wiener among the candidates: never clearly worse than the DEQ-only choice, and a Wiener result says why
         assertTrue(both.psnr > auto.psnr - 0.5, "auto " + both.psnr + " dB vs auto:deq " + auto.psnr + " dB");
         if ("wiener".equals(both.report.get("result"))) assertTrue(String.valueOf(both.report.get("resultRule")).contains("lower SURE"), both.report.toString());
+        if ("blend".equals(both.report.get("result"))) {
+            double w = ((Number) both.report.get("blendWeight")).doubleValue();
+            assertTrue(w > 0 && w < 1, both.report.toString());
+        }
+        // at every strength visited, the blend's SURE is at most the DEQ's alone (it includes weight 1)
+        for (Object e : (List<?>) both.report.get("strengthSearch")) {
+            Map<?, ?> m = (Map<?, ?>) e;
+            if (m.containsKey("blendSure")) {
+                assertTrue(((Number) m.get("blendSure")).doubleValue() <= ((Number) m.get("sure")).doubleValue() + 1e-12, m.toString());
+            }
+        }
     }
 
     @Test

@@ -225,12 +225,15 @@ public final class DeqReconstructor implements Reconstructor {
         return y.maximum(0f).mul((float) poissonGaussian[0]).add(floor).maximum(floor);
     }
 
+    /** A SURE value per measurement and the Monte-Carlo divergence Σ vᵢ ∂(Ax̂)ᵢ/∂yᵢ it used (unnormalised). */
+    private record Risk(double sure, double divergence) {}
+
     /**
      * SURE of the prediction risk per measurement, (‖Ax̂ − y‖² − Σv + 2 Σ v_i ∂(Ax̂)_i/∂y_i)/n, for the fixed point
      * {@code at} (strength m); the divergence by one probe p = √v ⊙ b (b = ±1): pᵀ(Ax̂(y + εp) − Ax̂(y))/ε. Σv is
      * {@code totalVariance}.
      */
-    private double sure(Problem pr, NDArray y, double m, Solved at, double totalVariance, NDArray probe, double eps, SolverOptions o) {
+    private Risk sure(Problem pr, NDArray y, double m, Solved at, double totalVariance, NDArray probe, double eps, SolverOptions o) {
         try (NDManager sub = y.getManager().newSubManager()) {
             NDArray yp = y.add(probe.mul(eps));
             yp.attach(sub);
@@ -246,14 +249,91 @@ public final class DeqReconstructor implements Reconstructor {
                 NDArray d = axp.sub(ax).mul(probe);
                 d.attach(sub);
                 double div = d.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble() / eps;
-                return (rr * rr - totalVariance + 2 * div) / n;
+                return new Risk((rr * rr - totalVariance + 2 * div) / n, div);
             }
         }
     }
 
-    /** The search's outcome: the DEQ's strength and SURE, and the Wiener's λ and SURE when it won (else NaN). */
-    private record Choice(double strength, double deqRisk, double wienerLambda, double wienerRisk) {
-        boolean wiener() { return !Double.isNaN(wienerLambda); }
+    /**
+     * The gradient-penalised Wiener at λ on the search's crop, as a blend partner: its residual Ax̂_W − y (x̂_W clipped
+     * at 0, as returned) and its divergence Σ vᵢ ∂(Ax̂_W)ᵢ/∂yᵢ by the DEQ's probe p, exact for its linear map (pᵀAWp,
+     * one more CG solve; the clipping is left out of it). Sharing the probe makes the Monte-Carlo errors of the two
+     * divergences partly cancel in the comparison. The arrays belong to the caller's manager.
+     */
+    private record WienerCrop(double lambda, NDArray residual, double divergence) {
+        static WienerCrop of(LinearOperator a, NDArray y, double lambda, NDArray probe) {
+            try (NDManager sub = y.getManager().newSubManager()) {
+                Tikhonov t = new Tikhonov(lambda, WIENER_ITERATIONS, WIENER_TOLERANCE, Tikhonov.Regulariser.GRADIENT);
+                Result w = t.reconstruct(a, y, IterationListener.NONE);
+                w.x().attach(sub);
+                Result wp = t.reconstruct(a, probe, IterationListener.NONE);
+                wp.x().attach(sub);
+                NDArray awp = a.apply(wp.x());
+                awp.attach(sub);
+                NDArray rw = a.apply(w.x().maximum(0f)).sub(y);
+                rw.attach(y.getManager());
+                return new WienerCrop(lambda, rw, dot(awp, probe));
+            }
+        }
+
+        /**
+         * The convex blend αx̂_DEQ + (1 − α)x̂_W of least SURE: SURE is quadratic in α (the residual is affine in it,
+         * the divergence linear), so the best α in [0, 1] is closed form.
+         */
+        Blend blend(LinearOperator a, NDArray y, Solved deq, Risk deqRisk, double totalVariance) {
+            try (NDManager sub = y.getManager().newSubManager()) {
+                NDArray rd = a.apply(deq.x().reshape(a.domainShape())).sub(y);
+                rd.attach(sub);
+                NDArray delta = rd.sub(residual);
+                delta.attach(sub);
+                double dd = dot(delta, delta), dw = dot(delta, residual), ww = dot(residual, residual), n = y.size();
+                double divD = deqRisk.divergence();
+                double alpha = dd > 0 ? Math.max(0, Math.min(1, -(dw + divD - divergence) / dd)) : 1;
+                java.util.function.DoubleUnaryOperator risk = t -> (ww + 2 * t * dw + t * t * dd - totalVariance
+                        + 2 * (t * divD + (1 - t) * divergence)) / n;
+                return new Blend(alpha, risk.applyAsDouble(alpha), risk.applyAsDouble(0), deqRisk.sure());
+            }
+        }
+    }
+
+    /** The blend's weight on the DEQ (1: the DEQ alone, 0: the Wiener alone) and the SUREs of it and both ends. */
+    private record Blend(double weight, double risk, double wienerRisk, double deqRisk) {
+        static Blend deqOnly(Risk r) { return new Blend(1, r.sure(), Double.NaN, r.sure()); }
+    }
+
+    private static double dot(NDArray a, NDArray b) {
+        try (NDArray p = a.mul(b); NDArray s = p.sum(); NDArray d = s.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)) {
+            return d.getDouble();
+        }
+    }
+
+    /**
+     * The search's outcome: the DEQ's strength and SURE; with the Wiener candidate its λ, the blend's weight on the
+     * DEQ (1: DEQ alone, 0: Wiener alone) and the blend's SURE (else NaN and weight 1).
+     */
+    private record Choice(double strength, double deqRisk, double wienerLambda, double weight, double blendRisk) {
+        boolean wiener() { return weight == 0; }
+        boolean blended() { return weight > 0 && weight < 1; }
+    }
+
+    /**
+     * The risk the search minimises at strength m: the DEQ's SURE, or with a Wiener partner the SURE of their best
+     * blend (never above either alone). Logged per strength.
+     */
+    private Blend score(Problem pr, NDArray y, double m, Solved at, double total, NDArray probe, double eps, SolverOptions o,
+                        WienerCrop wiener, List<Map<String, Object>> log) {
+        Risk r = sure(pr, y, m, at, total, probe, eps, o);
+        Blend b = wiener == null ? Blend.deqOnly(r) : wiener.blend(pr.a, y, at, r, total);
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("strength", m);
+        e.put("sure", r.sure());
+        e.put("iterations", at.s().iterations());
+        if (wiener != null) {
+            e.put("blendWeight", b.weight());
+            e.put("blendSure", b.risk());
+        }
+        log.add(e);
+        return b;
     }
 
     /** The largest side of the crop the strength search runs on (the centre of a larger image). */
@@ -290,20 +370,24 @@ public final class DeqReconstructor implements Reconstructor {
             probe.attach(sub);
             SolverOptions search = options.withMaxIterations(Math.min(options.maxIterations(), 15));
             SolverOptions probeOptions = options.withMaxIterations(Math.min(options.maxIterations(), 10));
+            WienerCrop wiener = null;
+            if (strength.wienerCandidate() && pr.a instanceof io.equilibria.physics.FftConvolution conv && conv.blockCount() == 1) {
+                double[] lr = new io.equilibria.reconstruct.classical.WienerRisk(y, conv.psf()).best(total);
+                log.add(Map.of("wienerLambda", lr[0], "sure", lr[1]));
+                wiener = WienerCrop.of(pr.a, y, lr[0], probe);
+            }
             double eps = 0.5, chosen = 1;
             Solved best = pr.solve(y, 1, z0, search);
-            double bestRisk = sure(pr, y, 1, best, total, probe, eps, probeOptions);
-            log.add(Map.of("strength", 1.0, "sure", bestRisk, "iterations", best.s().iterations()));
+            Blend bestBlend = score(pr, y, 1, best, total, probe, eps, probeOptions, wiener, log);
             int direction = 0;
             for (int step = 0; step < STRENGTH_STEPS; step++) {
                 double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
                 Solved si = pr.solve(y, m, best.x(), search);
-                double ri = sure(pr, y, m, si, total, probe, eps, probeOptions);
-                log.add(Map.of("strength", m, "sure", ri, "iterations", si.s().iterations()));
-                if (ri < bestRisk) {
+                Blend bi = score(pr, y, m, si, total, probe, eps, probeOptions, wiener, log);
+                if (bi.risk() < bestBlend.risk()) {
                     best.close();
                     best = si;
-                    bestRisk = ri;
+                    bestBlend = bi;
                     chosen = m;
                     if (direction == 0) direction = 1;
                 } else {
@@ -312,17 +396,11 @@ public final class DeqReconstructor implements Reconstructor {
                     direction = -1; // the first step up did not help: walk down instead
                 }
             }
-            if (strength.wienerCandidate() && pr.a instanceof io.equilibria.physics.FftConvolution conv && conv.blockCount() == 1) {
-                double[] wiener = new io.equilibria.reconstruct.classical.WienerRisk(y, conv.psf()).best(total);
-                log.add(Map.of("wienerLambda", wiener[0], "sure", wiener[1]));
-                if (wiener[1] < bestRisk) {
-                    best.close();
-                    return new Choice(chosen, bestRisk, wiener[0], wiener[1]);
-                }
-            }
-            if (win == null) fixedPoint[0] = best.x();
+            Choice c = new Choice(chosen, bestBlend.deqRisk(), wiener != null ? wiener.lambda() : Double.NaN, bestBlend.weight(),
+                    bestBlend.risk());
+            if (win == null && !c.wiener()) fixedPoint[0] = best.x();
             else best.close();
-            return new Choice(chosen, bestRisk, Double.NaN, Double.NaN);
+            return c;
         } finally {
             if (win != null) {
                 try { win.close(); } catch (Exception e) { throw new IllegalStateException(e); }
@@ -406,11 +484,31 @@ public final class DeqReconstructor implements Reconstructor {
         Solution s = best.s();
         NDArray x = best.x().reshape(domain).duplicate();
         best.close();
+        Result wienerPart = null;
+        if (choice != null && choice.blended()) {
+            // the blend SURE chose on the crop, applied to the whole image: αx̂_DEQ + (1 − α) max(x̂_Wiener, 0)
+            wienerPart = new Tikhonov(choice.wienerLambda(), WIENER_ITERATIONS, WIENER_TOLERANCE, Tikhonov.Regulariser.GRADIENT)
+                    .reconstruct(a, y, IterationListener.NONE);
+            NDArray wx = wienerPart.x().reshape(domain).maximum(0f).mul((float) (1 - choice.weight()));
+            NDArray mixed = x.mul((float) choice.weight()).add(wx);
+            wx.close();
+            wienerPart.x().close();
+            x.close();
+            x = mixed;
+        }
         if (auto) for (double v : s.trace()) trace.add(v);
         double priorSigma = best.priorSigma(), priorWeight = best.priorWeight(), kappa = best.kappa();
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("model", model);
-        p.put("result", "deq");
+        p.put("result", wienerPart != null ? "blend" : "deq");
+        if (wienerPart != null) {
+            p.put("resultRule", String.format(java.util.Locale.ROOT, "SURE was least (%.4g) for %.3f x the DEQ at strength %.3g "
+                    + "(%.4g alone) + %.3f x the gradient-penalised Wiener at lambda %.4g, clipped at 0", choice.blendRisk(),
+                    choice.weight(), chosen, choice.deqRisk(), 1 - choice.weight(), choice.wienerLambda()));
+            p.put("blendWeight", choice.weight());
+            p.put("wienerLambda", choice.wienerLambda());
+            p.put("wienerIterations", wienerPart.iterations());
+        }
         p.put("form", form.name().toLowerCase());
         p.put("denoiser", denoiser.describe());
         p.put("gamma", scalars.gammaValue());
@@ -428,7 +526,7 @@ public final class DeqReconstructor implements Reconstructor {
             p.put("strengthRule", searchRule(y));
             p.put("strengthSearch", search);
             p.put("searchIterations", searchIterations);
-            p.put("sure", choice.deqRisk());
+            p.put("sure", choice.blended() ? choice.blendRisk() : choice.deqRisk());
         }
         p.put("denoiserSigma", scalars.sigmaScaleValue() * priorSigma);
         p.put("noiseSigma", noiseSigma);
@@ -467,14 +565,14 @@ public final class DeqReconstructor implements Reconstructor {
         p.put("model", model);
         p.put("result", "wiener");
         p.put("resultRule", String.format(java.util.Locale.ROOT, "the gradient-penalised Wiener at lambda %.4g had a lower SURE (%.4g) than "
-                + "the DEQ at its best strength %.3g (%.4g): its result is returned and the DEQ map was not applied", c.wienerLambda(),
-                c.wienerRisk(), c.strength(), c.deqRisk()));
+                + "the DEQ at its best strength %.3g (%.4g) and any blend of the two: its result is returned and the DEQ map was not "
+                + "applied", c.wienerLambda(), c.blendRisk(), c.strength(), c.deqRisk()));
         p.put("wienerLambda", c.wienerLambda());
         p.put("strength", c.strength());
         p.put("strengthRule", searchRule(y));
         p.put("strengthSearch", search);
         p.put("searchIterations", searchIterations);
-        p.put("sure", c.wienerRisk());
+        p.put("sure", c.blendRisk());
         p.put("noiseSigma", noiseSigma);
         p.put("dataFit", dataFit(a, x, y, noiseSigma));
         p.put("initialisation", initialisation);

@@ -1,7 +1,5 @@
-package io.equilibria.metrics;
+package io.equilibria.image;
 
-import io.equilibria.image.Plane;
-import io.equilibria.image.Stats;
 
 /**
  * Noise standard deviation from the image itself: the median absolute value of the finest diagonal Haar detail
@@ -45,6 +43,16 @@ public final class NoiseEstimate {
                 det[y * w + x] = Math.abs((v[i] - v[i + 1] - v[i + pw] + v[i + pw + 1]) / 2f);
             }
         }
+        return poissonGaussian(mean, det);
+    }
+
+    /**
+     * The fit behind {@link #poissonGaussian(Plane)} for any local means and their (orthonormal Haar) detail
+     * coefficients, one per small block: 12 equally populated bins by mean, a robust σ² per bin, the least-squares
+     * line σ² = a·mean + b with a, b ≥ 0. Returns {a, b}.
+     */
+    public static double[] poissonGaussian(float[] mean, float[] det) {
+        int n = mean.length;
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         java.util.Arrays.sort(order, (a, b) -> Float.compare(mean[a], mean[b]));
@@ -55,7 +63,7 @@ public final class NoiseEstimate {
             float[] d = new float[to - from];
             double m = 0;
             for (int k = from; k < to; k++) {
-                d[k - from] = det[order[k]];
+                d[k - from] = Math.abs(det[order[k]]);
                 m += mean[order[k]];
             }
             xs[b] = m / d.length;
