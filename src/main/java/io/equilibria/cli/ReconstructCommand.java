@@ -55,7 +55,7 @@ final class ReconstructCommand implements Command {
                         + "nesterov:window=W,average=A (default anderson; oder: nesterov with --window and --average)"))
                 .addOption(Args.opt("strength", "S", "deq/pnp: prior strength, a multiple of the noise level the learned prior "
                         + "sees: auto (deblur: chosen per image by Stein's unbiased estimate of the prediction error, SURE, "
-                        + "which also weighs the gradient-penalised Wiener at its own SURE-best weight and returns it when "
+                        + "which also weighs the Laplacian-penalised Wiener at its own SURE-best weight and returns it when "
                         + "its risk is lower; the report and the summary say which; cs: 1) | auto:deq (the same without the "
                         + "Wiener) | a number (1 = the model as trained) (default auto)"))
                 .addOption(Args.opt("batch", "B", "oder: measurement blocks per iteration (default 2)"))
@@ -364,9 +364,9 @@ final class ReconstructCommand implements Command {
                     + (Boolean.TRUE.equals(p.get("converged")) ? " (converged)" : " (NOT converged)")
                     + (p.get("strength") instanceof Number st ? String.format(java.util.Locale.ROOT, ", prior strength %.3g%s", st.doubleValue(),
                     p.get("searchIterations") instanceof Number n ? " (chosen by SURE, " + n + " search iterations)" : "") : "")
-                    + ("wiener".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: the gradient-penalised Wiener at lambda %.3g,"
+                    + ("wiener".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: the Laplacian-penalised Wiener at lambda %.3g,"
                     + " whose SURE was lower than the DEQ's (the DEQ map was not applied)", ((Number) p.get("wienerLambda")).doubleValue()) : "")
-                    + ("blend".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: %.2f x the DEQ + %.2f x the gradient-penalised"
+                    + ("blend".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: %.2f x the DEQ + %.2f x the Laplacian-penalised"
                     + " Wiener at lambda %.3g (the blend of least SURE)", ((Number) p.get("blendWeight")).doubleValue(),
                     1 - ((Number) p.get("blendWeight")).doubleValue(), ((Number) p.get("wienerLambda")).doubleValue()) : "");
         }

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import io.equilibria.image.Plane;
 
 /**
- * Stein's unbiased risk estimate of the gradient-penalised Wiener deconvolution's prediction error, in closed form
+ * Stein's unbiased risk estimate of the gradient- or Laplacian-penalised Wiener deconvolution's prediction error, in closed form
  * for every weight λ: on the observation's even (mirror) extension to 2H × 2W, which is periodic without jumps (as in
  * {@link Discrepancy}), the prediction is F·Y with F = |H|² / (|H|² + λP), P the Laplacian's symbol, so the residual
  * is (1 − F)Y and the divergence of the prediction with respect to the data is trace(F)/4 (the extension holds four
@@ -17,8 +17,14 @@ public final class WienerRisk {
     private final double[] yy, hh, p, wt;
     private final int n, grid;
 
-    /** For the observation {@code y} (H, W) and its PSF. */
+    /** For the observation {@code y} (H, W) and its PSF, with the gradient penalty. */
     public WienerRisk(NDArray y, Plane psf) {
+        this(y, psf, Tikhonov.Regulariser.GRADIENT);
+    }
+
+    /** With the gradient (symbol P) or Laplacian (symbol P²) penalty of {@link Tikhonov}. */
+    public WienerRisk(NDArray y, Plane psf, Tikhonov.Regulariser penalty) {
+        if (penalty == Tikhonov.Regulariser.IDENTITY) throw new IllegalArgumentException("WienerRisk: gradient or Laplacian penalty");
         NDManager m = y.getManager();
         try (NDManager s = m.newSubManager()) {
             long h = y.getShape().get(y.getShape().dimension() - 2), w = y.getShape().get(y.getShape().dimension() - 1);
@@ -42,6 +48,7 @@ public final class WienerRisk {
                     double sx = Math.sin(Math.PI * b / gw);
                     int i = a * cols + b;
                     p[i] = 4 * sy * sy + 4 * sx * sx;
+                    if (penalty == Tikhonov.Regulariser.LAPLACIAN) p[i] *= p[i];
                     wt[i] = b == 0 || (gw % 2 == 0 && b == cols - 1) ? 1 : 2; // the real FFT stores half the columns
                     yy[i] = yf[i];
                     hh[i] = hf[i];
@@ -74,10 +81,10 @@ public final class WienerRisk {
         return (residual - totalVariance + 2 * meanVariance * trace / 4) / n;
     }
 
-    /** The λ of least risk on a log grid of 8 points per decade in [1e-6, 100]; {λ, risk}. */
+    /** The λ of least risk on a log grid of 8 points per decade in [1e-6, 1e4]; {λ, risk}. */
     public double[] best(double totalVariance) {
         double bestLambda = Double.NaN, bestRisk = Double.POSITIVE_INFINITY;
-        for (int k = 0; k <= 64; k++) {
+        for (int k = 0; k <= 80; k++) {
             double l = Math.pow(10, -6 + k / 8.0), r = risk(l, totalVariance);
             if (r < bestRisk) { bestRisk = r; bestLambda = l; }
         }

@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * How strong the learned prior is: a fixed multiple m of the noise level it sees (1 = the model as trained), or
- * {@code auto}: m chosen per image by SURE, and — unless {@code wienerCandidate} is off — the gradient-penalised
- * Wiener at its SURE-best λ returned instead when its SURE is lower (see {@link DeqReconstructor}).
+ * {@code auto}: m chosen per image by SURE, and — unless {@code wienerCandidate} is off — the Laplacian-penalised
+ * Wiener at its SURE-best λ blended with the DEQ, or returned alone, where SURE says so (see {@link DeqReconstructor}).
  *
  * @param multiple        m > 0, or NaN for the automatic choice
  * @param wienerCandidate with the automatic choice: also consider the Wiener
