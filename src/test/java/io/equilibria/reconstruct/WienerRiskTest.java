@@ -46,6 +46,11 @@ class WienerRiskTest {
                 double l = Math.pow(10, -6 + k / 4.0), p = psnr(a, obs, l, truth, penalty);
                 if (p > oracle) { oracle = p; oracleLambda = l; }
             }
+            // the closed form on the even extension (what the DEQ's blend uses) scores like CG on the extended boundary
+            NDArray closed = WienerRisk.deconvolve(obs, a.psf(), penalty, best[0]).maximum(0f);
+            double closedPsnr = ImageMetrics.psnr(truth, new Plane(n, n, closed.toFloatArray()), 1);
+            assertTrue(Math.abs(closedPsnr - chosen) < 0.5 || closedPsnr > chosen, "closed form " + closedPsnr + " dB vs CG " + chosen + " dB");
+            System.out.printf(Locale.ROOT, "%s, " + penalty + ": closed form %.2f dB; ", kind, closedPsnr);
             System.out.printf(Locale.ROOT, "%s, " + penalty + ": SURE lambda %.3g -> %.2f dB; oracle lambda %.3g -> %.2f dB%n", kind, best[0], chosen, oracleLambda, oracle);
             assertTrue(chosen > oracle - 0.5, kind + ": SURE " + chosen + " dB vs oracle " + oracle + " dB");
         }

@@ -59,6 +59,47 @@ public final class WienerRisk {
         }
     }
 
+    /**
+     * The deconvolution whose risk this class estimates, at weight λ: F = conj(H) / (|H|² + λR) applied to y's even
+     * extension by FFT and cut back to (H, W) (R = P or P²). Closed form, so it is the exact estimate SURE describes
+     * (CG on the extended-boundary operator stalled at 300 iterations with the Laplacian penalty) and costs two FFTs
+     * of 2H × 2W at any size.
+     */
+    public static NDArray deconvolve(NDArray y, Plane psf, Tikhonov.Regulariser penalty, double lambda) {
+        if (penalty == Tikhonov.Regulariser.IDENTITY) throw new IllegalArgumentException("WienerRisk: gradient or Laplacian penalty");
+        NDManager m = y.getManager();
+        int h = (int) y.getShape().get(y.getShape().dimension() - 2), w = (int) y.getShape().get(y.getShape().dimension() - 1);
+        try (NDManager s = m.newSubManager()) {
+            NDArray img = y.reshape(h, w).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            img.attach(s);
+            NDArray top = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(img, img.flip(1)), 1);
+            NDArray even = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(top, top.flip(0)), 0);
+            even.attach(s);
+            int gh = 2 * h, gw = 2 * w, cols = gw / 2 + 1;
+            float[] k = new float[gh * gw];
+            int cy = psf.height() / 2, cx = psf.width() / 2;
+            for (int r = 0; r < psf.height(); r++)
+                for (int c = 0; c < psf.width(); c++) k[Math.floorMod(r - cy, gh) * gw + Math.floorMod(c - cx, gw)] += psf.data()[r * psf.width() + c];
+            NDArray otf = s.create(k, new Shape(gh, gw)).rfft(gw, 1).fft(gh, 0);
+            float[] hh = otf.abs().square().toFloatArray();
+            float[] inv = new float[hh.length];
+            for (int a = 0; a < gh; a++) {
+                double sy = Math.sin(Math.PI * a / gh);
+                for (int b = 0; b < cols; b++) {
+                    double sx = Math.sin(Math.PI * b / gw), pp = 4 * sy * sy + 4 * sx * sx;
+                    double reg = penalty == Tikhonov.Regulariser.LAPLACIAN ? pp * pp : pp;
+                    int i = a * cols + b;
+                    inv[i] = (float) (1 / (hh[i] + lambda * reg + 1e-30));
+                }
+            }
+            NDArray filter = otf.conj().mul(s.create(inv, new Shape(gh, cols)));
+            NDArray x = even.rfft(gw, 1).fft(gh, 0).mul(filter).ifft(gh, 0).irfft(gw, 1).get("0:" + h + ", 0:" + w)
+                    .toType(y.getDataType(), false);
+            x.attach(m);
+            return x;
+        }
+    }
+
     /** Pixels of the even extension, 4n. */
     public int extensionPixels() { return grid; }
 
