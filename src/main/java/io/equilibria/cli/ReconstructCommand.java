@@ -55,8 +55,9 @@ final class ReconstructCommand implements Command {
                         + "nesterov:window=W,average=A (default anderson; oder: nesterov with --window and --average)"))
                 .addOption(Args.opt("strength", "S", "deq/pnp: prior strength, a multiple of the noise level the learned prior "
                         + "sees: auto (deblur: chosen per image by Stein's unbiased estimate of the prediction error, SURE, "
-                        + "which also weighs the Laplacian-penalised Wiener at its own SURE-best weight and returns it when "
-                        + "its risk is lower; the report and the summary say which; cs: 1) | auto:deq (the same without the "
+                        + "which also blends the result with the Laplacian-penalised Wiener at its own SURE-best weight, "
+                        + "by the blend weight of least SURE (0 = the Wiener alone); the report and the summary say which; "
+                        + "cs: 1) | auto:deq (the same without the "
                         + "Wiener) | a number (1 = the model as trained) (default auto)"))
                 .addOption(Args.opt("batch", "B", "oder: measurement blocks per iteration (default 2)"))
                 .addOption(Args.opt("sampling", "S", "oder: uniform (B blocks without replacement) | stratified (one block from each of B "
