@@ -79,7 +79,7 @@ final class ReconstructCommand implements Command {
                 .addOption(Args.opt("normalize", "N", "deblur: scale (divide by the 99.8th percentile above the camera offset; "
                         + "nothing clipped) | percentile[:LO,HI] (subtract the LO-th percentile) | minmax | none (default scale)"))
                 .addOption(Args.opt("offset", "O", "deblur: camera offset in input units, subtracted before and added back "
-                        + "after: a number | auto (16-bit images with a flat dark background: estimated from it) | none "
+                        + "after: a number | auto (16-bit images with a flat dark background: estimated from it, less what its shot noise shows to be signal) | none "
                         + "(default auto; the report says which was used)"))
                 .addOption(Args.opt("noise-sigma", "S", "noise sigma in input units (deblur default: estimated from the image, robust MAD; "
                         + "cs default: from the measurement file, else estimated for deq/pnp)"))
