@@ -23,7 +23,7 @@ import java.util.Map;
 public final class Tikhonov implements Reconstructor {
     /**
      * What ½λ‖·‖² penalises: the image ({@code IDENTITY}, the classic Wiener with a constant noise-to-signal ratio),
-     * or its finite-difference gradient ({@code GRADIENT}: λ‖∇x‖², scikit-image's Laplacian-regularised Wiener).
+     * or its finite-difference gradient ({@code GRADIENT}: λ‖∇x‖², whose normal equations hold the Laplacian DᵀD).
      * The gradient penalty leaves constants free, so pixels no measurement sees (the band the extended boundary
      * adds around the field of view) are filled by smooth continuation instead of being pulled to zero.
      * {@code LAPLACIAN} penalises the Laplacian, λ‖Lx‖² (L = DᵀD, symbol P²), which is what scikit-image's

@@ -29,15 +29,9 @@ public final class WienerRisk {
         try (NDManager s = m.newSubManager()) {
             long h = y.getShape().get(y.getShape().dimension() - 2), w = y.getShape().get(y.getShape().dimension() - 1);
             NDArray img = s.create(y.toFloatArray(), new Shape(h, w));
-            NDArray top = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(img, img.flip(1)), 1);
-            NDArray even = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(top, top.flip(0)), 0);
             int gh = (int) (2 * h), gw = (int) (2 * w), cols = gw / 2 + 1;
-            float[] yf = even.rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
-            float[] k = new float[gh * gw];
-            int cy = psf.height() / 2, cx = psf.width() / 2;
-            for (int r = 0; r < psf.height(); r++)
-                for (int c = 0; c < psf.width(); c++) k[Math.floorMod(r - cy, gh) * gw + Math.floorMod(c - cx, gw)] += psf.data()[r * psf.width() + c];
-            float[] hf = s.create(k, new Shape(gh, gw)).rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
+            float[] yf = evenExtension(img).rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
+            float[] hf = otf(s, psf, gh, gw).abs().square().toFloatArray();
             yy = new double[hf.length];
             hh = new double[hf.length];
             p = new double[hf.length];
@@ -47,8 +41,7 @@ public final class WienerRisk {
                 for (int b = 0; b < cols; b++) {
                     double sx = Math.sin(Math.PI * b / gw);
                     int i = a * cols + b;
-                    p[i] = 4 * sy * sy + 4 * sx * sx;
-                    if (penalty == Tikhonov.Regulariser.LAPLACIAN) p[i] *= p[i];
+                    p[i] = symbol(sy, sx, penalty);
                     wt[i] = b == 0 || (gw % 2 == 0 && b == cols - 1) ? 1 : 2; // the real FFT stores half the columns
                     yy[i] = yf[i];
                     hh[i] = hf[i];
@@ -72,24 +65,17 @@ public final class WienerRisk {
         try (NDManager s = m.newSubManager()) {
             NDArray img = y.reshape(h, w).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
             img.attach(s);
-            NDArray top = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(img, img.flip(1)), 1);
-            NDArray even = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(top, top.flip(0)), 0);
+            NDArray even = evenExtension(img);
             even.attach(s);
             int gh = 2 * h, gw = 2 * w, cols = gw / 2 + 1;
-            float[] k = new float[gh * gw];
-            int cy = psf.height() / 2, cx = psf.width() / 2;
-            for (int r = 0; r < psf.height(); r++)
-                for (int c = 0; c < psf.width(); c++) k[Math.floorMod(r - cy, gh) * gw + Math.floorMod(c - cx, gw)] += psf.data()[r * psf.width() + c];
-            NDArray otf = s.create(k, new Shape(gh, gw)).rfft(gw, 1).fft(gh, 0);
+            NDArray otf = otf(s, psf, gh, gw);
             float[] hh = otf.abs().square().toFloatArray();
             float[] inv = new float[hh.length];
             for (int a = 0; a < gh; a++) {
                 double sy = Math.sin(Math.PI * a / gh);
                 for (int b = 0; b < cols; b++) {
-                    double sx = Math.sin(Math.PI * b / gw), pp = 4 * sy * sy + 4 * sx * sx;
-                    double reg = penalty == Tikhonov.Regulariser.LAPLACIAN ? pp * pp : pp;
                     int i = a * cols + b;
-                    inv[i] = (float) (1 / (hh[i] + lambda * reg + 1e-30));
+                    inv[i] = (float) (1 / (hh[i] + lambda * symbol(sy, Math.sin(Math.PI * b / gw), penalty) + 1e-30));
                 }
             }
             NDArray filter = otf.conj().mul(s.create(inv, new Shape(gh, cols)));
@@ -98,6 +84,27 @@ public final class WienerRisk {
             x.attach(m);
             return x;
         }
+    }
+
+    /** The (2H, 2W) even (mirror) extension of an (H, W) image: periodic without jumps. */
+    private static NDArray evenExtension(NDArray img) {
+        NDArray top = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(img, img.flip(1)), 1);
+        return ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(top, top.flip(0)), 0);
+    }
+
+    /** The PSF's transfer function on the gh × gw grid (centred at the origin; half the columns, real FFT). */
+    private static NDArray otf(NDManager m, Plane psf, int gh, int gw) {
+        float[] k = new float[gh * gw];
+        int cy = psf.height() / 2, cx = psf.width() / 2;
+        for (int r = 0; r < psf.height(); r++)
+            for (int c = 0; c < psf.width(); c++) k[Math.floorMod(r - cy, gh) * gw + Math.floorMod(c - cx, gw)] += psf.data()[r * psf.width() + c];
+        return m.create(k, new Shape(gh, gw)).rfft(gw, 1).fft(gh, 0);
+    }
+
+    /** The penalty's symbol at frequency (sin(πa/gh), sin(πb/gw)): P = 4 sy² + 4 sx² (gradient) or P² (Laplacian). */
+    private static double symbol(double sy, double sx, Tikhonov.Regulariser penalty) {
+        double pp = 4 * sy * sy + 4 * sx * sx;
+        return penalty == Tikhonov.Regulariser.LAPLACIAN ? pp * pp : pp;
     }
 
     /** Pixels of the even extension, 4n. */

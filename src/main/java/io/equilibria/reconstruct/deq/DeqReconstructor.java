@@ -296,7 +296,7 @@ public final class DeqReconstructor implements Reconstructor {
                 double alpha = dd > 0 ? Math.max(0, Math.min(1, -(dw + divD - divergence) / dd)) : 1;
                 java.util.function.DoubleUnaryOperator risk = t -> (ww + 2 * t * dw + t * t * dd - totalVariance
                         + 2 * (t * divD + (1 - t) * divergence)) / n;
-                return new Blend(alpha, risk.applyAsDouble(alpha), risk.applyAsDouble(0), deqRisk.sure());
+                return new Blend(alpha, risk.applyAsDouble(alpha), deqRisk.sure());
             }
         }
     }
@@ -313,9 +313,9 @@ public final class DeqReconstructor implements Reconstructor {
         }
     }
 
-    /** The blend's weight on the DEQ (1: the DEQ alone, 0: the Wiener alone) and the SUREs of it and both ends. */
-    private record Blend(double weight, double risk, double wienerRisk, double deqRisk) {
-        static Blend deqOnly(Risk r) { return new Blend(1, r.sure(), Double.NaN, r.sure()); }
+    /** The blend's weight on the DEQ (1: the DEQ alone, 0: the Wiener alone), its SURE and the DEQ's alone. */
+    private record Blend(double weight, double risk, double deqRisk) {
+        static Blend deqOnly(Risk r) { return new Blend(1, r.sure(), r.sure()); }
     }
 
     private static double dot(NDArray a, NDArray b) {
