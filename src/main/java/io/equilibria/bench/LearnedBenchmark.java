@@ -23,7 +23,6 @@ import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.classical.FistaTv;
 import io.equilibria.reconstruct.classical.RichardsonLucy;
 import io.equilibria.reconstruct.classical.Tikhonov;
-import io.equilibria.reconstruct.deq.DeqForm;
 import io.equilibria.reconstruct.deq.DeqModel;
 import io.equilibria.reconstruct.deq.LearnedReconstruction;
 import io.equilibria.solvers.SolverOptions;
@@ -180,7 +179,7 @@ public final class LearnedBenchmark {
     }
 
     private Row learned(String scenario, Image img, LinearOperator a, NDArray y, boolean cs, double sigma, String model) {
-        LearnedReconstruction r = new LearnedReconstruction(model, DeqForm.RED, cs, sigma, "anderson",
+        LearnedReconstruction r = new LearnedReconstruction(model, null, cs, sigma, "anderson",
                 SolverOptions.of(iterations, tolerance));
         long t0 = System.nanoTime();
         Result res = Autograd.noGrad(() -> r.reconstruct(a, y, IterationListener.NONE));

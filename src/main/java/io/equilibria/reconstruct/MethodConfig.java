@@ -54,8 +54,13 @@ public record MethodConfig(String method, int iterations, double lambda, double 
                 : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form());
     }
 
+    /** pnp insists on a DEQ-PnP model, oder on DEQ-RED; deq (null) runs the model in the form it was trained in. */
     private io.equilibria.reconstruct.deq.DeqForm form() {
-        return method.equals("pnp") ? io.equilibria.reconstruct.deq.DeqForm.PNP : io.equilibria.reconstruct.deq.DeqForm.RED;
+        return switch (method) {
+            case "pnp" -> io.equilibria.reconstruct.deq.DeqForm.PNP;
+            case "oder" -> io.equilibria.reconstruct.deq.DeqForm.RED;
+            default -> null;
+        };
     }
 
     /** Whether the method is a learned DEQ (it needs a model). */

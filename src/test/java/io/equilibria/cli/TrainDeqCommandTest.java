@@ -126,6 +126,17 @@ class TrainDeqCommandTest {
         assertEquals(1, io.equilibria.image.ImageFiles.read(x).size());
         JsonNode r = new ObjectMapper().readTree(rep.toFile());
         assertEquals("pnp", r.at("/planes/0/parameters/form").asText());
+        // --method deq runs a model in its own form; the RED-only ODER refuses the PnP model
+        Path xd = dir.resolve("mf_deq.tif"), repd = dir.resolve("mf_deq.json");
+        assertEquals(0, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", psf.toString(), "--multi-frame",
+                "--method", "deq", "--model", dir.resolve("tiny-pnp.json").toString(), "--output", xd.toString(),
+                "--report", repd.toString()));
+        JsonNode rd = new ObjectMapper().readTree(repd.toFile());
+        assertEquals("pnp", rd.at("/planes/0/parameters/form").asText());
+        assertEquals("deq", rd.at("/method").asText());
+        assertEquals(ExitCodes.BAD_INPUT, Main.run("reconstruct", "deblur", "--input", y.toString(), "--psf", psf.toString(),
+                "--multi-frame", "--method", "oder", "--model", dir.resolve("tiny-pnp.json").toString(), "--output",
+                dir.resolve("never_oder.tif").toString()));
         // CS
         Path cs = dir.resolve("tiny-cs");
         assertEquals(0, Main.run(tiny("cs", cs.toString(), 1)));

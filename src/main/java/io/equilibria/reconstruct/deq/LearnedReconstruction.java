@@ -17,8 +17,9 @@ import java.util.Map;
 /**
  * {@code --method deq|pnp}: a stored {@link DeqModel} applied to the user's operator. The model is resolved by name or
  * path (default per task and form, see {@link #defaultModel}), loaded once per device ({@link ModelCache}) on the
- * device of the measurements, and must have been trained for this task and form: a deblurring model is not silently
- * used for compressed sensing.
+ * device of the measurements, and must have been trained for this task (a deblurring model is not silently used for
+ * compressed sensing) and, when a form is asked for ({@code --method pnp}: PnP; ODER: RED), in that form;
+ * {@code --method deq} runs a model in the form it was trained in.
  */
 public final class LearnedReconstruction implements Reconstructor {
     /** Side of the denoiser's tiles on large images (see {@link io.equilibria.priors.TiledDenoiser}); the system
@@ -35,6 +36,7 @@ public final class LearnedReconstruction implements Reconstructor {
 
     /**
      * @param model      name or path; null for the default of the task and form
+     * @param form       the form the model must have, or null for the model's own
      * @param noiseSigma noise level in the data's normalised units
      * @param solver     solver spec ({@link Solvers#parse}), e.g. "anderson"
      */
@@ -70,7 +72,7 @@ public final class LearnedReconstruction implements Reconstructor {
         return this;
     }
 
-    /** deq-deblur, deq-cs, deq-pnp-deblur, deq-pnp-cs. */
+    /** deq-deblur, deq-cs (form RED or null: whatever the shipped model's form), deq-pnp-deblur, deq-pnp-cs. */
     public static String defaultModel(DeqModel.Task task, DeqForm form) {
         return "deq-" + (form == DeqForm.PNP ? "pnp-" : "") + task.label();
     }
@@ -93,7 +95,7 @@ public final class LearnedReconstruction implements Reconstructor {
     }
 
     @Override
-    public String name() { return oder != null ? "oder" : form == DeqForm.RED ? "deq" : "pnp"; }
+    public String name() { return oder != null ? "oder" : form == DeqForm.PNP ? "pnp" : "deq"; }
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener) {
@@ -111,15 +113,15 @@ public final class LearnedReconstruction implements Reconstructor {
             throw new ModelException(stored.cardFile(), "was trained for " + m.task().label() + ", not " + task.label()
                     + "; choose a " + task.label() + " model (default " + defaultModel(task, form) + ")");
         }
-        if (m.form() != form) {
+        if (form != null && m.form() != form) {
             throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; --method "
-                    + (m.form() == DeqForm.RED ? "deq or oder" : "pnp") + " uses it");
+                    + (m.form() == DeqForm.RED ? "deq or oder" : "deq or pnp") + " runs it");
         }
         int radius = m.denoiser().receptiveRadius();
         // a wide receptive field (the U-Net's ~90 px) would make 256 px tiles mostly halo: keep the halo's share small
         int tile = Integer.getInteger("equilibria.denoiserTile", Math.max(DENOISER_TILE, (6 * radius + 7) / 8 * 8));
         io.equilibria.priors.Denoiser d = tile > 0 ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), radius, tile) : m.denoiser();
-        DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), form, Solvers.parse(solver),
+        DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), m.form(), Solvers.parse(solver),
                 options, noiseSigma, compressedSensing, oder != null ? oder.dataTerm() : DataTerm.FULL,
                 oder != null && oder.safeStep());
         if (noiseVariance != null) r.withNoiseVariance(noiseVariance[0], noiseVariance[1]);
