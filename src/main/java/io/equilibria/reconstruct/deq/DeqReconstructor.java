@@ -225,8 +225,11 @@ public final class DeqReconstructor implements Reconstructor {
         return y.maximum(0f).mul((float) poissonGaussian[0]).add(floor).maximum(floor);
     }
 
-    /** A SURE value per measurement and the Monte-Carlo divergence Σ vᵢ ∂(Ax̂)ᵢ/∂yᵢ it used (unnormalised). */
-    private record Risk(double sure, double divergence) {}
+    /**
+     * A SURE value per measurement, the Monte-Carlo divergence Σ vᵢ ∂(Ax̂)ᵢ/∂yᵢ it used (unnormalised) and the
+     * iterations of the probe's solve.
+     */
+    private record Risk(double sure, double divergence, int probeIterations) {}
 
     /**
      * What every SURE of one search shares: the probe p = √v ⊙ b (b = ±1), in the search's manager, and Σv.
@@ -254,7 +257,7 @@ public final class DeqReconstructor implements Reconstructor {
                 NDArray d = axp.sub(ax);
                 d.attach(sub);
                 double rr = dot(r, r), div = dot(d, c.probe()) / eps;
-                return new Risk((rr - c.trace() + 2 * div) / n, div);
+                return new Risk((rr - c.trace() + 2 * div) / n, div, moved.s().iterations());
             }
         }
     }
@@ -345,6 +348,7 @@ public final class DeqReconstructor implements Reconstructor {
         e.put("strength", m);
         e.put("sure", r.sure());
         e.put("iterations", at.s().iterations());
+        e.put("probeIterations", r.probeIterations());
         if (wiener != null) {
             e.put("blendWeight", b.weight());
             e.put("blendSure", b.risk());
@@ -494,7 +498,10 @@ public final class DeqReconstructor implements Reconstructor {
                 NDArray[] fixedPoint = new NDArray[1];
                 choice = searchStrength(pr, y, z0, search, fixedPoint);
                 chosen = choice.strength();
-                for (Map<String, Object> e : search) searchIterations += ((Number) e.getOrDefault("iterations", 0)).intValue();
+                for (Map<String, Object> e : search) {  // the probes' solves count: they cost as much as the others
+                    searchIterations += ((Number) e.getOrDefault("iterations", 0)).intValue()
+                            + ((Number) e.getOrDefault("probeIterations", 0)).intValue();
+                }
                 if (choice.wiener()) return wienerResult(a, y, domain, choice, search, searchIterations, initialisation, t0);
                 // searched on the whole image: finish from its fixed point (usually already converged); on a crop: solve anew
                 try {
