@@ -21,6 +21,14 @@ public interface Denoiser {
     /** Floating-point operations per output pixel of one {@link #denoise} call (multiply and add counted apart). */
     double flopsPerPixel();
 
+    /**
+     * Tile offsets that leave the result unchanged must be multiples of this (a U-Net's pooling factor 2^(L−1);
+     * 1 for a plain convolutional network).
+     */
+    default int tileAlignment() {
+        return 1;
+    }
+
     /** A bound on the Lipschitz constant of the residual x ↦ x − D(x) (step-size safety); 2 unless known. */
     default double residualLipschitz() {
         return 2;

@@ -33,14 +33,15 @@ public final class TiledDenoiser implements Denoiser {
     public NDArray denoise(NDArray x, NDArray sigma) {
         Shape s = x.getShape();
         long h = s.get(2), w = s.get(3);
-        if (h <= tile + 2L * radius && w <= tile + 2L * radius) return inner.denoise(x, sigma);
+        long th = side(h), tw = side(w);
+        if (th >= h && tw >= w) return inner.denoise(x, sigma);
         NDList rows = new NDList();
-        for (long y0 = 0; y0 < h; y0 += tile) {
-            long y1 = Math.min(h, y0 + tile);
+        for (long y0 = 0; y0 < h; y0 += th) {
+            long y1 = Math.min(h, y0 + th);
             long ry0 = Math.max(0, y0 - radius), ry1 = Math.min(h, y1 + radius);
             NDList cols = new NDList();
-            for (long x0 = 0; x0 < w; x0 += tile) {
-                long x1 = Math.min(w, x0 + tile);
+            for (long x0 = 0; x0 < w; x0 += tw) {
+                long x1 = Math.min(w, x0 + tw);
                 long rx0 = Math.max(0, x0 - radius), rx1 = Math.min(w, x1 + radius);
                 NDArray in = x.get(new NDIndex(":, :, {}:{}, {}:{}", ry0, ry1, rx0, rx1));
                 NDArray out = inner.denoise(in, sigma);
@@ -54,6 +55,23 @@ public final class TiledDenoiser implements Denoiser {
         NDArray result = rows.size() == 1 ? rows.get(0) : NDArrays.concat(rows, 2);
         if (rows.size() > 1) rows.close();
         return result;
+    }
+
+    /**
+     * The kept side of the tiles along an axis of length n: n split into round(n / tile) equal parts (at least one),
+     * so tiles stay within [2/3, 2] x the nominal side and no thin remainder tile is cut. (Fixed 256 px tiles cut a
+     * 286 px extended-boundary domain into four calls, one of them 30 px wide: a 256² DEQ deblur with a 31 px Airy
+     * PSF took 23.3 s against 16.2 s untiled.) Rounded up to the denoiser's {@link Denoiser#tileAlignment}.
+     */
+    private long side(long n) {
+        long parts = Math.max(1, Math.round(n / (double) tile)), a = inner.tileAlignment();
+        long s = (n + parts - 1) / parts;
+        return (s + a - 1) / a * a;
+    }
+
+    @Override
+    public int tileAlignment() {
+        return inner.tileAlignment();
     }
 
     @Override

@@ -283,6 +283,11 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
     }
 
     @Override
+    public int tileAlignment() {
+        return 1 << (levels - 1);
+    }
+
+    @Override
     public String describe() {
         return "U-Net (bias-free, residual blocks) widths " + config.widths() + ", " + config.blocks()
                 + " block(s) per level, input [x, sigma map], " + parameterCount() + " parameters";
