@@ -364,7 +364,8 @@ final class ReconstructCommand implements Command {
                     + String.format(java.util.Locale.ROOT, "%.2e", ((Number) p.get("solverResidual")).doubleValue())
                     + (Boolean.TRUE.equals(p.get("converged")) ? " (converged)" : " (NOT converged)")
                     + (p.get("strength") instanceof Number st ? String.format(java.util.Locale.ROOT, ", prior strength %.3g%s", st.doubleValue(),
-                    p.get("searchIterations") instanceof Number n ? " (chosen by SURE, " + n + " search iterations)" : "") : "")
+                    p.get("searchIterations") instanceof Number n ? " (chosen by " + p.getOrDefault("strengthChosenBy", "SURE") + ", " + n
+                    + " search iterations)" : "") : "")
                     + ("wiener".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: the Laplacian-penalised Wiener at lambda %.3g,"
                     + " whose SURE was lower than the DEQ's (the DEQ map was not applied)", ((Number) p.get("wienerLambda")).doubleValue()) : "")
                     + ("blend".equals(p.get("result")) ? String.format(java.util.Locale.ROOT, "; RESULT: %.2f x the DEQ + %.2f x the Laplacian-penalised"

@@ -144,6 +144,43 @@ public final class BlockCompressedSensing implements LinearOperator {
         return NDArrays.concat(new NDList(parts), 1);
     }
 
+    /**
+     * A split of every block's measurement rows for cross-validation: row j (of this operator's rows) is held out when
+     * j % k == k − 1, so the held-out rows are spread over the whole list (a subsampled Hadamard's rows are ordered).
+     * Each part is this operator restricted to its rows (still orthonormal), with its measurements.
+     *
+     * @param k one row in k is held out (k ≥ 2, and each part keeps at least one row)
+     */
+    public Split split(NDArray y, int k) {
+        FftConvolution.requireShape(y, rangeShape(), "split");
+        if (k < 2 || rows / k < 1) throw new IllegalArgumentException("cannot hold out one row in " + k + " of " + rows);
+        int held = 0;
+        for (int j = 0; j < rows; j++) if (j % k == k - 1) held++;
+        float[] fit = new float[(rows - held) * rows], val = new float[held * rows];
+        for (int j = 0, f = 0, v = 0; j < rows; j++) {
+            if (j % k == k - 1) val[(v++) * rows + j] = 1;
+            else fit[(f++) * rows + j] = 1;
+        }
+        return new Split(part(fit, rows - held), part(val, held), select(y, fit, rows - held), select(y, val, held));
+    }
+
+    /** The two parts of {@link #split}: operators and their measurements (the caller closes the operators). */
+    public record Split(BlockCompressedSensing fit, BlockCompressedSensing validation, NDArray yFit, NDArray yValidation) {}
+
+    private BlockCompressedSensing part(float[] selection, int n) {
+        NDManager m = manager.newSubManager();
+        NDArray s = m.create(selection, new Shape(n, rows)).toType(phi.getDataType(), false);
+        NDArray sub = s.matMul(phi);
+        sub.attach(m);
+        return new BlockCompressedSensing(m, kind, block, height, width, n, new int[] {0, n}, new int[] {0}, sub, ratio, seed);
+    }
+
+    private static NDArray select(NDArray y, float[] selection, int n) {
+        try (NDArray s = y.getManager().create(selection, new Shape(n, y.getShape().get(1))).toType(y.getDataType(), false)) {
+            return y.matMul(s.transpose());
+        }
+    }
+
     public int block() { return block; }
     public int rows() { return rows; }
 

@@ -147,6 +147,10 @@ class TrainDeqCommandTest {
                 dir.resolve("tiny-cs.json").toString(), "--output", rec.toString(), "--report", crep.toString()));
         JsonNode c = new ObjectMapper().readTree(crep.toFile());
         assertEquals("tiny-cs", c.at("/parameters/model").asText());
+        // the default strength is cross-validated on held-out measurement rows, and the report shows the walk
+        assertEquals("cross-validation", c.at("/parameters/strengthChosenBy").asText());
+        assertTrue(c.at("/parameters/strengthSearch").size() >= 2);
+        assertTrue(c.at("/parameters/strengthSearch/0/heldOutResidual").asDouble() > 0);
         assertTrue(c.get("noiseSigma").asDouble() > 0);
         // the deblurring model is refused for CS
         assertEquals(ExitCodes.BAD_INPUT, Main.run("reconstruct", "cs", "--input", meas.toString(), "--method", "pnp", "--model",

@@ -87,6 +87,37 @@ class AdjointTest {
         }
     }
 
+    /** The cross-validation split: every 10th row held out, the two parts measure what the whole does, and are adjoint. */
+    @Test
+    void crossValidationSplitPartitionsTheRows() {
+        NDManager m = TestSupport.manager();
+        for (SensingMatrix.Kind k : SensingMatrix.Kind.values()) {
+            try (BlockCompressedSensing a = BlockCompressedSensing.create(m, k, 64, 64, 32, 0.25, 1, 3); NDManager s = m.newSubManager()) {
+                NDArray x = TestSupport.random(s, a.domainShape(), 6);
+                NDArray y = a.apply(x);
+                BlockCompressedSensing.Split sp = a.split(y, 10);
+                try (BlockCompressedSensing fit = sp.fit(); BlockCompressedSensing val = sp.validation()) {
+                    int rows = a.rows(); // 256 rows: 25 held out (rows 9, 19, ..., 249)
+                    assertEquals(25, val.rows());
+                    assertEquals(rows - 25, fit.rows());
+                    assertTrue(fit.apply(x).sub(sp.yFit()).abs().max().getFloat() < 1e-5);
+                    assertTrue(val.apply(x).sub(sp.yValidation()).abs().max().getFloat() < 1e-5);
+                    assertEquals(y.get(":, 19").getFloat(0), sp.yValidation().get(":, 1").getFloat(0), 1e-6);
+                    assertEquals(y.get(":, 10").getFloat(3), sp.yFit().get(":, 9").getFloat(3), 1e-6);
+                    double energy = sq(y), parts = sq(sp.yFit()) + sq(sp.yValidation());
+                    assertEquals(energy, parts, 1e-4 * energy);
+                    checkAdjoint(fit, 7);
+                    checkAdjoint(val, 8);
+                    assertEquals(1 - 25.0 / 1024, val.nullSpaceFraction(), 1e-9);
+                }
+            }
+        }
+    }
+
+    private static double sq(NDArray a) {
+        return a.square().sum().getFloat();
+    }
+
     @Test
     void sensingRowsAreOrthonormal() {
         for (SensingMatrix.Kind k : SensingMatrix.Kind.values()) {

@@ -437,6 +437,75 @@ public final class DeqReconstructor implements Reconstructor {
         }
     }
 
+    /** One measurement row in {@link #CV_FOLD} is held out for the CS strength's cross-validation. */
+    private static final int CV_FOLD = 10;
+
+    /**
+     * The CS prior strength by cross-validation on the measurements (Ward 2009): there is no noise to build SURE on
+     * in noise-free CS, but rows the reconstruction did not see are an unbiased check of it. One row in
+     * {@link #CV_FOLD} of every block is held out; the model's start and the DEQ at each strength are computed from
+     * the other rows, and the strength whose result predicts the held-out measurements best, ‖A_v x̂ − y_v‖²/n_v,
+     * is chosen (a walk of factors 1.5 from 1, as for deblurring). Why: the trained prior's strength suits textured
+     * images, and smoothed a smooth phase image 2.4 dB below FISTA-TV at ratio 0.25. Returns the strength and hands
+     * the chosen fit's fixed point back in {@code fixedPoint[0]} (a warm start for the full solve).
+     */
+    private double crossValidateStrength(io.equilibria.physics.BlockCompressedSensing a, NDArray y, Reconstructor init,
+                                         List<Map<String, Object>> log, NDArray[] fixedPoint) {
+        io.equilibria.physics.BlockCompressedSensing.Split split = a.split(y, CV_FOLD);
+        try (NDManager sub = y.getManager().newSubManager();
+             io.equilibria.physics.BlockCompressedSensing fit = split.fit();
+             io.equilibria.physics.BlockCompressedSensing val = split.validation()) {
+            NDArray yFit = split.yFit(), yVal = split.yValidation();
+            yFit.attach(sub);
+            yVal.attach(sub);
+            Problem pr = new Problem(fit);
+            Result start = init.reconstruct(fit, yFit, IterationListener.NONE);
+            NDArray z0 = start.x().maximum(0f).reshape(pr.state);
+            z0.attach(sub);
+            start.x().close();
+            SolverOptions search = options.withMaxIterations(Math.min(options.maxIterations(), 30));
+            java.util.function.BiFunction<Double, NDArray, Solved> solve = (m, from) -> pr.solve(yFit, m, from, search);
+            java.util.function.ToDoubleBiFunction<Double, Solved> score = (m, sv) -> {
+                try (NDManager t = y.getManager().newSubManager()) {
+                    NDArray r = val.apply(sv.x().reshape(pr.domain)).sub(yVal);
+                    r.attach(t);
+                    double e = dot(r, r) / yVal.size();
+                    Map<String, Object> entry = new LinkedHashMap<>();
+                    entry.put("strength", m);
+                    entry.put("heldOutResidual", e);
+                    entry.put("iterations", sv.s().iterations());
+                    log.add(entry);
+                    return e;
+                }
+            };
+            double chosen = 1;
+            Solved best = solve.apply(1.0, z0);
+            double bestScore = score.applyAsDouble(1.0, best);
+            int direction = 0;
+            for (int step = 0; step < STRENGTH_STEPS; step++) {
+                double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
+                Solved si = solve.apply(m, best.x());
+                double e = score.applyAsDouble(m, si);
+                if (e < bestScore) {
+                    best.close();
+                    best = si;
+                    bestScore = e;
+                    chosen = m;
+                    if (direction == 0) direction = 1;
+                } else {
+                    si.close();
+                    if (direction != 0) break;
+                    direction = -1;
+                }
+            }
+            NDArray x = best.x().duplicate();
+            x.attach(y.getManager());
+            best.close();
+            fixedPoint[0] = x;
+            return chosen;
+        }
+    }
+
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
@@ -486,13 +555,24 @@ public final class DeqReconstructor implements Reconstructor {
             return listener.onIteration(k, max, z.reshape(domain), r);
         });
         boolean auto = strength.automatic() && !compressedSensing && data == DataTerm.FULL;
+        boolean crossValidated = strength.automatic() && compressedSensing && data == DataTerm.FULL
+                && a instanceof io.equilibria.physics.BlockCompressedSensing;
         double chosen = strength.automatic() ? 1 : strength.multiple();
         Solved best;
         List<Map<String, Object>> search = new ArrayList<>();
         int searchIterations = 0;
         Choice choice = null;
         try {
-            if (!auto) {
+            if (crossValidated) {
+                NDArray[] fixedPoint = new NDArray[1];
+                chosen = crossValidateStrength((io.equilibria.physics.BlockCompressedSensing) a, y, init, search, fixedPoint);
+                for (Map<String, Object> e : search) searchIterations += ((Number) e.get("iterations")).intValue();
+                try {
+                    best = pr.solve(y, chosen, fixedPoint[0], o); // the fit's fixed point: near the full one
+                } finally {
+                    fixedPoint[0].close();
+                }
+            } else if (!auto) {
                 best = pr.solve(y, chosen, z0, o);
             } else {
                 NDArray[] fixedPoint = new NDArray[1];
@@ -551,11 +631,20 @@ public final class DeqReconstructor implements Reconstructor {
             p.put("dataCurvature", best.curvature());
         }
         p.put("strength", chosen);
-        if (!auto) {
-            p.put("strengthRule", !strength.automatic() ? "fixed" : compressedSensing ? "1: the automatic choice is for deblurring"
+        if (crossValidated) {
+            p.put("strengthRule", "cross-validation: one measurement row in " + CV_FOLD + " of every block held out, the start and "
+                    + "the DEQ at each strength computed from the others, the strength whose result predicts the held-out "
+                    + "measurements best (heldOutResidual = ||A_v x - y_v||^2 / n_v)");
+            p.put("strengthChosenBy", "cross-validation");
+            p.put("strengthSearch", search);
+            p.put("searchIterations", searchIterations);
+        } else if (!auto) {
+            p.put("strengthRule", !strength.automatic() ? "fixed" : compressedSensing
+                    ? "1: the automatic choice needs a block CS operator and the full data term"
                     : "1: the automatic choice needs the full data term (not ODER)");
         } else {
             p.put("strengthRule", searchRule(y));
+            p.put("strengthChosenBy", "SURE");
             p.put("strengthSearch", search);
             p.put("searchIterations", searchIterations);
             p.put("sure", choice.blended() ? choice.blendRisk() : choice.deqRisk());
@@ -604,6 +693,7 @@ public final class DeqReconstructor implements Reconstructor {
         p.put("wienerLambda", c.wienerLambda());
         p.put("strength", c.strength());
         p.put("strengthRule", searchRule(y));
+        p.put("strengthChosenBy", "SURE");
         p.put("strengthSearch", search);
         p.put("searchIterations", searchIterations);
         p.put("sure", c.blendRisk());
