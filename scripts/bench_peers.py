@@ -1070,7 +1070,7 @@ def main():
                      f"{np.median(solver):.2f}" if solver else ""])
     log(md_table(["CLI call", "JVM calls", "images", "wall s", "wall s / image", "median solver s / image"], rows))
     summary["timing"] = timing
-    summary["peers_seconds"] = t_peers
+    summary["peers_seconds"] = None if args.cs_only else t_peers
     total = time.time() - t_start
     summary["total_seconds"] = total
     log(f"\nTotal {total / 60:.1f} min. Results: {out}/rows.csv, {out}/summary.json, {out}/tables.md")
