@@ -57,7 +57,7 @@ final class ReconstructCommand implements Command {
                         + "sees: auto (deblur: chosen per image by Stein's unbiased estimate of the prediction error, SURE, "
                         + "which also blends the result with the Laplacian-penalised Wiener at its own SURE-best weight, "
                         + "by the blend weight of least SURE (0 = the Wiener alone); the report and the summary say which; "
-                        + "cs: 1) | auto:deq (the same without the "
+                        + "cs: chosen by cross-validation, one measurement row in 10 held out) | auto:deq (the same without the "
                         + "Wiener) | a number (1 = the model as trained) (default auto)"))
                 .addOption(Args.opt("batch", "B", "oder: measurement blocks per iteration (default 2)"))
                 .addOption(Args.opt("sampling", "S", "oder: uniform (B blocks without replacement) | stratified (one block from each of B "

@@ -35,6 +35,7 @@ public final class CompressedSensingCommand implements PlugIn {
         gd.addChoice("method", MethodConfig.CS_METHODS.toArray(String[]::new), "tv");
         CommandSupport.addModelFields(gd);
         gd.addNumericField("iterations", 0, 0, 8, "(0 = method default)");
+        gd.addStringField("prior_strength", "auto", 8);
         gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
         gd.showDialog();
         if (gd.wasCanceled()) return;
@@ -48,18 +49,31 @@ public final class CompressedSensingCommand implements PlugIn {
             return;
         }
         int iterations = (int) gd.getNextNumber();
+        io.equilibria.reconstruct.deq.PriorStrength strength;
+        try {
+            strength = io.equilibria.reconstruct.deq.PriorStrength.parse(gd.getNextString());
+        } catch (IllegalArgumentException e) {
+            IJ.error(TITLE, "prior_strength: " + e.getMessage());
+            return;
+        }
         String device = gd.getNextChoice();
         CommandSupport.runOffEdt(TITLE, () -> {
             if (file.isEmpty()) throw new IllegalArgumentException("choose a measurement file (made by 'simulate cs')");
-            ImagePlus out = reconstruct(Path.of(file), method, model, iterations, Compute.resolve(device));
+            ImagePlus out = reconstruct(Path.of(file), method, model, iterations, Compute.resolve(device), strength);
             if (out != null) out.show();
         });
     }
 
     /** The reconstruction, for the dialog and for tests; null if cancelled with Esc. */
     static ImagePlus reconstruct(Path file, String method, String model, int iterations, Device device) {
+        return reconstruct(file, method, model, iterations, device, io.equilibria.reconstruct.deq.PriorStrength.AUTO);
+    }
+
+    /** @param strength the learned prior's strength (auto: cross-validated on held-out rows; ignored by classical methods) */
+    static ImagePlus reconstruct(Path file, String method, String model, int iterations, Device device,
+                                 io.equilibria.reconstruct.deq.PriorStrength strength) {
         MeasurementFile.Contents meas = MeasurementFile.read(file);
-        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null);
+        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null, strength);
         boolean[] cancelled = {false};
         Deconvolution.Outcome o = CompressedSensingReconstruction.run(meas, m, device, (k, max, z, r) -> {
             IJ.showStatus(TITLE + ": iteration " + k);
