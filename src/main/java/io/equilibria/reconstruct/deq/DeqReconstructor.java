@@ -328,7 +328,7 @@ public final class DeqReconstructor implements Reconstructor {
     }
 
     /** The blend's weight on the DEQ (1: the DEQ alone, 0: the Wiener alone), its SURE and the DEQ's alone. */
-    private record Blend(double weight, double risk, double deqRisk) {
+    private record Blend(double weight, double risk, double deqRisk) implements Scored {
         static Blend deqOnly(Risk r) { return new Blend(1, r.sure(), r.sure()); }
     }
 
@@ -416,26 +416,14 @@ public final class DeqReconstructor implements Reconstructor {
                 log.add(Map.of("wienerLambda", lr[0], "sure", lr[1]));
                 wiener = WienerCrop.of(conv, y, lr[0], sc);
             }
-            double eps = 0.5, chosen = 1;
-            Solved best = pr.solve(y, 1, z0, search);
-            Blend bestBlend = score(pr, y, 1, best, sc, eps, probeOptions, wiener, log);
-            int direction = 0;
-            for (int step = 0; step < STRENGTH_STEPS; step++) {
-                double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
-                Solved si = pr.solve(y, m, best.x(), search);
-                Blend bi = score(pr, y, m, si, sc, eps, probeOptions, wiener, log);
-                if (bi.risk() < bestBlend.risk()) {
-                    best.close();
-                    best = si;
-                    bestBlend = bi;
-                    chosen = m;
-                    if (direction == 0) direction = 1;
-                } else {
-                    si.close();
-                    if (direction != 0) break;
-                    direction = -1; // the first step up did not help: walk down instead
-                }
-            }
+            double eps = 0.5;
+            WienerCrop partner = wiener;
+            NDArray yc = y;
+            Walk<Blend> walk = walk(STRENGTH_STEPS, z0, (m, from) -> pr.solve(yc, m, from, search),
+                    (m, sv) -> score(pr, yc, m, sv, sc, eps, probeOptions, partner, log));
+            double chosen = walk.strength();
+            Solved best = walk.best();
+            Blend bestBlend = walk.score();
             Choice c = new Choice(chosen, bestBlend.deqRisk(), wiener != null ? wiener.lambda() : Double.NaN, bestBlend.weight(),
                     bestBlend.risk());
             if (win == null && !c.wiener()) fixedPoint[0] = best.x();
@@ -446,6 +434,47 @@ public final class DeqReconstructor implements Reconstructor {
                 try { win.close(); } catch (Exception e) { throw new IllegalStateException(e); }
             }
         }
+    }
+
+    /** A strength's score in a {@link #walk}: lower is better. */
+    private interface Scored {
+        double risk();
+    }
+
+    /** The held-out rows' mean squared residual, the CS cross-validation score. */
+    private record HeldOut(double risk) implements Scored {}
+
+    /** Where a {@link #walk} ended: the strength of least risk, its fixed point (the caller closes it) and its score. */
+    private record Walk<S extends Scored>(double strength, Solved best, S score) {}
+
+    /**
+     * The walk both automatic strengths use: m = 1 first, then factors of {@link #STRENGTH_FACTOR} up while the risk
+     * falls, or down if the first step up did not help, for at most {@code steps} steps; each solve starts from the
+     * best fixed point so far. Visits that lose are closed.
+     */
+    private static <S extends Scored> Walk<S> walk(int steps, NDArray z0, java.util.function.BiFunction<Double, NDArray, Solved> solve,
+                                                   java.util.function.BiFunction<Double, Solved, S> score) {
+        double chosen = 1;
+        Solved best = solve.apply(1.0, z0);
+        S bestScore = score.apply(1.0, best);
+        int direction = 0;
+        for (int step = 0; step < steps; step++) {
+            double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
+            Solved si = solve.apply(m, best.x());
+            S s = score.apply(m, si);
+            if (s.risk() < bestScore.risk()) {
+                best.close();
+                best = si;
+                bestScore = s;
+                chosen = m;
+                if (direction == 0) direction = 1;
+            } else {
+                si.close();
+                if (direction != 0) break;
+                direction = -1; // the first step up did not help: walk down instead
+            }
+        }
+        return new Walk<>(chosen, best, bestScore);
     }
 
     /** One measurement row in {@link #CV_FOLD} is held out for the CS strength's cross-validation. */
@@ -481,7 +510,7 @@ public final class DeqReconstructor implements Reconstructor {
             start.x().close();
             SolverOptions search = options.withMaxIterations(Math.min(options.maxIterations(), 30));
             java.util.function.BiFunction<Double, NDArray, Solved> solve = (m, from) -> pr.solve(yFit, m, from, search);
-            java.util.function.ToDoubleBiFunction<Double, Solved> score = (m, sv) -> {
+            java.util.function.BiFunction<Double, Solved, HeldOut> score = (m, sv) -> {
                 try (NDManager t = y.getManager().newSubManager()) {
                     NDArray r = val.apply(sv.x().reshape(pr.domain)).sub(yVal);
                     r.attach(t);
@@ -491,34 +520,16 @@ public final class DeqReconstructor implements Reconstructor {
                     entry.put("heldOutResidual", e);
                     entry.put("iterations", sv.s().iterations());
                     log.add(entry);
-                    return e;
+                    return new HeldOut(e);
                 }
             };
-            double chosen = 1;
-            Solved best = solve.apply(1.0, z0);
-            double bestScore = score.applyAsDouble(1.0, best);
-            int direction = 0;
-            for (int step = 0; step < CV_STEPS; step++) {
-                double m = chosen * Math.pow(STRENGTH_FACTOR, direction >= 0 ? 1 : -1);
-                Solved si = solve.apply(m, best.x());
-                double e = score.applyAsDouble(m, si);
-                if (e < bestScore) {
-                    best.close();
-                    best = si;
-                    bestScore = e;
-                    chosen = m;
-                    if (direction == 0) direction = 1;
-                } else {
-                    si.close();
-                    if (direction != 0) break;
-                    direction = -1;
-                }
-            }
+            Walk<HeldOut> walk = walk(CV_STEPS, z0, solve, score);
+            Solved best = walk.best();
             NDArray x = best.x().duplicate();
             x.attach(y.getManager());
             best.close();
             fixedPoint[0] = x;
-            return chosen;
+            return walk.strength();
         }
     }
 
