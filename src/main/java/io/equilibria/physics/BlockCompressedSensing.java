@@ -154,8 +154,7 @@ public final class BlockCompressedSensing implements LinearOperator {
     public Split split(NDArray y, int k) {
         FftConvolution.requireShape(y, rangeShape(), "split");
         if (k < 2 || rows / k < 1) throw new IllegalArgumentException("cannot hold out one row in " + k + " of " + rows);
-        int held = 0;
-        for (int j = 0; j < rows; j++) if (j % k == k - 1) held++;
+        int held = rows / k; // rows k−1, 2k−1, …
         float[] fit = new float[(rows - held) * rows], val = new float[held * rows];
         for (int j = 0, f = 0, v = 0; j < rows; j++) {
             if (j % k == k - 1) val[(v++) * rows + j] = 1;

@@ -491,11 +491,11 @@ public final class DeqReconstructor implements Reconstructor {
      * {@link #CV_FOLD} of every block is held out; the model's start and the DEQ at each strength are computed from
      * the other rows, and the strength whose result predicts the held-out measurements best, ‖A_v x̂ − y_v‖²/n_v,
      * is chosen (a walk of factors 1.5 from 1, as for deblurring, of at most {@link #CV_STEPS} steps). Why: the trained prior's strength suits textured
-     * images, and smoothed a smooth phase image 2.4 dB below FISTA-TV at ratio 0.25. Returns the strength and hands
-     * the chosen fit's fixed point back in {@code fixedPoint[0]} (a warm start for the full solve).
+     * images, and smoothed a smooth phase image 2.4 dB below FISTA-TV at ratio 0.25. Returns the strength, the
+     * chosen fit's fixed point (the start of the full solve; the caller closes it) and how the fit started.
      */
-    private double crossValidateStrength(io.equilibria.physics.BlockCompressedSensing a, NDArray y, Reconstructor init,
-                                         List<Map<String, Object>> log, NDArray[] fixedPoint) {
+    private CrossValidated crossValidateStrength(io.equilibria.physics.BlockCompressedSensing a, NDArray y, Reconstructor init,
+                                                 List<Map<String, Object>> log) {
         io.equilibria.physics.BlockCompressedSensing.Split split = a.split(y, CV_FOLD);
         try (NDManager sub = y.getManager().newSubManager();
              io.equilibria.physics.BlockCompressedSensing fit = split.fit();
@@ -505,6 +505,7 @@ public final class DeqReconstructor implements Reconstructor {
             yVal.attach(sub);
             Problem pr = new Problem(fit);
             Result start = init.reconstruct(fit, yFit, IterationListener.NONE);
+            String startText = describe(init, start);
             NDArray z0 = start.x().maximum(0f).reshape(pr.state);
             z0.attach(sub);
             start.x().close();
@@ -528,10 +529,12 @@ public final class DeqReconstructor implements Reconstructor {
             NDArray x = best.x().duplicate();
             x.attach(y.getManager());
             best.close();
-            fixedPoint[0] = x;
-            return walk.strength();
+            return new CrossValidated(walk.strength(), x, startText);
         }
     }
+
+    /** The outcome of {@link #crossValidateStrength}. */
+    private record CrossValidated(double strength, NDArray fixedPoint, String fitStart) {}
 
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
@@ -546,44 +549,51 @@ public final class DeqReconstructor implements Reconstructor {
         if (warm != null && warm.size() != state.size()) {
             throw new IllegalArgumentException("warm start of shape " + warm.getShape() + " does not fit the domain " + domain);
         }
-        Result start = init.reconstruct(a, y, IterationListener.NONE);
-        NDArray tikhonov = start.x().maximum(0f).reshape(state);
-        start.x().close();
-        String tikhonovText = describe(init, start);
-        if (warm != null) {
-            // a warm start helps only if it is nearer the fixed point than the usual start (a scene that moved may not
-            // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
-            Built c = pr.cell(y, strength.automatic() ? 1 : strength.multiple(), null);
-            NDArray w = warm.maximum(0f).reshape(state);
-            double rw, rt;
-            try {
-                rw = residual(c.cell(), w, y);
-                rt = residual(c.cell(), tikhonov, y);
-            } finally {
-                try { c.resources().close(); } catch (Exception e) { throw new IllegalStateException(e); }
-            }
-            warmUsed = rw <= rt;
-            if (warmUsed) {
-                tikhonov.close();
-                z0 = w;
-                initialisation = String.format(java.util.Locale.ROOT, "warm start (residual %.3g; the Tikhonov start's %.3g)", rw, rt);
-            } else {
-                w.close();
-                z0 = tikhonov;
-                initialisation = String.format(java.util.Locale.ROOT, "%s (residual %.3g; the warm start's %.3g was larger)", tikhonovText, rt, rw);
-            }
+        boolean auto = strength.automatic() && !compressedSensing && data == DataTerm.FULL;
+        boolean crossValidated = strength.automatic() && compressedSensing && data == DataTerm.FULL
+                && a instanceof io.equilibria.physics.BlockCompressedSensing;
+        if (crossValidated) {
+            // the full solve starts from the cross-validation fit's fixed point: the start on all rows is not needed
+            z0 = null;
+            initialisation = null; // set below
+            if (warm != null) warmUsed = false;
         } else {
-            z0 = tikhonov;
-            initialisation = tikhonovText;
+            Result start = init.reconstruct(a, y, IterationListener.NONE);
+            NDArray tikhonov = start.x().maximum(0f).reshape(state);
+            start.x().close();
+            String tikhonovText = describe(init, start);
+            if (warm != null) {
+                // a warm start helps only if it is nearer the fixed point than the usual start (a scene that moved may not
+                // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
+                Built c = pr.cell(y, strength.automatic() ? 1 : strength.multiple(), null);
+                NDArray w = warm.maximum(0f).reshape(state);
+                double rw, rt;
+                try {
+                    rw = residual(c.cell(), w, y);
+                    rt = residual(c.cell(), tikhonov, y);
+                } finally {
+                    try { c.resources().close(); } catch (Exception e) { throw new IllegalStateException(e); }
+                }
+                warmUsed = rw <= rt;
+                if (warmUsed) {
+                    tikhonov.close();
+                    z0 = w;
+                    initialisation = String.format(java.util.Locale.ROOT, "warm start (residual %.3g; the Tikhonov start's %.3g)", rw, rt);
+                } else {
+                    w.close();
+                    z0 = tikhonov;
+                    initialisation = String.format(java.util.Locale.ROOT, "%s (residual %.3g; the warm start's %.3g was larger)", tikhonovText, rt, rw);
+                }
+            } else {
+                z0 = tikhonov;
+                initialisation = tikhonovText;
+            }
         }
         List<Double> trace = new ArrayList<>();
         SolverOptions o = options.withListener((k, max, r, z) -> {
             trace.add(r);
             return listener.onIteration(k, max, z.reshape(domain), r);
         });
-        boolean auto = strength.automatic() && !compressedSensing && data == DataTerm.FULL;
-        boolean crossValidated = strength.automatic() && compressedSensing && data == DataTerm.FULL
-                && a instanceof io.equilibria.physics.BlockCompressedSensing;
         double chosen = strength.automatic() ? 1 : strength.multiple();
         Solved best;
         List<Map<String, Object>> search = new ArrayList<>();
@@ -591,13 +601,16 @@ public final class DeqReconstructor implements Reconstructor {
         Choice choice = null;
         try {
             if (crossValidated) {
-                NDArray[] fixedPoint = new NDArray[1];
-                chosen = crossValidateStrength((io.equilibria.physics.BlockCompressedSensing) a, y, init, search, fixedPoint);
+                CrossValidated cv = crossValidateStrength((io.equilibria.physics.BlockCompressedSensing) a, y, init, search);
+                chosen = cv.strength();
                 for (Map<String, Object> e : search) searchIterations += ((Number) e.get("iterations")).intValue();
+                initialisation = String.format(java.util.Locale.ROOT, "the cross-validation fit's fixed point at strength %.3g "
+                        + "(that fit started from %s on the rows it kept)%s", chosen, cv.fitStart(),
+                        warm != null ? "; the warm start offered was not used" : "");
                 try {
-                    best = pr.solve(y, chosen, fixedPoint[0], o); // the fit's fixed point: near the full one
+                    best = pr.solve(y, chosen, cv.fixedPoint(), o); // the fit's fixed point: near the full one
                 } finally {
-                    fixedPoint[0].close();
+                    cv.fixedPoint().close();
                 }
             } else if (!auto) {
                 best = pr.solve(y, chosen, z0, o);
@@ -618,7 +631,7 @@ public final class DeqReconstructor implements Reconstructor {
                 }
             }
         } finally {
-            z0.close();
+            if (z0 != null) z0.close();
         }
         Solution s = best.s();
         NDArray x = best.x().reshape(domain).duplicate();
