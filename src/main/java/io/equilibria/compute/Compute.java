@@ -36,6 +36,7 @@ public final class Compute {
         setIfAbsent("ENGINE_CACHE_DIR", cache.resolve("djl").toString());
         setIfAbsent("org.bytedeco.javacpp.cachedir", cache.resolve("javacpp").toString());
         setIfAbsent("ai.djl.default_engine", "PyTorch");
+        NativeMemory.tuneAllocator(); // before the first tensor: see there why
         configured = true;
     }
 
