@@ -56,6 +56,14 @@ public final class SpectralNorm implements AutoCloseable {
     private NDArray v;      // right vector: (K, 1) or one input (1, Cin, H, W)
     private NDArray sigmaArray; // last σ̂, kept as a tensor so a forward never waits for the device
     private double sigmaValue = Double.NaN;
+    /**
+     * The normalised weight of the last inference call with a frozen weight (no gradient attached, no update, grad mode
+     * off), with the weight and vectors it was computed from: reused while they are the same arrays. Why: recomputing
+     * it cost a small convolution per layer per call, 35% of a tiled 1024² denoiser's time. The cached array belongs
+     * to this object (callers must not close it); a weight changed in place without a gradient is not detected.
+     */
+    private NDArray cached;
+    private NDArray cachedWeight, cachedU, cachedV;
 
     private SpectralNorm(Builder b) {
         this.mode = b.mode;
@@ -87,6 +95,8 @@ public final class SpectralNorm implements AutoCloseable {
      * deterministic and a loaded model reproduces the saved normalised weights.
      */
     public NDArray normalize(NDArray weight, boolean update) {
+        boolean frozen = !update && !weight.hasGradient() && !ai.djl.pytorch.jni.JniUtils.isGradMode();
+        if (frozen && cached != null && !cached.isReleased() && cachedWeight == weight && cachedU == u && cachedV == v) return cached;
         NDArray result;
         try (NDScope ignored = new NDScope()) {
             ensureVectors(weight);
@@ -101,6 +111,14 @@ public final class SpectralNorm implements AutoCloseable {
             // Tensors.constant), and DJL's number overloads would leave it pointing at freed memory.
             result = weight.div(sigma.div(Tensors.constant(sigma, bound)).maximum(Tensors.constant(sigma, 1.0)));
             NDScope.unregister(result);
+        }
+        if (frozen) {
+            // inference with a frozen weight: the same inputs give the same array, so keep it (see the field)
+            cached = keep(result, cached);
+            cachedWeight = weight;
+            cachedU = u;
+            cachedV = v;
+            return cached;
         }
         NDScope.register(result);
         return result;
@@ -282,7 +300,7 @@ public final class SpectralNorm implements AutoCloseable {
     public void close() {
         if (manager != null) manager.close();
         manager = null;
-        u = v = sigmaArray = null;
+        u = v = sigmaArray = cached = cachedWeight = cachedU = cachedV = null;
     }
 
     public static final class Builder {

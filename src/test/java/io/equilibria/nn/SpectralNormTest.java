@@ -329,4 +329,27 @@ class SpectralNormTest {
         assertEquals(p0, params.getManagedArrays().size(), "parameter manager (with the vectors' sub-managers)");
         assertEquals(i0, inputs.getManagedArrays().size(), "input manager");
     }
+
+    @Test
+    void inferenceReusesTheNormalisedWeightUntilTheWeightChanges() {
+        NDArray w = gaussian(new Shape(4, 3, 3, 3), 11, DataType.FLOAT32);
+        try (SpectralNorm sn = SpectralNorm.builder().mode(SpectralNorm.Mode.OPERATOR).inputSize(16, 16).padding(1, 1).build()) {
+            sn.estimate(w, 200);
+            NDArray a = sn.normalize(w, false), b = sn.normalize(w, false);
+            assertTrue(a == b, "a frozen weight's normalised copy is computed once");
+            double s = sn.sigma();
+            assertEquals(Math.min(1, 1 / s), a.div(w).mean().getFloat(), 1e-5, "W min(1, c / sigma)");
+            float aSum = a.sum().getFloat();
+            NDArray w2 = w.mul(3f);
+            NDArray c = sn.normalize(w2, false);
+            assertTrue(c != a && a.isReleased(), "another weight array is normalised anew (the old copy is released)");
+            assertEquals(3f * aSum, c.mul(Math.max(1, 3 * s) / Math.max(1, s)).sum().getFloat(), 1e-3);
+            c.close(); // a caller that closes it only costs a recomputation
+            NDArray d = sn.normalize(w2, false);
+            assertTrue(!d.isReleased());
+            w.setRequiresGradient(true); // a trainable weight is never cached
+            NDArray e = sn.normalize(w, false), f = sn.normalize(w, false);
+            assertTrue(e != f);
+        }
+    }
 }
