@@ -599,9 +599,12 @@ public final class DeqReconstructor implements Reconstructor {
         List<Map<String, Object>> search = new ArrayList<>();
         int searchIterations = 0;
         Choice choice = null;
+        double startSeconds = (System.nanoTime() - t0) / 1e9, searchSeconds = 0;
         try {
             if (crossValidated) {
+                long ts = System.nanoTime();
                 CrossValidated cv = crossValidateStrength((io.equilibria.physics.BlockCompressedSensing) a, y, init, search);
+                searchSeconds = (System.nanoTime() - ts) / 1e9;
                 chosen = cv.strength();
                 for (Map<String, Object> e : search) searchIterations += ((Number) e.get("iterations")).intValue();
                 initialisation = String.format(java.util.Locale.ROOT, "the cross-validation fit's fixed point at strength %.3g "
@@ -616,7 +619,9 @@ public final class DeqReconstructor implements Reconstructor {
                 best = pr.solve(y, chosen, z0, o);
             } else {
                 NDArray[] fixedPoint = new NDArray[1];
+                long ts = System.nanoTime();
                 choice = searchStrength(pr, y, z0, search, fixedPoint);
+                searchSeconds = (System.nanoTime() - ts) / 1e9;
                 chosen = choice.strength();
                 for (Map<String, Object> e : search) {  // the probes' solves count: they cost as much as the others
                     searchIterations += ((Number) e.getOrDefault("iterations", 0)).intValue()
@@ -704,6 +709,8 @@ public final class DeqReconstructor implements Reconstructor {
         p.put("solverResidual", s.residual());
         p.put("converged", s.converged());
         p.put("solverSeconds", s.seconds());
+        p.put("startSeconds", startSeconds);
+        if (auto || crossValidated) p.put("searchSeconds", searchSeconds);
         if (!s.converged() && !s.cancelled()) {
             p.put("warning", "the fixed-point solve stopped before its tolerance: " + s.summary());
         }
