@@ -60,7 +60,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
                 Args.opt("depth", "D", "dncnn: convolution layers (default " + DnCnn.Config.defaults().depth() + ")"),
                 Args.opt("width", "W", "dncnn: channels per hidden layer (default " + DnCnn.Config.defaults().width() + ")"),
                 Args.opt("spectral-bound", "C", "dncnn: operator-norm bound per convolution (default " + DnCnn.Config.defaults().bound() + ")"),
-                Args.opt("seed", "S", "seed of weights, patches and noise: same seed, same model on the CPU (default " + d.seed() + ")"),
+                Args.opt("seed", "S", "seed of weights, patches and noise: same seed, same model on the CPU with one thread, -Dai.djl.pytorch.num_threads=1 (default " + d.seed() + ")"),
                 Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
                 Args.opt("resume", null, "continue from the checkpoint in --checkpoint DIR (same settings; --epochs may grow)"),
                 Args.opt("device", "D", "auto | cpu | gpu (default auto)"));

@@ -94,6 +94,39 @@ public final class AdamOptimizer implements AutoCloseable {
         steps = t;
     }
 
+    /**
+     * True if every parameter's accumulated gradient is finite. One host read for all of them: the sum of each
+     * gradient's squares, which is non-finite iff some entry is.
+     */
+    public static boolean finiteGradients(PairList<String, Parameter> parameters) {
+        return Autograd.noGrad(() -> {
+            double total = 0;
+            for (Pair<String, Parameter> p : parameters) {
+                NDArray w = p.getValue().getArray();
+                if (!w.hasGradient()) continue;
+                try (NDScope ignored = new NDScope()) {
+                    total += w.getGradient().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).square().sum().getDouble();
+                }
+            }
+            return Double.isFinite(total);
+        });
+    }
+
+    /**
+     * Counts a step without moving anything: the gradients are cleared, the weights and moments stay, the schedule
+     * advances (so a checkpoint's step count still matches its epoch).
+     */
+    public void skipStep(PairList<String, Parameter> parameters) {
+        Autograd.noGrad(() -> {
+            for (Pair<String, Parameter> p : parameters) {
+                NDArray w = p.getValue().getArray();
+                if (w.hasGradient()) Autograd.zeroGrad(w);
+            }
+            return null;
+        });
+        steps++;
+    }
+
     private NDArray[] state(NDArray w) {
         NDArray m = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());
         NDArray v = manager.zeros(w.getShape(), w.getDataType(), w.getDevice());

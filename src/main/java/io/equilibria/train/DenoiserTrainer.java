@@ -328,6 +328,7 @@ public final class DenoiserTrainer {
         TrainableDenoiser net = c.net().build();
         List<Map<String, Object>> history = new ArrayList<>();
         int startEpoch = 0;
+        int skippedInARow = 0;
         double previousSeconds = 0;
         AdamOptimizer adam = new AdamOptimizer(manager, schedule(c));
         ExecutorService prefetch = Executors.newSingleThreadExecutor(r -> {
@@ -365,6 +366,7 @@ public final class DenoiserTrainer {
             for (int epoch = startEpoch; epoch < c.epochs(); epoch++) {
                 long te = System.nanoTime();
                 double lossSum = 0;
+                int skipped = 0;
                 for (int s = 0; s < c.stepsPerEpoch(); s++, step++) {
                     Batch b = await(next);
                     boolean more = s + 1 < c.stepsPerEpoch() || epoch + 1 < c.epochs();
@@ -372,9 +374,15 @@ public final class DenoiserTrainer {
                     float lr = adam.currentLearningRate();
                     double loss = trainStep(net, ps, adam, b, manager);
                     if (!Double.isFinite(loss)) {
-                        throw new NumericalException("training diverged at epoch " + (epoch + 1) + ", step " + (s + 1)
-                                + " (loss " + loss + "); lower --lr");
+                        skipped++;
+                        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                            throw new NumericalException("training diverged at epoch " + (epoch + 1) + ", step " + (s + 1)
+                                    + " (" + skippedInARow + " steps in a row with a non-finite loss or gradient); lower --lr");
+                        }
+                        listener.message("epoch " + (epoch + 1) + " step " + (s + 1) + ": non-finite loss or gradient, update skipped");
+                        continue;
                     }
+                    skippedInARow = 0;
                     lossSum += loss;
                     listener.step(epoch + 1, s + 1, c.stepsPerEpoch(), loss, lr);
                 }
@@ -383,7 +391,8 @@ public final class DenoiserTrainer {
                 Map<String, Object> summary = new LinkedHashMap<>();
                 summary.put("epoch", epoch + 1);
                 summary.put("steps", (long) (epoch + 1) * c.stepsPerEpoch());
-                summary.put("loss", lossSum / c.stepsPerEpoch());
+                summary.put("loss", lossSum / Math.max(1, c.stepsPerEpoch() - skipped));
+                if (skipped > 0) summary.put("skippedSteps", skipped);
                 summary.put("learningRate", (double) adam.currentLearningRate());
                 summary.put("seconds", (System.nanoTime() - te) / 1e9);
                 summary.putAll(diagnostics);
@@ -432,6 +441,9 @@ public final class DenoiserTrainer {
 
     /** One optimiser step on one batch; returns the loss before the step. Memory stays flat: every array of the
      *  step lives on a sub-manager and in a scope closed at its end. */
+    /** Consecutive steps with a non-finite loss or gradient after which training stops (the weights are never updated by one). */
+    static final int MAX_SKIPPED_IN_A_ROW = 10;
+
     static double trainStep(TrainableDenoiser net, ParameterStore ps, AdamOptimizer adam, Batch b, NDManager manager) {
         double loss;
         try (NDManager sub = manager.newSubManager()) {
@@ -443,7 +455,12 @@ public final class DenoiserTrainer {
                 gc.backward(l);
                 loss = l.getFloat();
             }
-            adam.step(net.getParameters());
+            // a non-finite loss or gradient would poison the weights for good: skip the update, the caller counts it
+            if (Double.isFinite(loss) && AdamOptimizer.finiteGradients(net.getParameters())) adam.step(net.getParameters());
+            else {
+                adam.skipStep(net.getParameters());
+                return Double.NaN;
+            }
         }
         return loss;
     }
