@@ -37,6 +37,7 @@ public final class Compute {
         setIfAbsent("org.bytedeco.javacpp.cachedir", cache.resolve("javacpp").toString());
         setIfAbsent("ai.djl.default_engine", "PyTorch");
         NativeMemory.tuneAllocator(); // before the first tensor: see there why
+        OneDnn.capInstructionSet();    // before the engine loads: see there why
         configured = true;
     }
 
@@ -105,7 +106,9 @@ public final class Compute {
     /** A human-readable device description for reports, e.g. {@code cpu (PyTorch 2.7.1, 2 threads)}. */
     public static String describe(Device device) {
         Engine e = engine();
-        String threads = device.isGpu() ? "" : ", " + Runtime.getRuntime().availableProcessors() + " cores";
+        String cap = OneDnn.outcome();
+        String isa = cap != null && cap.contains("capped at ") ? ", oneDNN <= " + cap.substring(cap.indexOf("capped at ") + 10) : "";
+        String threads = device.isGpu() ? "" : ", " + Runtime.getRuntime().availableProcessors() + " cores" + isa;
         String name = device.isGpu() ? "gpu:" + device.getDeviceId() : "cpu";
         return name + " (PyTorch " + e.getVersion() + threads + ")";
     }
