@@ -115,10 +115,34 @@ public final class DeqTrainer {
     public Step step(List<ReconstructionProblem> batch) {
         long t0 = System.nanoTime();
         powerStep.run();
-        Step s = gradients(batch);
-        if (Double.isFinite(s.loss())) optimizer.stepArrays(parameters);
-        else for (Pair<String, NDArray> p : parameters) Autograd.zeroGrad(p.getValue());
+        Step s;
+        try {
+            s = gradients(batch);
+        } catch (io.equilibria.solvers.DivergenceException e) {
+            // a random problem on which the map diverged (NaN or a growing residual): no update from this batch
+            s = new Step(Double.NaN, 0, Double.NaN, 0, 0);
+        }
+        if (Double.isFinite(s.loss()) && finiteGradients()) optimizer.stepArrays(parameters);
+        else {
+            for (Pair<String, NDArray> p : parameters) if (p.getValue().hasGradient()) Autograd.zeroGrad(p.getValue());
+            s = new Step(Double.NaN, s.forwardIterations(), s.forwardResidual(), s.backwardIterations(), 0);
+        }
         return new Step(s.loss(), s.forwardIterations(), s.forwardResidual(), s.backwardIterations(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** True if every trained array's gradient is finite (one host read). */
+    private boolean finiteGradients() {
+        return Autograd.noGrad(() -> {
+            double total = 0;
+            for (Pair<String, NDArray> p : parameters) {
+                NDArray w = p.getValue();
+                if (!w.hasGradient()) continue;
+                try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
+                    total += w.getGradient().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).square().sum().getDouble();
+                }
+            }
+            return Double.isFinite(total);
+        });
     }
 
     /** The loss of a batch and its gradient, accumulated into the trained arrays (no update). */

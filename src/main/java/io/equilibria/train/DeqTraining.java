@@ -220,6 +220,7 @@ public final class DeqTraining {
             for (int epoch = startEpoch; epoch < c.epochs(); epoch++) {
                 long te = System.nanoTime();
                 double lossSum = 0, fwd = 0, bwd = 0;
+                int skipped = 0;
                 for (int s = 0; s < c.stepsPerEpoch(); s++, step++) {
                     List<ReconstructionProblem> batch = batch(c, data.sampler(), train, step);
                     float rate = adam.currentLearningRate();
@@ -229,7 +230,8 @@ public final class DeqTraining {
                     } finally {
                         batch.forEach(ReconstructionProblem::close);
                     }
-                    if (!Double.isFinite(st.loss())) listener.message("step " + (step + 1) + ": loss " + st.loss() + ", update skipped");
+                    if (!Double.isFinite(st.loss())) listener.message("step " + (step + 1) + ": the forward solve diverged or the loss or a gradient is not finite; update skipped");
+                    if (!Double.isFinite(st.loss())) skipped++;
                     else lossSum += st.loss();
                     fwd += st.forwardIterations();
                     bwd += st.backwardIterations();
@@ -241,7 +243,8 @@ public final class DeqTraining {
                 Map<String, Object> summary = new LinkedHashMap<>();
                 summary.put("epoch", epoch + 1);
                 summary.put("steps", (long) (epoch + 1) * c.stepsPerEpoch());
-                summary.put("loss", lossSum / c.stepsPerEpoch());
+                summary.put("loss", lossSum / Math.max(1, c.stepsPerEpoch() - skipped));
+                if (skipped > 0) summary.put("skippedSteps", skipped);
                 summary.put("meanForwardIterations", fwd / c.stepsPerEpoch());
                 summary.put("meanBackwardIterations", bwd / c.stepsPerEpoch());
                 try (DeqScalars sc = model.scalars()) {
