@@ -21,6 +21,25 @@ public final class TestSupport {
         return manager;
     }
 
+    /** A body that may throw, for {@link #withOneThread}. */
+    public interface Body {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code body} with one PyTorch intra-op thread, then restores the count: bit-identical training runs need it
+     * (with two, oneDNN's convolution gradients were not reproducible on a busy 2-core machine).
+     */
+    public static void withOneThread(Body body) throws Exception {
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+        try {
+            body.run();
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+    }
+
     public static NDArray random(NDManager m, Shape shape, long seed) {
         Random r = new Random(seed);
         float[] v = new float[(int) shape.size()];

@@ -106,8 +106,7 @@ public final class Compute {
     /** A human-readable device description for reports, e.g. {@code cpu (PyTorch 2.7.1, 2 threads)}. */
     public static String describe(Device device) {
         Engine e = engine();
-        String cap = OneDnn.outcome();
-        String isa = cap != null && cap.contains("capped at ") ? ", oneDNN <= " + cap.substring(cap.indexOf("capped at ") + 10) : "";
+        String isa = OneDnn.capped() != null ? ", oneDNN <= " + OneDnn.capped() : "";
         String threads = device.isGpu() ? "" : ", " + Runtime.getRuntime().availableProcessors() + " cores" + isa;
         String name = device.isGpu() ? "gpu:" + device.getDeviceId() : "cpu";
         return name + " (PyTorch " + e.getVersion() + threads + ")";

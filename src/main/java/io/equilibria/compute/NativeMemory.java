@@ -1,9 +1,5 @@
 package io.equilibria.compute;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
-
 /**
  * Tunes glibc's allocator for tensor work and hands freed native memory back to the operating system (glibc's
  * {@code mallopt} and {@code malloc_trim}, through JNA).
@@ -21,29 +17,14 @@ import com.sun.jna.Platform;
  * large tiles keeps a memory budget a budget. Elsewhere than Linux/glibc it does nothing.
  */
 public final class NativeMemory {
-    private interface LibC extends Library {
-        int malloc_trim(long pad);
-
-        int mallopt(int param, int value);
-    }
-
     // glibc's malloc.h
     private static final int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
     static final int MMAP_THRESHOLD = 32 << 20, TRIM_THRESHOLD = 256 << 20, TOP_PAD = 64 << 20;
     private static volatile String tuned;
 
-    private static final LibC LIBC = load();
+    private static final LibC LIBC = LibC.INSTANCE; // null: not glibc, nothing to tune or trim
 
     private NativeMemory() {}
-
-    private static LibC load() {
-        if (!Platform.isLinux()) return null;
-        try {
-            return Native.load("c", LibC.class);
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
-            return null; // not glibc (e.g. musl): nothing to trim
-        }
-    }
 
     /**
      * Sets the allocator parameters above, once per process (later calls return the first outcome). Returns what was
@@ -57,7 +38,8 @@ public final class NativeMemory {
             boolean ok = LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
                     & LIBC.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
                     & LIBC.mallopt(M_TOP_PAD, TOP_PAD) == 1;
-            return tuned = ok ? "glibc mallopt: mmap threshold 32 MiB, trim threshold 256 MiB, top pad 64 MiB"
+            return tuned = ok ? "glibc mallopt: mmap threshold " + (MMAP_THRESHOLD >> 20) + " MiB, trim threshold "
+                    + (TRIM_THRESHOLD >> 20) + " MiB, top pad " + (TOP_PAD >> 20) + " MiB"
                     : "glibc refused a mallopt parameter (defaults kept where refused)";
         } catch (UnsatisfiedLinkError e) {
             return tuned = "not tuned (no mallopt)";

@@ -1,9 +1,5 @@
 package io.equilibria.compute;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
-
 /**
  * Caps the instruction set of oneDNN, PyTorch's CPU kernel library, at AVX2 unless the user chose one. Why: on an AMD
  * EPYC with AVX-512 (this project's 2-core machines), every AVX-512 level (AVX512_CORE, _VNNI, _BF16, and the
@@ -19,28 +15,25 @@ public final class OneDnn {
     public static final String VARIABLE = "ONEDNN_MAX_CPU_ISA";
     static final String DEFAULT_CAP = "AVX2";
 
-    private interface LibC extends Library {
-        int setenv(String name, String value, int overwrite);
-
-        String getenv(String name);
-    }
-
     private static volatile String outcome;
+    private static volatile String capped; // the ISA this process set, or null
 
     private OneDnn() {}
 
     /** Sets the cap once per process, before the engine starts; returns what holds, for reports. */
     public static synchronized String capInstructionSet() {
         if (outcome != null) return outcome;
-        if (!Platform.isLinux()) return outcome = "oneDNN: default instruction set";
+        LibC c = LibC.INSTANCE;
+        if (c == null) return outcome = "oneDNN: default instruction set";
         try {
-            LibC c = Native.load("c", LibC.class);
             String mine = c.getenv(VARIABLE);
             if (mine != null && !mine.isBlank()) return outcome = "oneDNN: " + VARIABLE + "=" + mine + " (from the environment)";
             String want = System.getProperty("equilibria.onednn.isa", DEFAULT_CAP).trim();
             if (want.isEmpty() || want.equalsIgnoreCase("default")) return outcome = "oneDNN: default instruction set";
-            c.setenv(VARIABLE, want.toUpperCase(java.util.Locale.ROOT), 0);
-            return outcome = "oneDNN: instruction set capped at " + want.toUpperCase(java.util.Locale.ROOT);
+            String isa = want.toUpperCase(java.util.Locale.ROOT);
+            c.setenv(VARIABLE, isa, 0);
+            capped = isa;
+            return outcome = "oneDNN: instruction set capped at " + isa;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return outcome = "oneDNN: default instruction set (could not set " + VARIABLE + ": " + e.getMessage() + ")";
         }
@@ -49,5 +42,10 @@ public final class OneDnn {
     /** What {@link #capInstructionSet()} did, or null before it ran. */
     public static String outcome() {
         return outcome;
+    }
+
+    /** The instruction set this process capped oneDNN at, or null (no cap set here, or before it ran). */
+    public static String capped() {
+        return capped;
     }
 }

@@ -66,9 +66,14 @@ public final class AdamOptimizer implements AutoCloseable {
 
     /** One update of every parameter from its accumulated gradient, then zeroes the gradients. */
     public void step(PairList<String, Parameter> parameters) {
+        stepArrays(arrays(parameters));
+    }
+
+    /** The parameters' arrays under their names, the form {@link #stepArrays} takes. */
+    private static List<Pair<String, NDArray>> arrays(PairList<String, Parameter> parameters) {
         List<Pair<String, NDArray>> arrays = new java.util.ArrayList<>();
         for (Pair<String, Parameter> p : parameters) arrays.add(new Pair<>(p.getKey(), p.getValue().getArray()));
-        stepArrays(arrays);
+        return arrays;
     }
 
     /** One update of every named array from its accumulated gradient (a name keeps its moments across steps). */
@@ -99,10 +104,15 @@ public final class AdamOptimizer implements AutoCloseable {
      * gradient's squares, which is non-finite iff some entry is.
      */
     public static boolean finiteGradients(PairList<String, Parameter> parameters) {
+        return finiteGradientsOf(arrays(parameters));
+    }
+
+    /** {@link #finiteGradients} for named arrays, the form {@link #stepArrays} takes. */
+    public static boolean finiteGradientsOf(List<Pair<String, NDArray>> parameters) {
         return Autograd.noGrad(() -> {
             double total = 0;
-            for (Pair<String, Parameter> p : parameters) {
-                NDArray w = p.getValue().getArray();
+            for (Pair<String, NDArray> p : parameters) {
+                NDArray w = p.getValue();
                 if (!w.hasGradient()) continue;
                 try (NDScope ignored = new NDScope()) {
                     total += w.getGradient().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).square().sum().getDouble();
@@ -117,14 +127,16 @@ public final class AdamOptimizer implements AutoCloseable {
      * advances (so a checkpoint's step count still matches its epoch).
      */
     public void skipStep(PairList<String, Parameter> parameters) {
+        clearGradients(arrays(parameters));
+        steps++;
+    }
+
+    /** Zeroes every array's accumulated gradient (arrays without one are left alone). */
+    public static void clearGradients(List<Pair<String, NDArray>> parameters) {
         Autograd.noGrad(() -> {
-            for (Pair<String, Parameter> p : parameters) {
-                NDArray w = p.getValue().getArray();
-                if (w.hasGradient()) Autograd.zeroGrad(w);
-            }
+            for (Pair<String, NDArray> p : parameters) if (p.getValue().hasGradient()) Autograd.zeroGrad(p.getValue());
             return null;
         });
-        steps++;
     }
 
     private NDArray[] state(NDArray w) {

@@ -439,11 +439,12 @@ public final class DenoiserTrainer {
         }
     }
 
-    /** One optimiser step on one batch; returns the loss before the step. Memory stays flat: every array of the
-     *  step lives on a sub-manager and in a scope closed at its end. */
     /** Consecutive steps with a non-finite loss or gradient after which training stops (the weights are never updated by one). */
     static final int MAX_SKIPPED_IN_A_ROW = 10;
 
+    /** One optimiser step on one batch; returns the loss before the step, or NaN for a step skipped because its loss or
+     *  a gradient was not finite. Memory stays flat: every array of the step lives on a sub-manager and in a scope
+     *  closed at its end. */
     static double trainStep(TrainableDenoiser net, ParameterStore ps, AdamOptimizer adam, Batch b, NDManager manager) {
         double loss;
         try (NDManager sub = manager.newSubManager()) {

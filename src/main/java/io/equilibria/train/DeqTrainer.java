@@ -122,27 +122,11 @@ public final class DeqTrainer {
             // a random problem on which the map diverged (NaN or a growing residual): no update from this batch
             s = new Step(Double.NaN, 0, Double.NaN, 0, 0);
         }
-        if (Double.isFinite(s.loss()) && finiteGradients()) optimizer.stepArrays(parameters);
-        else {
-            for (Pair<String, NDArray> p : parameters) if (p.getValue().hasGradient()) Autograd.zeroGrad(p.getValue());
-            s = new Step(Double.NaN, s.forwardIterations(), s.forwardResidual(), s.backwardIterations(), 0);
-        }
-        return new Step(s.loss(), s.forwardIterations(), s.forwardResidual(), s.backwardIterations(), (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** True if every trained array's gradient is finite (one host read). */
-    private boolean finiteGradients() {
-        return Autograd.noGrad(() -> {
-            double total = 0;
-            for (Pair<String, NDArray> p : parameters) {
-                NDArray w = p.getValue();
-                if (!w.hasGradient()) continue;
-                try (ai.djl.ndarray.NDScope ignored = new ai.djl.ndarray.NDScope()) {
-                    total += w.getGradient().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).square().sum().getDouble();
-                }
-            }
-            return Double.isFinite(total);
-        });
+        boolean update = Double.isFinite(s.loss()) && AdamOptimizer.finiteGradientsOf(parameters);
+        if (update) optimizer.stepArrays(parameters);
+        else AdamOptimizer.clearGradients(parameters);
+        return new Step(update ? s.loss() : Double.NaN, s.forwardIterations(), s.forwardResidual(), s.backwardIterations(),
+                (System.nanoTime() - t0) / 1e9);
     }
 
     /** The loss of a batch and its gradient, accumulated into the trained arrays (no update). */

@@ -230,9 +230,11 @@ public final class DeqTraining {
                     } finally {
                         batch.forEach(ReconstructionProblem::close);
                     }
-                    if (!Double.isFinite(st.loss())) listener.message("step " + (step + 1) + ": the forward solve diverged or the loss or a gradient is not finite; update skipped");
-                    if (!Double.isFinite(st.loss())) skipped++;
-                    else lossSum += st.loss();
+                    if (Double.isFinite(st.loss())) lossSum += st.loss();
+                    else {
+                        skipped++;
+                        listener.message("step " + (step + 1) + ": the forward solve diverged or the loss or a gradient is not finite; update skipped");
+                    }
                     fwd += st.forwardIterations();
                     bwd += st.backwardIterations();
                     listener.step(epoch + 1, s + 1, c.stepsPerEpoch(), st, rate);

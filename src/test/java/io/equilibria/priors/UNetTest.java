@@ -86,16 +86,10 @@ class UNetTest {
         }
     }
 
-    /** Bit-identical needs one intra-op thread (see DenoiserTrainerTest). */
+    /** Bit-identical needs one intra-op thread ({@link TestSupport#withOneThread}). */
     @Test
-    void trainsAndResumesExactlyThroughTheSharedTrainer() {
-        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
-        ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
-        try {
-            trainAndResume();
-        } finally {
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
-        }
+    void trainsAndResumesExactlyThroughTheSharedTrainer() throws Exception {
+        TestSupport.withOneThread(this::trainAndResume);
     }
 
     private void trainAndResume() {

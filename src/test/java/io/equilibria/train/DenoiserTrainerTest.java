@@ -134,13 +134,7 @@ class DenoiserTrainerTest {
      */
     @Test
     void theSameSeedGivesTheSameWeightsAndResumingContinuesExactly() throws Exception {
-        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
-        ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
-        try {
-            sameSeedAndResume();
-        } finally {
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
-        }
+        TestSupport.withOneThread(this::sameSeedAndResume);
     }
 
     private void sameSeedAndResume() throws Exception {
