@@ -69,8 +69,8 @@ final class LearnedBench {
                     0.25, 0.01, images, seed + 2000);
             if (l.hasOption("csv")) writeCsv(Args.path(l, "csv"), b.rows);
             speed(m, device, deblurModel);
+            if (memSize > 0) memory(m, memSize, deblurModel, device);
         }
-        if (memSize > 0) memory(memSize, deblurModel, device);
         return ExitCodes.OK;
     }
 
@@ -127,17 +127,7 @@ final class LearnedBench {
         double den = LearnedBenchmark.denoiserThroughput(m, dm, 256, 5);
         System.out.printf(Locale.ROOT, "conv throughput (six 32->32 3x3 convs on 256x256): %.1f GFLOP/s; denoiser (%s, %.0f flop/pixel) on 256x256: %.1f GFLOP/s = %.2f of conv throughput%n",
                 conv, dm.denoiser().describe(), dm.denoiser().flopsPerPixel(), den, den / conv);
-        Plane truth = new PhantomGenerator().generate(256, EVAL_SEED + 99).toUnitRange();
-        Plane noisy;
-        try (NDManager sub = m.newSubManager();
-             io.equilibria.physics.FftConvolution a = io.equilibria.physics.FftConvolution.single(sub,
-                     Psf.of(PsfGenerator.gaussian(2, 0), "gaussian:2"), 256, 256, io.equilibria.physics.Boundary.PERIODIC)) {
-            Plane blurred = io.equilibria.compute.Tensors.toPlane(a.apply(io.equilibria.compute.Tensors.of(sub, truth)));
-            float[] d = blurred.data().clone();
-            java.util.SplittableRandom r = new java.util.SplittableRandom(7);
-            for (int i = 0; i < d.length; i++) d[i] += (float) (0.01 * io.equilibria.physics.Noise.gaussian(r));
-            noisy = new Plane(256, 256, d);
-        }
+        Plane noisy = degraded(m, 256, EVAL_SEED + 99);
         ImageData img = new ImageData(List.of(noisy), Calibration.none(), 32);
         MethodConfig deq = new MethodConfig("deq", 0, Double.NaN, Double.NaN, model, null);
         Psf psf = Psf.of(PsfGenerator.gaussian(2, 0), "gaussian:2");
@@ -157,16 +147,50 @@ final class LearnedBench {
         System.out.printf(Locale.ROOT, "256x256 deblur end to end (read-to-result core call, model loaded, extended boundary, JVM start excluded): "
                 + "DEQ median %.2f s (target <= 2 s; %s iterations), RL 30 iterations %.2f s, ratio %.1fx%n",
                 times[1], ReconstructCommand.firstPlane(last, "iterations"), rlTime, times[1] / rlTime);
+        System.out.println("  last run: " + breakdown(last));
+    }
+
+    /**
+     * The speed and memory runs' input: a unit-range phantom blurred by the Gaussian σ 2 px PSF (periodic) plus
+     * Gaussian noise σ 0.01, a realistic deblurring input (a sharp, noise-free one makes the prior vanish and the
+     * solver crawl, which says nothing about a user's image).
+     */
+    static Plane degraded(NDManager m, int size, long seed) {
+        Plane truth = new PhantomGenerator().generate(size, seed).toUnitRange();
+        try (NDManager sub = m.newSubManager();
+             io.equilibria.physics.FftConvolution a = io.equilibria.physics.FftConvolution.single(sub,
+                     Psf.of(PsfGenerator.gaussian(2, 0), "gaussian:2"), size, size, io.equilibria.physics.Boundary.PERIODIC)) {
+            Plane blurred = io.equilibria.compute.Tensors.toPlane(a.apply(io.equilibria.compute.Tensors.of(sub, truth)));
+            float[] d = blurred.data().clone();
+            java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+            for (int i = 0; i < d.length; i++) d[i] += (float) (0.01 * io.equilibria.physics.Noise.gaussian(r));
+            return new Plane(size, size, d);
+        }
+    }
+
+    /** Where a DEQ deblur's seconds went: start, strength search (iterations) and the final solve (iterations, residual). */
+    @SuppressWarnings("unchecked")
+    static String breakdown(Map<String, Object> report) {
+        if (!(ReconstructCommand.firstPlane(report, "parameters") instanceof Map<?, ?> pm)) return "no parameters";
+        Map<String, Object> p = (Map<String, Object>) pm;
+        return String.format(Locale.ROOT, "start %.2f s, search %s s (%s iterations on the crop), final solve %.2f s (%s iterations, residual %.2e, %s)",
+                num(p.get("startSeconds")), p.get("searchSeconds") instanceof Number n ? String.format(Locale.ROOT, "%.2f", n.doubleValue()) : "-",
+                p.getOrDefault("searchIterations", "-"), num(p.get("solverSeconds")), ReconstructCommand.firstPlane(report, "iterations"),
+                num(p.get("solverResidual")), Boolean.TRUE.equals(p.get("converged")) ? "converged" : "NOT converged");
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
     /** Peak RSS of a child process deblurring a size² image with the DEQ, read from its report. */
-    private static void memory(int size, String model, Device device) throws IOException {
+    private static void memory(NDManager m, int size, String model, Device device) throws IOException {
         System.out.println();
         System.out.println("### Memory");
         System.out.println();
         Path dir = Files.createTempDirectory("equilibria-bench");
         try {
-            Plane p = new PhantomGenerator().generate(size, EVAL_SEED + 500);
+            Plane p = degraded(m, size, EVAL_SEED + 500);
             Path in = dir.resolve("input.tif"), out = dir.resolve("output.tif"), report = dir.resolve("report.json");
             ImageFiles.writeFloatTiff(new ImageData(List.of(p), Calibration.none(), 32), in);
             List<String> cmd = ChildJvm.command(List.of("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:2",
@@ -189,6 +213,7 @@ final class LearnedBench {
             System.out.printf(Locale.ROOT, "%dx%d DEQ deblur in a fresh process: peak RSS %s MiB (this process now: %.0f MiB), %.1f s%s, %s%n",
                     size, size, r.get("peakRssMiB"), ProcessMemory.peakRssMiB(), ((Number) r.get("seconds")).doubleValue(),
                     size == 2048 ? " (target <= 40 s)" : "", ReconstructCommand.summary(r));
+            System.out.println("  " + breakdown(r));
         } finally {
             try (var s = Files.walk(dir)) {
                 s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
