@@ -1,8 +1,8 @@
 package io.equilibria.batch;
 
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
-import io.equilibria.image.OutputException;
+import io.equilibria.errors.InputException;
+import io.equilibria.errors.OutputException;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package io.equilibria.batch;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.equilibria.image.OutputException;
+import io.equilibria.errors.OutputException;
 
 import java.io.BufferedWriter;
 import java.io.IOException;

@@ -150,7 +150,7 @@ public final class OderBenchmark {
         Result res;
         try {
             res = Autograd.noGrad(() -> r.reconstruct(p.a(), p.y(), l));
-        } catch (io.equilibria.solvers.DivergenceException e) {
+        } catch (io.equilibria.errors.DivergenceException e) {
             out.println("(" + label + " on " + p.name() + ": " + e.getMessage() + ")");
             double s = (System.nanoTime() - t0 - overhead[0]) / 1e9;
             return new Run(label + " (diverged)", Double.NaN, times.size(), s, new double[0], new double[0]);

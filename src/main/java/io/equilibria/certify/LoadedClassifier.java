@@ -7,7 +7,7 @@ import io.equilibria.certify.deq.ConvEquilibriumNet;
 import io.equilibria.certify.deq.EquilibriumClassifier;
 import io.equilibria.certify.deq.EquilibriumNet;
 import io.equilibria.compute.Compute;
-import io.equilibria.models.ModelException;
+import io.equilibria.errors.ModelException;
 import io.equilibria.models.ModelStore;
 import io.equilibria.models.StoredModel;
 

@@ -5,7 +5,7 @@ import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.EngineException;
 import io.equilibria.compute.Compute;
-import io.equilibria.models.ModelException;
+import io.equilibria.errors.ModelException;
 
 import java.io.IOException;
 import java.nio.file.Files;

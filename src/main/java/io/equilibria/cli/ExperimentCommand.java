@@ -82,8 +82,8 @@ final class ExperimentCommand implements Command {
                 try {
                     summary = io.equilibria.experiment.GeqExperiment.run(c, device, out);
                 } catch (java.io.IOException e) {
-                    throw new io.equilibria.image.OutputException(out, e.getMessage());
-                } catch (io.equilibria.models.ModelException | IllegalArgumentException e) {
+                    throw new io.equilibria.errors.OutputException(out, e.getMessage());
+                } catch (io.equilibria.errors.ModelException | IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }
             } else if (rest.get(0).equals("nngp")) {
@@ -94,7 +94,7 @@ final class ExperimentCommand implements Command {
                 try {
                     summary = io.equilibria.experiment.NngpExperiment.run(m, c, out);
                 } catch (java.io.IOException e) {
-                    throw new io.equilibria.image.OutputException(out, e.getMessage());
+                    throw new io.equilibria.errors.OutputException(out, e.getMessage());
                 }
             } else if (rest.get(0).equals("linear-deq")) {
                 LinearDeqExperiment.Config d = LinearDeqExperiment.Config.defaults();

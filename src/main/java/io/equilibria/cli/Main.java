@@ -1,9 +1,9 @@
 package io.equilibria.cli;
 
-import io.equilibria.compute.DeviceException;
-import io.equilibria.image.InputException;
-import io.equilibria.image.OutputException;
-import io.equilibria.reconstruct.NumericalException;
+import io.equilibria.errors.DeviceException;
+import io.equilibria.errors.InputException;
+import io.equilibria.errors.OutputException;
+import io.equilibria.errors.NumericalException;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -81,7 +81,7 @@ public final class Main {
             return fail(ExitCodes.DEVICE, e.getMessage());
         } catch (IllegalArgumentException e) {
             return fail(ExitCodes.USAGE, command.name() + ": " + e.getMessage());
-        } catch (io.equilibria.compute.MemoryException e) {
+        } catch (io.equilibria.errors.MemoryException e) {
             return fail(ExitCodes.MEMORY, e.getMessage());
         } catch (OutOfMemoryError e) {
             return fail(ExitCodes.MEMORY, "out of Java heap memory; give Java more with -Xmx, or lower --max-memory so large images are tiled");

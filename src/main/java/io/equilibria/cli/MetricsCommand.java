@@ -2,7 +2,7 @@ package io.equilibria.cli;
 
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.metrics.ImageMetrics;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;

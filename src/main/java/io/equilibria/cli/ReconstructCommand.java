@@ -5,8 +5,8 @@ import io.equilibria.compute.Compute;
 import io.equilibria.image.ChannelChoice;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
-import io.equilibria.image.OutputException;
+import io.equilibria.errors.InputException;
+import io.equilibria.errors.OutputException;
 import io.equilibria.physics.Boundary;
 import io.equilibria.physics.MeasurementFile;
 import io.equilibria.physics.Psf;
@@ -14,7 +14,7 @@ import io.equilibria.physics.PsfSpec;
 import io.equilibria.reconstruct.CompressedSensingReconstruction;
 import io.equilibria.reconstruct.Deconvolution;
 import io.equilibria.reconstruct.MethodConfig;
-import io.equilibria.reconstruct.NumericalException;
+import io.equilibria.errors.NumericalException;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
@@ -293,7 +293,7 @@ final class ReconstructCommand implements Command {
                     System.err.println("equilibria: wrote " + job.output() + " (" + summary(o.report())
                             + (scores.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", PSNR %.2f dB, SSIM %.4f", scores.get("psnr"), scores.get("ssim")))
                             + ")" + (batch ? " [" + throughput.describe(done + 1 - resumed) + "]" : ""));
-                } catch (InputException | NumericalException | OutputException | io.equilibria.compute.MemoryException e) {
+                } catch (InputException | NumericalException | OutputException | io.equilibria.errors.MemoryException e) {
                     if (!batch) throw e;
                     failed++;
                     row.put("status", "failed");

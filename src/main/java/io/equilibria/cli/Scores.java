@@ -1,7 +1,7 @@
 package io.equilibria.cli;
 
 import io.equilibria.image.ImageData;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.metrics.ImageMetrics;
 
 import java.util.LinkedHashMap;

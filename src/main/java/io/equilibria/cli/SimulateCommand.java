@@ -5,7 +5,7 @@ import io.equilibria.compute.Compute;
 import io.equilibria.image.ChannelChoice;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.physics.MeasurementFile;
 import io.equilibria.physics.Noise;
 import io.equilibria.physics.Psf;

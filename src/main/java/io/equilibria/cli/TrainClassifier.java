@@ -9,7 +9,7 @@ import io.equilibria.train.ConvClassifierTrainer;
 import io.equilibria.geq.GeqNet;
 import io.equilibria.geq.GeqTrainer;
 import io.equilibria.compute.Compute;
-import io.equilibria.image.OutputException;
+import io.equilibria.errors.OutputException;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
 import io.equilibria.train.ClassifierTrainer;

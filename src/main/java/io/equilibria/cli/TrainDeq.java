@@ -3,7 +3,7 @@ package io.equilibria.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.compute.Compute;
-import io.equilibria.image.OutputException;
+import io.equilibria.errors.OutputException;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
 import io.equilibria.priors.DnCnn;

@@ -1,5 +1,7 @@
 package io.equilibria.compute;
 
+import io.equilibria.errors.DeviceException;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;

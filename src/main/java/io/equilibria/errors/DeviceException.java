@@ -1,4 +1,4 @@
-package io.equilibria.compute;
+package io.equilibria.errors;
 
 /** The requested device cannot be used; never answered by a silent fallback. */
 public class DeviceException extends RuntimeException {

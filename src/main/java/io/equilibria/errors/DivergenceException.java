@@ -1,6 +1,6 @@
-package io.equilibria.solvers;
+package io.equilibria.errors;
 
-import io.equilibria.reconstruct.NumericalException;
+import io.equilibria.errors.NumericalException;
 
 /** A fixed-point solve that diverged (NaN/Inf, or a residual that kept growing); the message names the residual. */
 public class DivergenceException extends NumericalException {

@@ -1,4 +1,4 @@
-package io.equilibria.compute;
+package io.equilibria.errors;
 
 /** A reconstruction does not fit in memory; the message says which option lowers the need. */
 public class MemoryException extends RuntimeException {

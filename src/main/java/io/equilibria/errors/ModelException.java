@@ -1,6 +1,6 @@
-package io.equilibria.models;
+package io.equilibria.errors;
 
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 
 import java.nio.file.Path;
 

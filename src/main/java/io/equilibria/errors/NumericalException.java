@@ -1,4 +1,4 @@
-package io.equilibria.reconstruct;
+package io.equilibria.errors;
 
 /** A numerical failure (divergence, NaN); reported with its own exit code. */
 public class NumericalException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.equilibria.image;
+package io.equilibria.errors;
 
 import java.nio.file.Path;
 

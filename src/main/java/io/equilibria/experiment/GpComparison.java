@@ -6,7 +6,7 @@ import io.equilibria.certify.deq.EquilibriumNet;
 import io.equilibria.gp.Activation;
 import io.equilibria.gp.DeqKernel;
 import io.equilibria.gp.GpClassifier;
-import io.equilibria.models.ModelException;
+import io.equilibria.errors.ModelException;
 import io.equilibria.models.ModelStore;
 import io.equilibria.train.ClassifierTrainer;
 

@@ -1,7 +1,7 @@
 package io.equilibria.experiment;
 
 import io.equilibria.certify.data.IdxDataset;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

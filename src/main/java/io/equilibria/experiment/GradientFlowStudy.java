@@ -86,7 +86,7 @@ public final class GradientFlowStudy {
                 double loss = diff.square().sum().getDouble() / n;
                 DeqLayer.Backward b = layer.backward(xn, eq, diff.mul(2.0 / n), false);
                 if (!b.converged()) {
-                    throw new io.equilibria.reconstruct.NumericalException("the backward solve did not converge (residual "
+                    throw new io.equilibria.errors.NumericalException("the backward solve did not converge (residual "
                             + b.residual() + ")");
                 }
                 return new Step(epoch, loss, w.copy(), u.copy(), q(w, u), mat(wn.getGradient()), mat(un.getGradient()),

@@ -1,5 +1,7 @@
 package io.equilibria.image;
 
+import io.equilibria.errors.OutputException;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

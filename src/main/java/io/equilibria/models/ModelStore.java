@@ -1,5 +1,7 @@
 package io.equilibria.models;
 
+import io.equilibria.errors.ModelException;
+
 import ai.djl.MalformedModelException;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -303,7 +305,7 @@ public final class ModelStore {
         try {
             done = card.withFile(created, versions(), params.getFileName().toString(), Files.size(params), sha256(params));
         } catch (IOException e) {
-            throw new io.equilibria.image.OutputException(params, "cannot read back: " + e.getMessage());
+            throw new io.equilibria.errors.OutputException(params, "cannot read back: " + e.getMessage());
         }
         AtomicFiles.writeString(cardFile, cardText(done) + "\n");
         return done;

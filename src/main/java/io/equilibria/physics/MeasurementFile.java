@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.equilibria.image.Calibration;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 
 import java.io.IOException;

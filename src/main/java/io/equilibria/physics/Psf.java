@@ -1,6 +1,6 @@
 package io.equilibria.physics;
 
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package io.equilibria.physics;
 
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 
 import java.nio.file.Files;

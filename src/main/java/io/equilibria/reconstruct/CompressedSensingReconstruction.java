@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import io.equilibria.compute.Compute;
 import io.equilibria.compute.Tensors;
 import io.equilibria.image.ImageData;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 import io.equilibria.physics.BlockCompressedSensing;
 import io.equilibria.physics.MeasurementFile;

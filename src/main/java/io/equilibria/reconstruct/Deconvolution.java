@@ -101,7 +101,7 @@ public final class Deconvolution {
         // a learned prior works at the scale it was trained at, whatever the data's units or the chosen normalisation
         if (method.learned()) norm = norm.toUnitPercentile(all);
         if (options.multiFrame() && psf.size() != input.size()) {
-            throw new io.equilibria.image.InputException("--multi-frame: the image has " + input.size()
+            throw new io.equilibria.errors.InputException("--multi-frame: the image has " + input.size()
                     + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");
         }
         int w = input.width(), h = input.height();
@@ -114,7 +114,7 @@ public final class Deconvolution {
         TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
                 : MemoryModel.plan(method.method(), w, h, frames, operatorPsf.width(), operatorPsf.height(), halo, options.budget());
         if (grid.size() > 1 && options.reference() != null) {
-            throw new io.equilibria.image.InputException("a per-iteration PSNR trace (--reference) needs the whole image in memory, "
+            throw new io.equilibria.errors.InputException("a per-iteration PSNR trace (--reference) needs the whole image in memory, "
                     + "and this one is solved in " + grid.size() + " tiles; raise --max-memory or score the result afterwards with `metrics`");
         }
         List<Plane> out = new ArrayList<>();
@@ -181,8 +181,8 @@ public final class Deconvolution {
                 d.putAll(traceReport);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
-            if (io.equilibria.compute.MemoryException.isAllocationFailure(e) && !(e instanceof io.equilibria.compute.MemoryException)) {
-                throw new io.equilibria.compute.MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h
+            if (io.equilibria.errors.MemoryException.isAllocationFailure(e) && !(e instanceof io.equilibria.errors.MemoryException)) {
+                throw new io.equilibria.errors.MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h
                         + " image with " + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower --max-memory, e.g. "
                         + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m") + ", so the tiles get smaller", e);
             }

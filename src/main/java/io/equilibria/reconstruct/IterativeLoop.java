@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct;
 
+import io.equilibria.errors.NumericalException;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import io.equilibria.compute.Tensors;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import io.equilibria.compute.Tensors;
 import io.equilibria.image.ImageData;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Normalization;
 import io.equilibria.image.Plane;
 import io.equilibria.metrics.ImageMetrics;

@@ -1,7 +1,7 @@
 package io.equilibria.solvers;
 
 import ai.djl.ndarray.NDArray;
-import io.equilibria.reconstruct.NumericalException;
+import io.equilibria.errors.NumericalException;
 
 import java.util.Locale;
 

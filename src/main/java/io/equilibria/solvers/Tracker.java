@@ -1,5 +1,7 @@
 package io.equilibria.solvers;
 
+import io.equilibria.errors.DivergenceException;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;

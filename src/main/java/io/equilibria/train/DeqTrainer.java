@@ -118,7 +118,7 @@ public final class DeqTrainer {
         Step s;
         try {
             s = gradients(batch);
-        } catch (io.equilibria.solvers.DivergenceException e) {
+        } catch (io.equilibria.errors.DivergenceException e) {
             // a random problem on which the map diverged (NaN or a growing residual): no update from this batch
             s = new Step(Double.NaN, 0, Double.NaN, 0, 0);
         }

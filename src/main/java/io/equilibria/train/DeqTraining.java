@@ -2,7 +2,6 @@ package io.equilibria.train;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.tracker.Tracker;
-import io.equilibria.image.InputException;
 import io.equilibria.image.Plane;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;

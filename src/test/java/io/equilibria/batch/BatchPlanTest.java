@@ -1,6 +1,6 @@
 package io.equilibria.batch;
 
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

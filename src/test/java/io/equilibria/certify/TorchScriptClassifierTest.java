@@ -1,7 +1,7 @@
 package io.equilibria.certify;
 
 import ai.djl.Device;
-import io.equilibria.models.ModelException;
+import io.equilibria.errors.ModelException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,7 @@
 package io.equilibria.image;
 
+import io.equilibria.errors.InputException;
+
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.io.FileSaver;

@@ -1,5 +1,7 @@
 package io.equilibria.models;
 
+import io.equilibria.errors.ModelException;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;

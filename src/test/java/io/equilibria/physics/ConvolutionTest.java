@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.TestSupport;
 import io.equilibria.compute.Tensors;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 import org.junit.jupiter.api.Test;
 

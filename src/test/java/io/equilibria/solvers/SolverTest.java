@@ -1,12 +1,14 @@
 package io.equilibria.solvers;
 
+import io.equilibria.errors.DivergenceException;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.equilibria.TestSupport;
 import io.equilibria.deq.DeqCell;
 import io.equilibria.deq.LinearDeq;
-import io.equilibria.reconstruct.NumericalException;
+import io.equilibria.errors.NumericalException;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

@@ -1,6 +1,6 @@
 package io.equilibria.certify.data;
 
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

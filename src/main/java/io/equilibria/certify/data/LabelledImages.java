@@ -2,7 +2,7 @@ package io.equilibria.certify.data;
 
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 
 import java.io.IOException;
 import java.nio.file.Files;

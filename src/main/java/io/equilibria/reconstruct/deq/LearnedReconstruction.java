@@ -2,7 +2,7 @@ package io.equilibria.reconstruct.deq;
 
 import ai.djl.ndarray.NDArray;
 import io.equilibria.models.ModelCache;
-import io.equilibria.models.ModelException;
+import io.equilibria.errors.ModelException;
 import io.equilibria.models.StoredModel;
 import io.equilibria.physics.LinearOperator;
 import io.equilibria.reconstruct.IterationListener;
@@ -127,13 +127,13 @@ public final class LearnedReconstruction implements Reconstructor {
         if (noiseVariance != null) r.withNoiseVariance(noiseVariance[0], noiseVariance[1]);
         r.withStrength(strength);
         if (oder != null && a.blockCount() < 2) {
-            throw new io.equilibria.image.InputException("ODER needs a measurement made of several blocks, and this one has "
+            throw new io.equilibria.errors.InputException("ODER needs a measurement made of several blocks, and this one has "
                     + a.blockCount() + (compressedSensing ? " row group: simulate it with --groups I" :
                     ": give K observations with --multi-frame (one PSF slice each). With a single convolution there is nothing"
                     + " to subsample; use --method deq"));
         }
         if (oder != null && oder.batch() > a.blockCount()) {
-            throw new io.equilibria.image.InputException("--batch " + oder.batch() + " is more than the measurement's "
+            throw new io.equilibria.errors.InputException("--batch " + oder.batch() + " is more than the measurement's "
                     + a.blockCount() + " blocks");
         }
         Result res = r.reconstruct(a, y, listener, start);

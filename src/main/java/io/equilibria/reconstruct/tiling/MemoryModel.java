@@ -1,6 +1,6 @@
 package io.equilibria.reconstruct.tiling;
 
-import io.equilibria.compute.MemoryException;
+import io.equilibria.errors.MemoryException;
 
 import java.util.Locale;
 

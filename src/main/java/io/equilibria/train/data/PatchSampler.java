@@ -2,7 +2,7 @@ package io.equilibria.train.data;
 
 import io.equilibria.image.ChannelChoice;
 import io.equilibria.image.ImageFiles;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 import io.equilibria.image.Stats;
 

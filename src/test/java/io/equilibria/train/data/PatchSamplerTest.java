@@ -6,7 +6,7 @@ import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
 import ij.process.ImageProcessor;
 import ij.process.ShortProcessor;
-import io.equilibria.image.InputException;
+import io.equilibria.errors.InputException;
 import io.equilibria.image.Plane;
 import io.equilibria.train.data.PatchSampler.Options;
 import io.equilibria.train.data.PatchSampler.Patch;
