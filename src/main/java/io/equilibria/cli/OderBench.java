@@ -118,7 +118,7 @@ final class OderBench {
         System.out.println();
         Map<String, List<Map<String, Object>>> histories = new LinkedHashMap<>();
         for (boolean useOder : new boolean[] {false, true}) {
-            io.equilibria.priors.DenoiserConfig net = ((io.equilibria.priors.TrainableDenoiser) ModelStore.loadDenoiser("deq-deblur", m)).config(); // denoiser and scalars of deq-deblur
+            io.equilibria.priors.DenoiserConfig net = ((io.equilibria.priors.TrainableDenoiser) io.equilibria.priors.DenoiserHolder.load("deq-deblur", m)).config(); // denoiser and scalars of deq-deblur
             OderSettings o = useOder ? new OderSettings(batch, BlockSampler.Kind.UNIFORM, MinibatchData.Scaling.UNBIASED, 42, 5, 5, true) : null;
             DeqTraining.Config c = new DeqTraining.Config(DeqModel.Task.DEBLUR, DeqForm.RED, "ift", "deq-deblur", net, 64, 4, epochs, steps,
                     1e-4, 200, "constant", 0.002, 0.05, useOder ? 60 : 30, 15, data, 0.5, DenoiserTrainer.DEFAULT_EXCLUDE, 2, 128, 42,

@@ -126,7 +126,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
             io.equilibria.priors.DenoiserConfig net;
             if (denoiser != null) {
                 if (l.hasOption("depth") || l.hasOption("width")) throw new UsageException("--depth/--width apply only with --denoiser none");
-                net = ((io.equilibria.priors.TrainableDenoiser) ModelStore.loadDenoiser(denoiser, m)).config(); // fails early on a bad denoiser
+                net = ((io.equilibria.priors.TrainableDenoiser) io.equilibria.priors.DenoiserHolder.load(denoiser, m)).config(); // fails early on a bad denoiser
             } else {
                 net = DnCnn.Config.defaults().withDepth(Args.integer(l, "depth", 8)).withWidth(Args.integer(l, "width", 32));
             }

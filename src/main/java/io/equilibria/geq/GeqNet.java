@@ -1,5 +1,6 @@
 package io.equilibria.geq;
 
+import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -431,5 +432,23 @@ public final class GeqNet extends AbstractBlock {
             Solution s = ops.solve(xs, null, config.tolerance(), config.maxIterations());
             return new NDList(ops.logits(s.z()));
         });
+    }
+
+    /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
+    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
+        @Override
+        public String type() {
+            return GeqNet.class.getName();
+        }
+
+        @Override
+        public Block build(java.util.Map<String, Object> h) {
+            return new GeqNet(GeqNet.Config.fromMap(h));
+        }
+
+        @Override
+        public void initialize(Block b, NDManager m) {
+            ((GeqNet) b).initialize(m);
+        }
     }
 }

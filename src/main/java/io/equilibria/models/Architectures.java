@@ -1,21 +1,25 @@
 package io.equilibria.models;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import io.equilibria.priors.DnCnn;
 
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The block types a model card may name, each with how to build it from its hyper-parameters and how to initialise
- * it (parameter shapes only; values come from the file). New model kinds register here, e.g. the DEQ models.
+ * it (parameter shapes only; values come from the file). A new model kind declares its {@link Factory} (next to the
+ * block, as its nested {@code ArchitectureFactory}) in {@code META-INF/services/io.equilibria.models.Architectures$Factory};
+ * this package names none of them, so models sit below the packages that hold the blocks.
  */
 public final class Architectures {
     /** Builds and initialises a block of one type. */
     public interface Factory {
+        /** The type a card names: the block's class name. */
+        String type();
+
         Block build(Map<String, Object> hyperParameters);
 
         /** Allocates the parameters on {@code manager} (any values: the loader replaces them). */
@@ -25,89 +29,26 @@ public final class Architectures {
         default void check(Block block, NDManager manager) {}
     }
 
-    private static final Map<String, Factory> FACTORIES = new TreeMap<>();
-
-    static {
-        register(DnCnn.class.getName(), new Factory() {
-            @Override public Block build(Map<String, Object> h) { return new DnCnn(DnCnn.Config.fromMap(h)); }
-            @Override public void initialize(Block b, NDManager m) { ((DnCnn) b).initialize(m); }
-            @Override public void check(Block b, NDManager m) {
-                try (NDManager sub = m.newSubManager()) {
-                    ((DnCnn) b).denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
-                }
-            }
-        });
-        register(io.equilibria.priors.UNet.class.getName(), new Factory() {
-            @Override public Block build(Map<String, Object> h) { return new io.equilibria.priors.UNet(io.equilibria.priors.UNet.Config.fromMap(h)); }
-            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.priors.UNet) b).allocate(m); }
-            @Override public void check(Block b, NDManager m) {
-                try (NDManager sub = m.newSubManager()) {
-                    ((io.equilibria.priors.UNet) b).denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
-                }
-            }
-        });
-        register(io.equilibria.reconstruct.deq.DeqModel.class.getName(), new Factory() {
-            @Override public Block build(Map<String, Object> h) {
-                return new io.equilibria.reconstruct.deq.DeqModel(io.equilibria.reconstruct.deq.DeqModel.Config.fromMap(h));
-            }
-            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.reconstruct.deq.DeqModel) b).initialize(m); }
-            @Override public void check(Block b, NDManager m) {
-                try (NDManager sub = m.newSubManager()) {
-                    ((io.equilibria.reconstruct.deq.DeqModel) b).denoiser()
-                            .denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
-                }
-            }
-        });
-    }
-
-    static {
-        register(io.equilibria.certify.deq.EquilibriumNet.class.getName(), new Factory() {
-            @Override public Block build(Map<String, Object> h) {
-                return new io.equilibria.certify.deq.EquilibriumNet(io.equilibria.certify.deq.EquilibriumNet.Config.fromMap(h));
-            }
-            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.certify.deq.EquilibriumNet) b).initialize(m); }
-        });
-    }
-
-    static {
-        register(io.equilibria.certify.deq.ConvEquilibriumNet.class.getName(), new Factory() {
-            @Override public Block build(Map<String, Object> h) {
-                return new io.equilibria.certify.deq.ConvEquilibriumNet(io.equilibria.certify.deq.ConvEquilibriumNet.Config.fromMap(h));
-            }
-            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.certify.deq.ConvEquilibriumNet) b).initialize(m); }
-        });
-    }
-
-    static {
-        register(io.equilibria.geq.GeqNet.class.getName(), new Factory() {
-            @Override public Block build(Map<String, Object> h) {
-                return new io.equilibria.geq.GeqNet(io.equilibria.geq.GeqNet.Config.fromMap(h));
-            }
-            @Override public void initialize(Block b, NDManager m) { ((io.equilibria.geq.GeqNet) b).initialize(m); }
-        });
-    }
+    /** Filled once from every {@link Factory} the class path declares (META-INF/services). */
+    private static Map<String, Factory> factories;
 
     private Architectures() {}
 
-    public static synchronized void register(String type, Factory factory) {
-        FACTORIES.put(type, factory);
+    private static synchronized Map<String, Factory> factories() {
+        if (factories == null) {
+            Map<String, Factory> found = new TreeMap<>();
+            // this class's loader, not the context one: inside ImageJ the plugin jar has its own loader
+            for (Factory f : ServiceLoader.load(Factory.class, Architectures.class.getClassLoader())) found.put(f.type(), f);
+            factories = found;
+        }
+        return factories;
     }
 
-    public static synchronized Set<String> types() {
-        return Set.copyOf(FACTORIES.keySet());
+    public static Set<String> types() {
+        return Set.copyOf(factories().keySet());
     }
 
-    static synchronized Factory factory(String type) {
-        return FACTORIES.get(type);
-    }
-
-    /** The architecture entry of a card for a DEQ reconstruction model. */
-    public static ModelCard.Architecture of(io.equilibria.reconstruct.deq.DeqModel model) {
-        return new ModelCard.Architecture(io.equilibria.reconstruct.deq.DeqModel.class.getName(), model.config().toMap());
-    }
-
-    /** The architecture entry of a card for a denoiser. */
-    public static ModelCard.Architecture of(io.equilibria.priors.TrainableDenoiser net) {
-        return new ModelCard.Architecture(net.getClass().getName(), net.config().toMap());
+    static Factory factory(String type) {
+        return factories().get(type);
     }
 }

@@ -16,7 +16,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.AtomicFiles;
-import io.equilibria.priors.Denoiser;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -218,16 +217,6 @@ public final class ModelStore {
         }
         readParameters(block, factory, params, cardFile, manager);
         return new StoredModel(card, block, cardFile, params);
-    }
-
-    /** Loads a denoiser model, or the denoiser of a DEQ reconstruction model. */
-    public static Denoiser loadDenoiser(String nameOrPath, NDManager manager) {
-        StoredModel m = load(nameOrPath, manager);
-        if (m.block() instanceof io.equilibria.reconstruct.deq.DeqModel deq) return deq.denoiser();
-        if (!(m.block() instanceof Denoiser d) || (m.card().kind() != null && !m.card().kind().equals("denoiser"))) {
-            throw new ModelException(m.cardFile(), "is a '" + m.card().kind() + "' model, not a denoiser");
-        }
-        return d;
     }
 
     /**

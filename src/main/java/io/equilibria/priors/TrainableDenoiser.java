@@ -12,6 +12,11 @@ import java.util.Map;
 public interface TrainableDenoiser extends Denoiser, Block {
     DenoiserConfig config();
 
+    /** The architecture entry of this denoiser's model card. */
+    default io.equilibria.models.ModelCard.Architecture architecture() {
+        return new io.equilibria.models.ModelCard.Architecture(getClass().getName(), config().toMap());
+    }
+
     /** Allocates the parameters on {@code manager} (values from the config's seed). */
     TrainableDenoiser allocate(NDManager manager);
 

@@ -575,7 +575,7 @@ public final class DenoiserTrainer {
             validation.put("residualLipschitzBound", d.residualLipschitzBound());
             validation.put("residualLipschitzFromEstimates", Math.round(d.estimatedResidualLipschitz() * 1e4) / 1e4);
         }
-        return ModelCard.of(name, "denoiser", r.net().describe(), Architectures.of(r.net()), training, validation);
+        return ModelCard.of(name, "denoiser", r.net().describe(), r.net().architecture(), training, validation);
     }
 
     // ---- checkpoints ------------------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ public final class DeqTraining {
                 model.initialize(manager);
                 if (c.denoiserInit() != null) {
                     io.equilibria.models.StoredModel init = ModelStore.load(c.denoiserInit(), manager);
-                    TrainableDenoiser trained = (TrainableDenoiser) ModelStore.loadDenoiser(c.denoiserInit(), manager);
+                    TrainableDenoiser trained = (TrainableDenoiser) io.equilibria.priors.DenoiserHolder.load(c.denoiserInit(), manager);
                     copy(trained, model.denoiser(), manager);
                     listener.message("denoiser initialised from " + c.denoiserInit() + ": " + trained.describe());
                     if (init.block() instanceof DeqModel from) { // fine-tuning a DEQ (e.g. ODER from full batch): its scalars too
@@ -325,6 +325,6 @@ public final class DeqTraining {
     public static ModelCard card(String name, Result r, String commandLine) {
         ModelCard.Training t = new ModelCard.Training(commandLine, r.dataSources(), r.config().seed(), r.config().settings(),
                 r.history(), (double) Math.round(r.seconds()));
-        return ModelCard.of(name, (r.config().oder() != null ? "oder-" : "deq-") + r.config().task().label(), r.model().describe(), Architectures.of(r.model()), t, r.validation());
+        return ModelCard.of(name, (r.config().oder() != null ? "oder-" : "deq-") + r.config().task().label(), r.model().describe(), r.model().architecture(), t, r.validation());
     }
 }

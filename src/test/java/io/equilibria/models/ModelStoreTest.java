@@ -44,7 +44,7 @@ class ModelStoreTest {
         DnCnn net = new DnCnn(DnCnn.Config.defaults().withDepth(3).withWidth(width).withNormSize(16).withSeed(width));
         net.initialize(m);
         net.scaleKernelsToBound(50);
-        ModelCard card = ModelCard.of(name, "denoiser", net.describe(), Architectures.of(net),
+        ModelCard card = ModelCard.of(name, "denoiser", net.describe(), net.architecture(),
                 new ModelCard.Training("test", List.of(Map.of("kind", "none")), 1L, Map.of(), List.of(), 0.0),
                 Map.of("psnr", Map.of("sigma=0.05", 30.0)));
         return ModelStore.save(dir, card, net);
@@ -59,7 +59,7 @@ class ModelStoreTest {
         DnCnn net = new DnCnn(DnCnn.Config.defaults().withDepth(3).withWidth(4).withNormSize(16).withSeed(9));
         net.initialize(m);
         net.scaleKernelsToBound(50);
-        ModelCard card = ModelStore.save(dir, ModelCard.of("tiny", "denoiser", net.describe(), Architectures.of(net),
+        ModelCard card = ModelStore.save(dir, ModelCard.of("tiny", "denoiser", net.describe(), net.architecture(),
                 null, Map.of()), net);
         assertEquals(ModelStore.sha256(dir.resolve("tiny.params")), card.sha256());
         assertEquals(Files.size(dir.resolve("tiny.params")), card.parameterBytes());
@@ -80,7 +80,7 @@ class ModelStoreTest {
         System.setProperty("equilibria.models", dir.toString());
         assertEquals(dir.resolve("tiny.json"), ModelStore.resolve("tiny"));
         assertTrue(ModelStore.available().contains("tiny"));
-        assertArrayEquals(want, ModelStore.loadDenoiser("tiny", m).denoise(x, s).toFloatArray(), 0f);
+        assertArrayEquals(want, io.equilibria.priors.DenoiserHolder.load("tiny", m).denoise(x, s).toFloatArray(), 0f);
     }
 
     @Test
@@ -150,6 +150,6 @@ class ModelStoreTest {
         saveTiny("other", 4);
         Path json = dir.resolve("other.json");
         Files.writeString(json, Files.readString(json).replace("\"kind\" : \"denoiser\"", "\"kind\" : \"deq-deblur\""));
-        assertTrue(message(() -> ModelStore.loadDenoiser(json.toString(), m)).contains("not a denoiser"));
+        assertTrue(message(() -> io.equilibria.priors.DenoiserHolder.load(json.toString(), m)).contains("not a denoiser"));
     }
 }

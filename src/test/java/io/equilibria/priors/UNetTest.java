@@ -75,7 +75,7 @@ class UNetTest {
             assertTrue(DenoiserConfig.fromMap(new DnCnn(DnCnn.Config.defaults()).config().toMap()) instanceof DnCnn.Config,
                     "cards without a type are DnCNNs");
 
-            var card = io.equilibria.models.ModelCard.of("u", "denoiser", u.describe(), io.equilibria.models.Architectures.of(u),
+            var card = io.equilibria.models.ModelCard.of("u", "denoiser", u.describe(), u.architecture(),
                     null, Map.of());
             ModelStore.save(dir, card, u);
             StoredModel loaded = ModelStore.load(dir.resolve("u.json"), m);

@@ -1,5 +1,6 @@
 package io.equilibria.certify.deq;
 
+import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -515,5 +516,23 @@ public final class ConvEquilibriumNet extends AbstractBlock {
             Solution s = solve(ops, inj, null, config.tolerance(), config.maxIterations());
             return new NDList(ops.logits(s.z()));
         });
+    }
+
+    /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
+    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
+        @Override
+        public String type() {
+            return ConvEquilibriumNet.class.getName();
+        }
+
+        @Override
+        public Block build(java.util.Map<String, Object> h) {
+            return new ConvEquilibriumNet(ConvEquilibriumNet.Config.fromMap(h));
+        }
+
+        @Override
+        public void initialize(Block b, NDManager m) {
+            ((ConvEquilibriumNet) b).initialize(m);
+        }
     }
 }

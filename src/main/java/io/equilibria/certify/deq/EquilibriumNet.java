@@ -1,5 +1,6 @@
 package io.equilibria.certify.deq;
 
+import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -419,5 +420,23 @@ public final class EquilibriumNet extends AbstractBlock {
             Solution s = solve(ops, flat.toType(DataType.FLOAT32, false), step);
             return new NDList(ops.logits(s.z()));
         });
+    }
+
+    /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
+    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
+        @Override
+        public String type() {
+            return EquilibriumNet.class.getName();
+        }
+
+        @Override
+        public Block build(java.util.Map<String, Object> h) {
+            return new EquilibriumNet(EquilibriumNet.Config.fromMap(h));
+        }
+
+        @Override
+        public void initialize(Block b, NDManager m) {
+            ((EquilibriumNet) b).initialize(m);
+        }
     }
 }

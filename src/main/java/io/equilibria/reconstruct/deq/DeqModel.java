@@ -1,5 +1,6 @@
 package io.equilibria.reconstruct.deq;
 
+import ai.djl.nn.Block;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -24,7 +25,7 @@ import static io.equilibria.models.ArchitectureFields.number;
  * iteration itself lives in {@link DeqMap}; this block only holds what is learned, so a model file is the denoiser's
  * parameters plus three numbers.
  */
-public final class DeqModel extends AbstractBlock {
+public final class DeqModel extends AbstractBlock implements io.equilibria.priors.DenoiserHolder {
     private static final byte VERSION = 1;
 
     /** What a model was trained to reconstruct. */
@@ -110,6 +111,11 @@ public final class DeqModel extends AbstractBlock {
     }
 
     public Config config() { return config; }
+
+    /** The architecture entry of this model's card. */
+    public io.equilibria.models.ModelCard.Architecture architecture() {
+        return new io.equilibria.models.ModelCard.Architecture(DeqModel.class.getName(), config.toMap());
+    }
     public TrainableDenoiser denoiser() { return denoiser; }
     public Task task() { return config.task(); }
     public DeqForm form() { return config.form(); }
@@ -152,6 +158,31 @@ public final class DeqModel extends AbstractBlock {
                     + (config.nullSpaceSigma() > 0 ? String.format(Locale.ROOT, "; prior sigma grows with the unmeasured share f as sqrt(sigma^2 + (%.3g f)^2)", config.nullSpaceSigma()) : "")
                     + (config.start() == DeqScalars.Start.TV ? "; starts from FISTA-TV" : "")
                     + (config.tauSigmaFloor() != 1e-4 ? String.format(Locale.ROOT, "; weight law evaluated at sigma >= %.3g", config.tauSigmaFloor()) : "");
+        }
+    }
+
+    /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
+    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
+        @Override
+        public String type() {
+            return DeqModel.class.getName();
+        }
+
+        @Override
+        public Block build(java.util.Map<String, Object> h) {
+            return new DeqModel(DeqModel.Config.fromMap(h));
+        }
+
+        @Override
+        public void initialize(Block b, NDManager m) {
+            ((DeqModel) b).initialize(m);
+        }
+
+        @Override
+        public void check(Block b, NDManager m) {
+            try (NDManager sub = m.newSubManager()) {
+                ((DeqModel) b).denoiser().denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
+            }
         }
     }
 }
