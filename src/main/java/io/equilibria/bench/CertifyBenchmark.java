@@ -2,7 +2,7 @@ package io.equilibria.bench;
 
 import io.equilibria.certify.CertifiedAccuracy;
 import io.equilibria.certify.Certifier;
-import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.certify.SerializedSmoothing;
 import io.equilibria.certify.SrsCertificate;

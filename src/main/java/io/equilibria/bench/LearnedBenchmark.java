@@ -18,13 +18,13 @@ import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfGenerator;
 import io.equilibria.physics.SensingMatrix;
 import io.equilibria.priors.NoiseLevel;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.classical.FistaTv;
 import io.equilibria.reconstruct.classical.RichardsonLucy;
 import io.equilibria.reconstruct.classical.Tikhonov;
 import io.equilibria.reconstruct.deq.DeqModel;
-import io.equilibria.reconstruct.deq.LearnedReconstruction;
+import io.equilibria.reconstruct.methods.LearnedReconstruction;
 import io.equilibria.solvers.SolverOptions;
 
 import java.io.PrintStream;
@@ -51,8 +51,8 @@ public final class LearnedBenchmark {
     private final PrintStream out;
     private final String deblurModel, csModel;
     public final List<Row> rows = new ArrayList<>();
-    private int iterations = io.equilibria.reconstruct.MethodConfig.DEQ_ITERATIONS;
-    private double tolerance = io.equilibria.reconstruct.MethodConfig.DEQ_TOLERANCE;
+    private int iterations = io.equilibria.reconstruct.methods.MethodConfig.DEQ_ITERATIONS;
+    private double tolerance = io.equilibria.reconstruct.methods.MethodConfig.DEQ_TOLERANCE;
 
     /** The DEQ's solver budget (default: the CLI's defaults). */
     public LearnedBenchmark solver(int iterations, double tolerance) {

@@ -1,6 +1,5 @@
 package io.equilibria.certify;
 
-import io.equilibria.certify.deq.EquilibriumClassifier;
 import io.equilibria.certify.lipschitz.Certificates;
 
 import java.util.LinkedHashMap;
@@ -125,10 +124,5 @@ public final class Certifier {
                 return new Outcome(label, radius, (System.nanoTime() - t0) * 1e-9, d);
             }
         }
-    }
-
-    /** Convenience for an equilibrium classifier: its LBEN form is computed once (float64). */
-    public static Certifier of(EquilibriumClassifier c, String description) {
-        return new Certifier(c, LipschitzLogits.of(c.net().toLben()), description);
     }
 }

@@ -113,7 +113,7 @@ final class BenchCommand implements Command {
                     RichardsonLucy rl = new RichardsonLucy(3, 0);
                     double rlIter = io.equilibria.bench.Timing.median(repeats, () -> {
                         try (NDScope s = new NDScope()) {
-                            rl.reconstruct(a, y, io.equilibria.reconstruct.IterationListener.NONE).x().getFloat(0, 0);
+                            rl.reconstruct(a, y, io.equilibria.solvers.IterationListener.NONE).x().getFloat(0, 0);
                         }
                     }) / 3;
                     String grid = (String) a.spec().get("fftGrid");

@@ -2,7 +2,7 @@ package io.equilibria.cli;
 
 import ai.djl.Device;
 import io.equilibria.bench.CertifyBenchmark;
-import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.lipschitz.Lben;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.AtomicFiles;

@@ -4,7 +4,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.equilibria.certify.CertifiedAccuracy;
 import io.equilibria.certify.Certifier;
-import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.RandomizedSmoothing;
 import io.equilibria.certify.SrsCertificate;
 import io.equilibria.certify.data.LabelledImages;

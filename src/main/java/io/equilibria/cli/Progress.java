@@ -1,6 +1,6 @@
 package io.equilibria.cli;
 
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;

@@ -11,9 +11,9 @@ import io.equilibria.physics.Boundary;
 import io.equilibria.physics.MeasurementFile;
 import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfSpec;
-import io.equilibria.reconstruct.CompressedSensingReconstruction;
-import io.equilibria.reconstruct.Deconvolution;
-import io.equilibria.reconstruct.MethodConfig;
+import io.equilibria.reconstruct.methods.CompressedSensingReconstruction;
+import io.equilibria.reconstruct.methods.Deconvolution;
+import io.equilibria.reconstruct.methods.MethodConfig;
 import io.equilibria.errors.NumericalException;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -254,7 +254,7 @@ final class ReconstructCommand implements Command {
                     if (cs) {
                         MeasurementFile.Contents meas = MeasurementFile.read(job.input());
                         o = CompressedSensingReconstruction.run(meas, method, device,
-                                batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0), csNoise);
+                                batch ? io.equilibria.solvers.IterationListener.NONE : progress.iterations(0), csNoise);
                     } else {
                         img = ImageFiles.read(job.input(), channel);
                         ImageFiles.requireFinite(img, job.input().toString());
@@ -262,7 +262,7 @@ final class ReconstructCommand implements Command {
                         if (!options.multiFrame()) p.requireFits(img.width(), img.height());
                         if (!batch) progress.maxHint((long) img.size() * Math.max(1, iterations > 0 ? iterations : 100));
                         o = Deconvolution.run(img, p, method, options, device, (plane, planes) ->
-                                batch ? io.equilibria.reconstruct.IterationListener.NONE : progress.iterations(0));
+                                batch ? io.equilibria.solvers.IterationListener.NONE : progress.iterations(0));
                     }
                     ImageData ref = referenceDir != null ? ImageFiles.read(BatchPlan.reference(referenceDir, job.relative()), channel)
                             : (!batch && !cs && l.hasOption("reference") ? options.reference() : null);

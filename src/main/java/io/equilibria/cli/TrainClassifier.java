@@ -7,7 +7,7 @@ import io.equilibria.certify.deq.ConvEquilibriumNet;
 import io.equilibria.certify.deq.EquilibriumNet;
 import io.equilibria.train.ConvClassifierTrainer;
 import io.equilibria.geq.GeqNet;
-import io.equilibria.geq.GeqTrainer;
+import io.equilibria.train.GeqTrainer;
 import io.equilibria.compute.Compute;
 import io.equilibria.errors.OutputException;
 import io.equilibria.models.ModelCard;

@@ -114,8 +114,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
         List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"),
-                oder ? io.equilibria.reconstruct.deq.LearnedReconstruction.defaultOderModel(task)
-                        : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form));
+                oder ? io.equilibria.reconstruct.methods.LearnedReconstruction.defaultOderModel(task)
+                        : io.equilibria.reconstruct.methods.LearnedReconstruction.defaultModel(task, form));
         for (Path p : List.of(target.params(), target.card())) {
             if (Files.exists(p) && !l.hasOption("overwrite")) {
                 throw new OutputException(p, "exists; pass --overwrite to replace the model, or choose another --output");

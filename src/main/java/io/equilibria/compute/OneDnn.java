@@ -16,7 +16,7 @@ public final class OneDnn {
     static final String DEFAULT_CAP = "AVX2";
 
     private static volatile String outcome;
-    private static volatile String capped; // the ISA this process set, or null
+    private static volatile String capped; // the ISA in effect (set here or from the environment), or null
 
     private OneDnn() {}
 
@@ -27,7 +27,10 @@ public final class OneDnn {
         if (c == null) return outcome = "oneDNN: default instruction set";
         try {
             String mine = c.getenv(VARIABLE);
-            if (mine != null && !mine.isBlank()) return outcome = "oneDNN: " + VARIABLE + "=" + mine + " (from the environment)";
+            if (mine != null && !mine.isBlank()) {
+                capped = mine.trim(); // e.g. inherited by a child process: the device line must still say it
+                return outcome = "oneDNN: " + VARIABLE + "=" + mine + " (from the environment)";
+            }
             String want = System.getProperty("equilibria.onednn.isa", DEFAULT_CAP).trim();
             if (want.isEmpty() || want.equalsIgnoreCase("default")) return outcome = "oneDNN: default instruction set";
             String isa = want.toUpperCase(java.util.Locale.ROOT);
@@ -44,7 +47,7 @@ public final class OneDnn {
         return outcome;
     }
 
-    /** The instruction set this process capped oneDNN at, or null (no cap set here, or before it ran). */
+    /** The instruction set oneDNN is capped at (set here or found in the environment), or null (none, or before it ran). */
     public static String capped() {
         return capped;
     }

@@ -70,4 +70,12 @@ public final class Tensors {
             return s.toType(DataType.FLOAT64, false).getDouble();
         }
     }
+
+    /** An integer array (e.g. class labels from argMax) as Java ints. */
+    public static int[] toInts(NDArray a) {
+        long[] l = a.toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+        int[] r = new int[l.length];
+        for (int i = 0; i < l.length; i++) r[i] = (int) l[i];
+        return r;
+    }
 }

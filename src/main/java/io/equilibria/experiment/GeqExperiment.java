@@ -4,7 +4,7 @@ import ai.djl.Device;
 import io.equilibria.certify.CertifiedAccuracy;
 import io.equilibria.certify.Classifier;
 import io.equilibria.certify.Certifier;
-import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.LogitClassifier;
 import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.image.AtomicFiles;

@@ -8,7 +8,6 @@ import io.equilibria.certify.Classifier;
 import io.equilibria.certify.LogitClassifier;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.certify.deq.ArrayStates;
-import io.equilibria.train.ClassifierTrainer;
 import io.equilibria.compute.Autograd;
 import io.equilibria.solvers.Solution;
 
@@ -89,7 +88,7 @@ public final class GeqClassifier implements SerialClassifier, LogitClassifier, A
         try (NDManager sm = manager.newSubManager()) {
             return Autograd.noGrad(() -> {
                 NDArray z = equilibrium(sm, batch, warm, steps);
-                int[] labels = ClassifierTrainer.toInts(ops.logits(z).argMax(1));
+                int[] labels = io.equilibria.compute.Tensors.toInts(ops.logits(z).argMax(1));
                 NDArray keep = z.duplicate();
                 keep.attach(manager);
                 return new Labels(labels, new ArrayStates(keep), lastIterations);

@@ -9,7 +9,7 @@ import ij.measure.ResultsTable;
 import ij.plugin.PlugIn;
 import io.equilibria.certify.Certifier;
 import io.equilibria.certify.Classifier;
-import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.certify.SrsCertificate;
 import io.equilibria.certify.data.LabelledImages;

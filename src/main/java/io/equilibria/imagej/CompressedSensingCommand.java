@@ -10,9 +10,9 @@ import ij.plugin.PlugIn;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.ImageFiles;
 import io.equilibria.physics.MeasurementFile;
-import io.equilibria.reconstruct.CompressedSensingReconstruction;
-import io.equilibria.reconstruct.Deconvolution;
-import io.equilibria.reconstruct.MethodConfig;
+import io.equilibria.reconstruct.methods.CompressedSensingReconstruction;
+import io.equilibria.reconstruct.methods.Deconvolution;
+import io.equilibria.reconstruct.methods.MethodConfig;
 
 import java.nio.file.Path;
 import java.util.Map;

@@ -13,9 +13,8 @@ import io.equilibria.image.ImageFiles;
 import io.equilibria.physics.Boundary;
 import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfSpec;
-import io.equilibria.reconstruct.Deconvolution;
-import io.equilibria.reconstruct.IterationListener;
-import io.equilibria.reconstruct.MethodConfig;
+import io.equilibria.reconstruct.methods.Deconvolution;
+import io.equilibria.reconstruct.methods.MethodConfig;
 import io.equilibria.reconstruct.deq.PriorStrength;
 
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct;
 
+import io.equilibria.solvers.IterationListener;
+
 import io.equilibria.errors.NumericalException;
 
 import ai.djl.ndarray.NDArray;

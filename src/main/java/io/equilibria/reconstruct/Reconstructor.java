@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct;
 
+import io.equilibria.solvers.IterationListener;
+
 import ai.djl.ndarray.NDArray;
 import io.equilibria.physics.LinearOperator;
 

@@ -119,8 +119,8 @@ public final class Nesterov implements FixedPointSolver {
                     converged = true;
                     break;
                 }
-                ResidualListener l = o.listener();
-                if (l != null && !l.onIteration(count, o.maxIterations(), r, x)) {
+                IterationListener l = o.listener();
+                if (l != null && !l.onIteration(count, o.maxIterations(), x, r)) {
                     cancelled = true;
                     break;
                 }

@@ -13,7 +13,7 @@ package io.equilibria.solvers;
  * @param listener           optional per-iteration callback (progress, cancel); may be null
  */
 public record SolverOptions(int maxIterations, double tolerance, StopMode stopMode, boolean batched,
-                            int divergencePatience, double blowUpFactor, ResidualListener listener) {
+                            int divergencePatience, double blowUpFactor, IterationListener listener) {
     public SolverOptions {
         if (maxIterations < 1) throw new IllegalArgumentException("max iterations must be >= 1, got " + maxIterations);
         if (!(tolerance >= 0)) throw new IllegalArgumentException("tolerance must be >= 0, got " + tolerance);
@@ -35,5 +35,5 @@ public record SolverOptions(int maxIterations, double tolerance, StopMode stopMo
     public SolverOptions withStopMode(StopMode m) { return new SolverOptions(maxIterations, tolerance, m, batched, divergencePatience, blowUpFactor, listener); }
     public SolverOptions withBatched(boolean b) { return new SolverOptions(maxIterations, tolerance, stopMode, b, divergencePatience, blowUpFactor, listener); }
     public SolverOptions withDivergencePatience(int p) { return new SolverOptions(maxIterations, tolerance, stopMode, batched, p, blowUpFactor, listener); }
-    public SolverOptions withListener(ResidualListener l) { return new SolverOptions(maxIterations, tolerance, stopMode, batched, divergencePatience, blowUpFactor, l); }
+    public SolverOptions withListener(IterationListener l) { return new SolverOptions(maxIterations, tolerance, stopMode, batched, divergencePatience, blowUpFactor, l); }
 }

@@ -90,8 +90,8 @@ final class Tracker {
             stalled = true; // no progress for many iterations (e.g. at the rounding floor): stop, not converged
             return true;
         }
-        ResidualListener l = options.listener();
-        if (l != null && !l.onIteration(count, options.maxIterations(), r, z)) {
+        IterationListener l = options.listener();
+        if (l != null && !l.onIteration(count, options.maxIterations(), z, r)) {
             cancelled = true;
             return true;
         }

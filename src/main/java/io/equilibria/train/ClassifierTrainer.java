@@ -237,7 +237,7 @@ public final class ClassifierTrainer {
                 EquilibriumNet.Solution s = Autograd.noGrad(() -> {
                     EquilibriumNet.Operators ops = net.operators(sm, net.config().method() == EquilibriumNet.Method.PR);
                     EquilibriumNet.Solution sol = net.solve(ops, ops.inject(sm.create(flat, new Shape(b, d))), fb);
-                    System.arraycopy(toInts(ops.logits(sol.z()).argMax(1)), 0, out, at, b);
+                    System.arraycopy(io.equilibria.compute.Tensors.toInts(ops.logits(sol.z()).argMax(1)), 0, out, at, b);
                     return sol;
                 });
                 iters += s.iterations();
@@ -245,13 +245,6 @@ public final class ClassifierTrainer {
             }
         }
         return new Predictions(out, batches == 0 ? 0 : iters / (double) batches);
-    }
-
-    public static int[] toInts(NDArray a) {
-        long[] l = a.toType(DataType.INT64, false).toLongArray();
-        int[] r = new int[l.length];
-        for (int i = 0; i < l.length; i++) r[i] = (int) l[i];
-        return r;
     }
 
     public static double accuracy(int[] predicted, int[] labels) {

@@ -129,7 +129,7 @@ public final class ConvClassifierTrainer {
                     Solution s = Autograd.noGrad(() -> {
                         NDArray inj = ops.inject(sm.create(flat, new Shape(b, 1, nc.height(), nc.width())));
                         Solution sol = net.solve(ops, inj, null, nc.tolerance(), nc.maxIterations());
-                        System.arraycopy(ClassifierTrainer.toInts(ops.logits(sol.z()).argMax(1)), 0, out, at, b);
+                        System.arraycopy(io.equilibria.compute.Tensors.toInts(ops.logits(sol.z()).argMax(1)), 0, out, at, b);
                         return sol;
                     });
                     iters += s.iterations();

@@ -16,7 +16,7 @@ import io.equilibria.deq.Equilibrium;
 import io.equilibria.deq.GradientMode;
 import io.equilibria.metrics.ImageMetrics;
 import io.equilibria.priors.Denoiser;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.deq.DataTerm;
 import io.equilibria.reconstruct.deq.DeqForm;
@@ -164,7 +164,7 @@ public final class DeqTrainer {
         float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();
         double[] sigmas = new double[s.length];
         for (int i = 0; i < s.length; i++) sigmas[i] = s[i];
-        double[] k = io.equilibria.reconstruct.oder.StepSize.factors(data, denoiser, scalars, sigmas);
+        double[] k = io.equilibria.reconstruct.deq.StepSize.factors(data, denoiser, scalars, sigmas);
         return sigma.getManager().create(k).toType(sigma.getDataType(), false);
     }
 

@@ -1,5 +1,7 @@
 package io.equilibria.certify;
 
+import io.equilibria.certify.load.LoadedClassifier;
+
 import ai.djl.Device;
 import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.certify.deq.EquilibriumClassifier;

@@ -1,5 +1,7 @@
 package io.equilibria.geq;
 
+import io.equilibria.train.GeqTrainer;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

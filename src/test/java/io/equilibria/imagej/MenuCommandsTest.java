@@ -14,7 +14,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.TestSupport;
 import io.equilibria.certify.Certifier;
-import io.equilibria.certify.LoadedClassifier;
+import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.certify.deq.EquilibriumNet;
 import io.equilibria.compute.Compute;

@@ -1,5 +1,9 @@
 package io.equilibria.reconstruct;
 
+import io.equilibria.solvers.IterationListener;
+
+import io.equilibria.reconstruct.methods.MethodConfig;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.TestSupport;

@@ -1,5 +1,9 @@
 package io.equilibria.reconstruct;
 
+import io.equilibria.reconstruct.methods.Deconvolution;
+
+import io.equilibria.reconstruct.methods.MethodConfig;
+
 import ai.djl.Device;
 import io.equilibria.image.Calibration;
 import io.equilibria.image.ImageData;

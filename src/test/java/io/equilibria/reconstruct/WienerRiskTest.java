@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct;
 
+import io.equilibria.solvers.IterationListener;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

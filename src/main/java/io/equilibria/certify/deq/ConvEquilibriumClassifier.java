@@ -8,7 +8,6 @@ import io.equilibria.certify.LipschitzLogits;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.compute.Autograd;
 import io.equilibria.solvers.Solution;
-import io.equilibria.train.ClassifierTrainer;
 
 /**
  * A {@link ConvEquilibriumNet} as a base classifier for (serialized) randomized smoothing: operators and the FB step α
@@ -86,7 +85,7 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
         try (NDManager sm = manager.newSubManager()) {
             return Autograd.noGrad(() -> {
                 NDArray z = solveOn(sm, batch, warm, steps, tol, maxIterations);
-                int[] labels = ClassifierTrainer.toInts(ops.logits(z).argMax(1));
+                int[] labels = io.equilibria.compute.Tensors.toInts(ops.logits(z).argMax(1));
                 NDArray keep = z.duplicate();
                 keep.attach(manager);
                 return new Labels(labels, new ArrayStates(keep), lastIterations);

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import io.equilibria.certify.Classifier;
 import io.equilibria.certify.SerialClassifier;
 import io.equilibria.compute.Autograd;
-import io.equilibria.train.ClassifierTrainer;
 
 /**
  * An {@link EquilibriumNet} as a base classifier for (serialized) randomized smoothing: its matrices are computed once,
@@ -73,7 +72,7 @@ public final class EquilibriumClassifier implements SerialClassifier, io.equilib
         try (NDManager sm = manager.newSubManager()) {
             return Autograd.noGrad(() -> {
                 EquilibriumNet.Solution s = solveOn(sm, batch, warm, steps);
-                int[] labels = ClassifierTrainer.toInts(ops.logits(s.z()).argMax(1));
+                int[] labels = io.equilibria.compute.Tensors.toInts(ops.logits(s.z()).argMax(1));
                 NDArray keep = s.state().duplicate();
                 keep.attach(manager);
                 return new Labels(labels, new ArrayStates(keep), s.iterations());

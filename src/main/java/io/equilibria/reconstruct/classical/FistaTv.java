@@ -3,7 +3,7 @@ package io.equilibria.reconstruct.classical;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import io.equilibria.physics.LinearOperator;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.IterativeLoop;
 import io.equilibria.reconstruct.Reconstructor;
 import io.equilibria.reconstruct.Result;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.equilibria.compute.Tensors;
 import io.equilibria.physics.LinearOperator;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.IterativeLoop;
 import io.equilibria.reconstruct.Reconstructor;
 import io.equilibria.reconstruct.Result;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDScope;
 import io.equilibria.compute.Tensors;
 import io.equilibria.physics.LinearOperator;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.errors.NumericalException;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.Reconstructor;

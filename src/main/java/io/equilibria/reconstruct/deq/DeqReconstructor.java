@@ -9,7 +9,7 @@ import io.equilibria.deq.Equilibrium;
 import io.equilibria.deq.GradientMode;
 import io.equilibria.physics.LinearOperator;
 import io.equilibria.priors.Denoiser;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.Reconstructor;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.classical.Tikhonov;
@@ -47,7 +47,7 @@ public final class DeqReconstructor implements Reconstructor {
 
     /**
      * @param data     the data term: {@link DataTerm#FULL}, or an ODER minibatch policy
-     * @param safeStep RED only: shorten the step to κγ ({@link io.equilibria.reconstruct.oder.StepSize}), same fixed point
+     * @param safeStep RED only: shorten the step to κγ ({@link io.equilibria.reconstruct.deq.StepSize}), same fixed point
      */
     public DeqReconstructor(String model, Denoiser denoiser, DeqScalars scalars, DeqForm form, FixedPointSolver solver,
                             SolverOptions options, double noiseSigma, boolean compressedSensing, DataTerm.Factory data,
@@ -164,13 +164,13 @@ public final class DeqReconstructor implements Reconstructor {
             double priorSigma = m * DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
             NDArray sigma = y.getManager().create(new double[] {priorSigma}).toType(y.getDataType(), false);
             DataTerm dataTerm = data.create(List.of(a), List.of(y));
-            double kappa = safeStep ? io.equilibria.reconstruct.oder.StepSize.factors(dataTerm, denoiser, scalars,
+            double kappa = safeStep ? io.equilibria.reconstruct.deq.StepSize.factors(dataTerm, denoiser, scalars,
                     new double[] {priorSigma})[0]
-                    : form == DeqForm.RED ? io.equilibria.reconstruct.oder.StepSize.trainedRangeFactor(dataTerm, scalars, priorSigma) : 1;
+                    : form == DeqForm.RED ? io.equilibria.reconstruct.deq.StepSize.trainedRangeFactor(dataTerm, scalars, priorSigma) : 1;
             NDArray stepFactor = kappa == 1 ? null : y.getManager().create(new float[] {(float) kappa}).toType(y.getDataType(), false);
             if (info != null) {
                 info[0] = priorSigma;
-                info[1] = io.equilibria.reconstruct.oder.StepSize.priorWeight(scalars, priorSigma, dataTerm);
+                info[1] = io.equilibria.reconstruct.deq.StepSize.priorWeight(scalars, priorSigma, dataTerm);
                 info[2] = kappa;
                 info[3] = safeStep || kappa != 1 ? dataTerm.curvature(0) : Double.NaN;
             }
@@ -596,7 +596,7 @@ private static final int PROBE_ITERATIONS = 20;
             }
         }
         List<Double> trace = new ArrayList<>();
-        SolverOptions o = options.withListener((k, max, r, z) -> {
+        SolverOptions o = options.withListener((k, max, z, r) -> {
             trace.add(r);
             return listener.onIteration(k, max, z.reshape(domain), r);
         });

@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.oder;
 
+import io.equilibria.reconstruct.deq.StepSize;
+
 import io.equilibria.reconstruct.deq.DataTerm;
 
 import java.util.LinkedHashMap;

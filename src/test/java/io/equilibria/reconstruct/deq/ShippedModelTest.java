@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.deq;
 
+import io.equilibria.reconstruct.methods.LearnedReconstruction;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.TestSupport;
@@ -16,8 +18,8 @@ import io.equilibria.physics.Noise;
 import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfGenerator;
 import io.equilibria.priors.NoiseLevel;
-import io.equilibria.reconstruct.IterationListener;
-import io.equilibria.reconstruct.MethodConfig;
+import io.equilibria.solvers.IterationListener;
+import io.equilibria.reconstruct.methods.MethodConfig;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.classical.RichardsonLucy;
 import io.equilibria.solvers.SolverOptions;

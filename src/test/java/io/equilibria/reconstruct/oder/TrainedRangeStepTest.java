@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.oder;
 
+import io.equilibria.reconstruct.deq.StepSize;
+
 import ai.djl.ndarray.NDArray;
 import io.equilibria.TestSupport;
 import io.equilibria.physics.Boundary;

@@ -1,4 +1,11 @@
-package io.equilibria.reconstruct;
+package io.equilibria.reconstruct.methods;
+
+import io.equilibria.solvers.IterationListener;
+import io.equilibria.reconstruct.Result;
+
+import io.equilibria.reconstruct.methods.Deconvolution;
+
+import io.equilibria.reconstruct.methods.MethodConfig;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

@@ -1,4 +1,8 @@
-package io.equilibria.reconstruct;
+package io.equilibria.reconstruct.methods;
+
+import io.equilibria.reconstruct.Result;
+
+import io.equilibria.reconstruct.methods.Deconvolution;
 
 import ai.djl.ndarray.NDArray;
 import io.equilibria.compute.Tensors;

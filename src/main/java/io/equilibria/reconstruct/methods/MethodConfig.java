@@ -1,4 +1,6 @@
-package io.equilibria.reconstruct;
+package io.equilibria.reconstruct.methods;
+
+import io.equilibria.reconstruct.Reconstructor;
 
 import io.equilibria.reconstruct.classical.FistaTv;
 import io.equilibria.reconstruct.classical.RichardsonLucy;
@@ -50,8 +52,8 @@ public record MethodConfig(String method, int iterations, double lambda, double 
         io.equilibria.reconstruct.deq.DeqModel.Task task = compressedSensing
                 ? io.equilibria.reconstruct.deq.DeqModel.Task.CS : io.equilibria.reconstruct.deq.DeqModel.Task.DEBLUR;
         if (model != null) return model;
-        return method.equals("oder") ? io.equilibria.reconstruct.deq.LearnedReconstruction.defaultOderModel(task)
-                : io.equilibria.reconstruct.deq.LearnedReconstruction.defaultModel(task, form());
+        return method.equals("oder") ? io.equilibria.reconstruct.methods.LearnedReconstruction.defaultOderModel(task)
+                : io.equilibria.reconstruct.methods.LearnedReconstruction.defaultModel(task, form());
     }
 
     /** pnp insists on a DEQ-PnP model, oder on DEQ-RED; deq (null) runs the model in the form it was trained in. */
@@ -85,12 +87,12 @@ public record MethodConfig(String method, int iterations, double lambda, double 
                         Double.isNaN(tolerance) ? 1e-5 : tolerance, true);
             case "deq":
             case "pnp":
-                return new io.equilibria.reconstruct.deq.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing, noiseSigma, solver == null ? "anderson" : solver,
+                return new io.equilibria.reconstruct.methods.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing, noiseSigma, solver == null ? "anderson" : solver,
                         io.equilibria.solvers.SolverOptions.of(iterations > 0 ? iterations : DEQ_ITERATIONS,
                                 Double.isNaN(tolerance) ? DEQ_TOLERANCE : tolerance)).withStrength(strength);
             case "oder": {
                 io.equilibria.reconstruct.oder.OderSettings o = oder != null ? oder : io.equilibria.reconstruct.oder.OderSettings.defaults(2);
-                return new io.equilibria.reconstruct.deq.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing,
+                return new io.equilibria.reconstruct.methods.LearnedReconstruction(modelName(compressedSensing), form(), compressedSensing,
                         noiseSigma, solver == null ? o.solverSpec() : solver,
                         io.equilibria.solvers.SolverOptions.of(iterations > 0 ? iterations : ODER_ITERATIONS,
                                 Double.isNaN(tolerance) ? DEQ_TOLERANCE : tolerance), o);

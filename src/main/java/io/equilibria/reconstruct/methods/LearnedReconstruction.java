@@ -1,11 +1,17 @@
-package io.equilibria.reconstruct.deq;
+package io.equilibria.reconstruct.methods;
+
+import io.equilibria.reconstruct.deq.DataTerm;
+import io.equilibria.reconstruct.deq.DeqReconstructor;
+import io.equilibria.reconstruct.deq.DeqForm;
+import io.equilibria.reconstruct.deq.DeqModel;
+import io.equilibria.reconstruct.deq.PriorStrength;
 
 import ai.djl.ndarray.NDArray;
 import io.equilibria.models.ModelCache;
 import io.equilibria.errors.ModelException;
 import io.equilibria.models.StoredModel;
 import io.equilibria.physics.LinearOperator;
-import io.equilibria.reconstruct.IterationListener;
+import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.Reconstructor;
 import io.equilibria.reconstruct.Result;
 import io.equilibria.solvers.SolverOptions;

@@ -1,5 +1,7 @@
-package io.equilibria.geq;
+package io.equilibria.train;
 
+import io.equilibria.geq.GeqNet;
+import io.equilibria.geq.GeqClassifier;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -56,7 +58,7 @@ public final class GeqTrainer {
     }
 
     /** One phantom-gradient step's loss and forward iterations; accumulates the parameters' gradients. */
-    static ClassifierTrainer.Loop.Step step(GeqNet net, NDManager sm, float[] flat, int[] labels) {
+    public static ClassifierTrainer.Loop.Step step(GeqNet net, NDManager sm, float[] flat, int[] labels) {
         var nc = net.config();
         double loss;
         int iterations;

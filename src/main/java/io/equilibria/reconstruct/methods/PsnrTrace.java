@@ -1,5 +1,6 @@
-package io.equilibria.reconstruct;
+package io.equilibria.reconstruct.methods;
 
+import io.equilibria.solvers.IterationListener;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;

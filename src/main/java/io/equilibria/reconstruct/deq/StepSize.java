@@ -1,4 +1,4 @@
-package io.equilibria.reconstruct.oder;
+package io.equilibria.reconstruct.deq;
 
 import io.equilibria.priors.Denoiser;
 import io.equilibria.reconstruct.deq.DataTerm;

@@ -1,5 +1,10 @@
-package io.equilibria.certify;
+package io.equilibria.certify.load;
 
+import io.equilibria.certify.TorchScriptClassifier;
+import io.equilibria.certify.LipschitzLogits;
+import io.equilibria.certify.Classifier;
+import io.equilibria.certify.Certifier;
+import io.equilibria.certify.BlockClassifier;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.equilibria.certify.deq.ConvEquilibriumClassifier;
@@ -86,7 +91,8 @@ public final class LoadedClassifier implements AutoCloseable {
             String desc = String.format(Locale.ROOT, "%s (%s, %d hidden, %s solver to %.0e, max %d iterations, sha256 %s, on %s)",
                     m.card().name(), cfg.kind(), cfg.hidden(), cfg.method(), cfg.tolerance(), cfg.maxIterations(),
                     m.card().sha256().substring(0, 12), Compute.describe(device));
-            return new LoadedClassifier(Certifier.of(c, desc), () -> {
+            return new LoadedClassifier(new Certifier(c, LipschitzLogits.of(c.net().toLben()), desc), // the LBEN form once (float64)
+                    () -> {
                 c.close();
                 manager.close();
             }, m.card().name());

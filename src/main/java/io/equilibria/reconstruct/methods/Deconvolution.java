@@ -1,4 +1,10 @@
-package io.equilibria.reconstruct;
+package io.equilibria.reconstruct.methods;
+
+import io.equilibria.reconstruct.Result;
+import io.equilibria.reconstruct.Reconstructor;
+import io.equilibria.solvers.IterationListener;
+
+import io.equilibria.reconstruct.methods.MethodConfig;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -135,7 +141,7 @@ public final class Deconvolution {
                 double sigma = fit != null ? io.equilibria.priors.NoiseLevel.effective(normalized.get(0), fit)
                         : noiseSigma(options, norm, normalized.get(0), method);
                 Reconstructor rec = method.create(sigma, false);
-                if (fit != null && rec instanceof io.equilibria.reconstruct.deq.LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
+                if (fit != null && rec instanceof io.equilibria.reconstruct.methods.LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
                 boolean warm = rec.warmStartable() && options.warmStart() != WarmStart.OFF && groups.size() > 1;
                 float[] blended = grid.size() > 1 ? new float[w * h] : null;
                 Plane whole = null;
@@ -230,7 +236,7 @@ public final class Deconvolution {
      */
     static int halo(Psf psf, MethodConfig method, Device device) {
         int psfRadius = Math.max(psf.width(), psf.height()) / 2;
-        int receptive = method.learned() ? io.equilibria.reconstruct.deq.LearnedReconstruction.receptiveRadius(method.modelName(false), device) : 0;
+        int receptive = method.learned() ? io.equilibria.reconstruct.methods.LearnedReconstruction.receptiveRadius(method.modelName(false), device) : 0;
         int h = 3 * psfRadius + receptive + 8;
         return (h + 7) / 8 * 8;
     }
