@@ -139,10 +139,10 @@ public final class CertifyBenchmark {
     }
 
     /**
-     * The same for a conv LBEN ({@link io.equilibria.certify.deq.ConvEquilibriumClassifier}): Jacobian norms by power
+     * The same for a conv LBEN ({@link io.equilibria.classify.ConvEquilibriumClassifier}): Jacobian norms by power
      * iteration with implicit JVP/VJP solves (so fewer hill-climbing steps: a tenth of {@code searchSteps}).
      */
-    public static Map<String, Object> lipschitz(LoadedClassifier lben, io.equilibria.certify.deq.ConvEquilibriumClassifier conv, Config c, PrintStream out) {
+    public static Map<String, Object> lipschitz(LoadedClassifier lben, io.equilibria.classify.ConvEquilibriumClassifier conv, Config c, PrintStream out) {
         var net = conv.net();
         var ops = io.equilibria.compute.Autograd.noGrad(() -> net.operators(net.parameter("U").getManager(), conv.alpha()));
         java.util.function.ToDoubleFunction<double[]> jac = x -> {

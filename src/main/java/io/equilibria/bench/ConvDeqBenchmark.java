@@ -48,8 +48,8 @@ public final class ConvDeqBenchmark {
             ParameterStore ps = new ParameterStore(m, false);
             NDArray x = m.randomUniform(0, 1, new Shape(1, 1, size, size));
             NDArray injection = cx.forward(ps, new NDList(x), false).singletonOrThrow();
-            NDArray[] gain = {Tensors.constant(x, 1)}; // engine-owned constants on every autograd path (see Tensors.constant)
-            NDArray keep = Tensors.constant(x, 1 - step), move = Tensors.constant(x, step);
+            NDArray[] gain = {io.equilibria.compute.Scalars.constant(x, 1)}; // engine-owned constants on every autograd path (see Scalars.constant)
+            NDArray keep = io.equilibria.compute.Scalars.constant(x, 1 - step), move = io.equilibria.compute.Scalars.constant(x, step);
             DeqCell f = (z, xx) -> {
                 NDArray h = c1.forward(ps, new NDList(z), false).singletonOrThrow().getNDArrayInternal().relu();
                 return c2.forward(ps, new NDList(h), false).singletonOrThrow().mul(gain[0]).add(injection).tanh();
@@ -61,7 +61,7 @@ public final class ConvDeqBenchmark {
             // spectral radius of J at z* is near the target (measured again at the end), the slow regime where solvers differ
             DeqLayer probe = new DeqLayer(f, Solvers.parse("anderson"), SolverOptions.of(300, 1e-6), GradientMode.parse("jfb", o));
             try (Equilibrium eq = probe.forward(x, null, zShape)) {
-                gain[0] = Tensors.constant(x, 0.7 / SpectralRadius.estimate(f, eq.z(), x, 100, 1e-4, seed).radius());
+                gain[0] = io.equilibria.compute.Scalars.constant(x, 0.7 / SpectralRadius.estimate(f, eq.z(), x, 100, 1e-4, seed).radius());
             }
             double andersonForward = Double.NaN;
             Equilibrium kept = null;

@@ -46,9 +46,9 @@ final class CertifyBench {
         String lbenName = l.getOptionValue("lben-model", "lben-mnist");
         if (!lbenName.equalsIgnoreCase("none")) {
             try (LoadedClassifier lb = LoadedClassifier.load(lbenName, null, device)) {
-                if (lb.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
+                if (lb.classifier() instanceof io.equilibria.classify.ConvEquilibriumClassifier conv) {
                     report.put("lipschitz", CertifyBenchmark.lipschitz(lb, conv, c, System.out));
-                } else if (lb.classifier() instanceof io.equilibria.certify.deq.EquilibriumClassifier ec) {
+                } else if (lb.classifier() instanceof io.equilibria.classify.EquilibriumClassifier ec) {
                     Lben model = ec.net().toLben();
                     report.put("lipschitz", CertifyBenchmark.lipschitz(lb, model, c, System.out));
                 } else {
@@ -63,16 +63,16 @@ final class CertifyBench {
             ModelCard card = ModelStore.readCard(ModelStore.resolve(name));
             if (!"classifier".equals(card.kind())) continue;
             try (LoadedClassifier m = LoadedClassifier.load(name, null, device)) {
-                if (m.classifier() instanceof io.equilibria.geq.GeqClassifier) {
+                if (m.classifier() instanceof io.equilibria.classify.geq.GeqClassifier) {
                     lmi.add(Map.of("model", name, "note", "GEQ: no LBEN form (certify by smoothing)"));
                     System.out.printf(Locale.ROOT, "%-20s GEQ: no LBEN inequality (certify by smoothing)%n", name);
                     continue;
                 }
-                if (m.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
+                if (m.classifier() instanceof io.equilibria.classify.ConvEquilibriumClassifier conv) {
                     var cfg = conv.net().config();
                     Map<String, Object> r = new LinkedHashMap<>();
                     r.put("model", name);
-                    if (cfg.kind() != io.equilibria.certify.deq.EquilibriumNet.Kind.LBEN) {
+                    if (cfg.kind() != io.equilibria.classify.EquilibriumNet.Kind.LBEN) {
                         r.put("note", "conv MonDEQ: no Lipschitz bound (smoothing only)");
                         lmi.add(r);
                         System.out.printf(Locale.ROOT, "%-20s conv MonDEQ: no LBEN inequality (certify by smoothing)%n", name);
@@ -87,7 +87,7 @@ final class CertifyBench {
                     System.out.printf(Locale.ROOT, "%-20s gamma %10.4f  margin %.3e  %s (conv, Lanczos)%n", name, cfg.gamma(), margin, (Boolean) r.get("holds") ? "holds" : "VIOLATED");
                     continue;
                 }
-                Lben lb = ((io.equilibria.certify.deq.EquilibriumClassifier) m.classifier()).net().toLben();
+                Lben lb = ((io.equilibria.classify.EquilibriumClassifier) m.classifier()).net().toLben();
                 double margin = lb.schurMargin();
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("model", name);

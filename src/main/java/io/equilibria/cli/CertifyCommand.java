@@ -190,7 +190,7 @@ final class CertifyCommand implements Command {
                     s.sigma(), s.n0(), s.n(), s.alpha(), s.batch(), s.srsSteps(), s.srsRecheck(),
                     s.variant() == SrsCertificate.Variant.PAPER ? "paper's" : "public code's (labelled variant)", s.seed());
             case LIPSCHITZ -> String.format(Locale.ROOT, "Lipschitz margin certificate: radius = margin / (sqrt(2) L), L = %.6g (%s)", c.lipschitzBound(),
-                    c.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier
+                    c.classifier() instanceof io.equilibria.classify.ConvEquilibriumClassifier
                             ? "conv LBEN, float32 FB+Anderson solve to relative residual 1e-6" : "float64 LBEN solve to 1e-12");
         };
     }

@@ -6,17 +6,42 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Products with constants that are safe to record. DJL's {@code mul(Number)} wraps the number in an array that shares a
- * Java buffer and closes it at once; the buffer is released at the next garbage collection, but the backward pass of a
- * recorded product still reads it (GEQ training hit NaN gradients at a reproducible step this way). These helpers put
- * the constant in an array left open on a manager that outlives the backward pass (x's own, or the one given).
+ * Constants that are safe to record, the one home of this DJL workaround. DJL's number overloads ({@code x.div(2)},
+ * {@code x.maximum(1.0)}, {@code x.mul(c)}) wrap the number in a tensor over a Java direct buffer and close it at once,
+ * but the backward pass of div, mul, maximum, pow … keeps that tensor, and once the garbage collector has freed the
+ * buffer the gradient is computed from freed memory (sporadic NaN or garbage gradients; GEQ training hit NaN at a
+ * reproducible step this way). These helpers copy the constant into memory the engine owns, in an array left open on a
+ * manager that outlives the backward pass (x's own, or the one given).
  */
 public final class Scalars {
     private Scalars() {}
 
-    /** c as a one-element array of x's type on {@code m}, left open. */
+    /** c as a (1)-shaped array of {@code type} on {@code m}, in engine-owned memory, left open. */
     public static NDArray constant(NDManager m, double c, DataType type) {
-        return type == DataType.FLOAT64 ? m.create(new double[] {c}, new Shape(1)) : m.create(new float[] {(float) c}, new Shape(1));
+        try (NDArray host = m.create(new double[] {c}, new Shape(1))) {
+            NDArray typed = host.toType(type, false);
+            NDArray owned = typed.duplicate(); // a real copy: duplicate() clones, toType to the same type aliases
+            if (typed != host) typed.close();
+            return owned;
+        }
+    }
+
+    /** c as a 0-d array of {@code like}'s type on its manager and device, in engine-owned memory, left open. */
+    public static NDArray constant(NDArray like, double c) {
+        try (NDArray host = like.getManager().create(c)) {
+            NDArray typed = host.toType(like.getDataType(), false);
+            NDArray owned = typed.duplicate();
+            if (typed != host) typed.close();
+            return owned;
+        }
+    }
+
+    /** The value of a one-element array as a double, without leaving a converted copy on the array's manager. */
+    public static double value(NDArray a) {
+        if (a.getDataType() == DataType.FLOAT64) return a.getDouble(); // 0-d or (1): no index needed
+        try (NDArray d = a.toType(DataType.FLOAT64, false)) {
+            return d.getDouble();
+        }
     }
 
     /** A new array x·c (also for c = 1: callers may modify it in place), the constant on x's manager. */

@@ -32,26 +32,9 @@ public final class Tensors {
         return new Plane((int) s.get(1), (int) s.get(0), f.toFloatArray());
     }
 
-    /**
-     * A 0-d constant of {@code like}'s type on its device, in memory the engine owns. Use it instead of a Java number
-     * in any expression that autograd records: DJL's number overloads ({@code x.div(2)}, {@code x.maximum(1.0)},
-     * {@code x.mul(c)}) wrap the number in a tensor over a Java direct buffer and close it right away, but the
-     * backward pass of div, mul, maximum, pow … keeps that tensor, and once the garbage collector has freed the
-     * buffer the gradient is computed from freed memory (sporadic NaN or garbage gradients, more often when another
-     * thread allocates).
-     */
-    public static NDArray constant(NDArray like, double value) {
-        try (NDArray host = like.getManager().create(value)) {
-            NDArray typed = host.toType(like.getDataType(), false);
-            NDArray owned = typed.duplicate(); // a real copy: duplicate() clones, toType to the same type aliases
-            if (typed != host) typed.close();
-            return owned;
-        }
-    }
-
     public static double dot(NDArray a, NDArray b) {
         try (NDArray p = a.mul(b); NDArray s = p.sum()) {
-            return s.toType(DataType.FLOAT64, false).getDouble();
+            return Scalars.value(s); // no converted copy left on the operands' manager
         }
     }
 
@@ -61,13 +44,13 @@ public final class Tensors {
 
     public static double sum(NDArray a) {
         try (NDArray s = a.sum()) {
-            return s.toType(DataType.FLOAT64, false).getDouble();
+            return Scalars.value(s); // no converted copy left on the operands' manager
         }
     }
 
     public static double max(NDArray a) {
         try (NDArray s = a.max()) {
-            return s.toType(DataType.FLOAT64, false).getDouble();
+            return Scalars.value(s); // no converted copy left on the operands' manager
         }
     }
 

@@ -63,7 +63,7 @@ public final class JacobianRegularizer {
                     NDArray sq = leaf.getGradient().square().sum();
                     total = total == null ? sq : total.add(sq);
                 }
-                NDArray loss = total.mul(io.equilibria.compute.Tensors.constant(total, weight / probes.size()));
+                NDArray loss = total.mul(io.equilibria.compute.Scalars.constant(total, weight / probes.size()));
                 double value = total.toType(DataType.FLOAT64, false).getDouble() / probes.size();
                 Autograd.backward(loss, loss.getManager().ones(new Shape(), loss.getDataType()), true, false);
                 for (int i = 0; i < probes.size(); i++) {

@@ -2,7 +2,7 @@ package io.equilibria.experiment;
 
 import ai.djl.ndarray.NDManager;
 import io.equilibria.certify.data.IdxDataset;
-import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.gp.Activation;
 import io.equilibria.gp.DeqKernel;
 import io.equilibria.gp.GpClassifier;

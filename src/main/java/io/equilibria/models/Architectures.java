@@ -20,6 +20,11 @@ public final class Architectures {
         /** The type a card names: the block's class name. */
         String type();
 
+        /** Earlier names of the type that cards written before a package move still carry. */
+        default java.util.List<String> aliases() {
+            return java.util.List.of();
+        }
+
         Block build(Map<String, Object> hyperParameters);
 
         /** Allocates the parameters on {@code manager} (any values: the loader replaces them). */
@@ -38,7 +43,10 @@ public final class Architectures {
         if (factories == null) {
             Map<String, Factory> found = new TreeMap<>();
             // this class's loader, not the context one: inside ImageJ the plugin jar has its own loader
-            for (Factory f : ServiceLoader.load(Factory.class, Architectures.class.getClassLoader())) found.put(f.type(), f);
+            for (Factory f : ServiceLoader.load(Factory.class, Architectures.class.getClassLoader())) {
+                found.put(f.type(), f);
+                for (String alias : f.aliases()) found.put(alias, f);
+            }
             factories = found;
         }
         return factories;

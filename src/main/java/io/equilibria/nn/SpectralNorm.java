@@ -108,8 +108,8 @@ public final class SpectralNorm implements AutoCloseable {
             keepSigma(sigma.stopGradient());
             // min(1, c/σ̂) = 1 / max(1, σ̂/c): a tensor expression, so no host synchronisation per forward. The
             // constants are engine-owned tensors, not Java numbers: autograd keeps them for the backward pass (see
-            // Tensors.constant), and DJL's number overloads would leave it pointing at freed memory.
-            result = weight.div(sigma.div(Tensors.constant(sigma, bound)).maximum(Tensors.constant(sigma, 1.0)));
+            // Scalars.constant), and DJL's number overloads would leave it pointing at freed memory.
+            result = weight.div(sigma.div(io.equilibria.compute.Scalars.constant(sigma, bound)).maximum(io.equilibria.compute.Scalars.constant(sigma, 1.0)));
             NDScope.unregister(result);
         }
         if (frozen) {

@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.tracker.Tracker;
 import io.equilibria.certify.data.IdxDataset;
-import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.compute.Autograd;
 import io.equilibria.compute.Compute;
 

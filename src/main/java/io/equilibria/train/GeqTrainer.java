@@ -1,7 +1,7 @@
 package io.equilibria.train;
 
-import io.equilibria.geq.GeqNet;
-import io.equilibria.geq.GeqClassifier;
+import io.equilibria.classify.geq.GeqNet;
+import io.equilibria.classify.geq.GeqClassifier;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

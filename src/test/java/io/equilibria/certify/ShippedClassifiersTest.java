@@ -4,8 +4,8 @@ import io.equilibria.certify.load.LoadedClassifier;
 
 import ai.djl.Device;
 import io.equilibria.certify.data.IdxDataset;
-import io.equilibria.certify.deq.EquilibriumClassifier;
-import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.classify.EquilibriumClassifier;
+import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.certify.lipschitz.Lben;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
@@ -47,13 +47,13 @@ class ShippedClassifiersTest {
     void everyShippedClassifierSatisfiesTheLbenInequalityAndItsCardsAccuracy() {
         for (String name : classifiers()) {
             try (LoadedClassifier m = LoadedClassifier.load(name, null, Device.cpu())) {
-                if (m.classifier() instanceof io.equilibria.certify.deq.ConvEquilibriumClassifier conv) {
+                if (m.classifier() instanceof io.equilibria.classify.ConvEquilibriumClassifier conv) {
                     if (conv.net().config().kind() == EquilibriumNet.Kind.LBEN) {
                         double margin = conv.net().lmiMargin();
                         assertTrue(margin >= -1e-6, name + ": conv LBEN inequality violated, margin " + margin);
                         assertTrue(m.certifier().lipschitzBound() == conv.net().config().gamma(), name + ": the certified bound is the prescribed gamma");
                     }
-                } else if (!(m.classifier() instanceof io.equilibria.geq.GeqClassifier)) { // a GEQ has no LBEN form
+                } else if (!(m.classifier() instanceof io.equilibria.classify.geq.GeqClassifier)) { // a GEQ has no LBEN form
                     EquilibriumNet net = ((EquilibriumClassifier) m.classifier()).net();
                     Lben l = net.toLben();
                     double margin = l.schurMargin();
@@ -67,7 +67,7 @@ class ShippedClassifiersTest {
                 int[] labels = m.classifier().classify(d.images());
                 for (int i = 0; i < labels.length; i++) if (labels[i] == d.labels()[i]) ok++;
                 double acc = ok / (double) labels.length;
-                if (m.classifier() instanceof io.equilibria.geq.GeqClassifier g) {
+                if (m.classifier() instanceof io.equilibria.classify.geq.GeqClassifier g) {
                     assertEquals(0, g.unconvergedBatches(), name + ": the GEQ solve must reach its tolerance");
                 }
                 ModelCard card = ModelStore.readCard(ModelStore.resolve(name));
@@ -114,7 +114,7 @@ class ShippedClassifiersTest {
     void convLbenLocalLipschitzConstantsStayBelowTheBound() {
         org.junit.jupiter.api.Assumptions.assumeTrue(classifiers().contains("lben-conv-mnist"), "no lben-conv-mnist shipped");
         try (LoadedClassifier m = LoadedClassifier.load("lben-conv-mnist", null, Device.cpu())) {
-            var conv = (io.equilibria.certify.deq.ConvEquilibriumClassifier) m.classifier();
+            var conv = (io.equilibria.classify.ConvEquilibriumClassifier) m.classifier();
             var net = conv.net();
             var ops = io.equilibria.compute.Autograd.noGrad(() -> net.operators(net.parameter("U").getManager(), conv.alpha()));
             IdxDataset d = samples("lben-conv-mnist", 3);

@@ -16,7 +16,7 @@ import io.equilibria.TestSupport;
 import io.equilibria.certify.Certifier;
 import io.equilibria.certify.load.LoadedClassifier;
 import io.equilibria.certify.data.IdxDataset;
-import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.compute.Compute;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;

@@ -46,7 +46,7 @@ class DeqTrainingGradientTest {
             NDArray map = sigma.reshape(s.get(0), 1, 1, 1).broadcast(s);
             NDArray in = NDArrays.concat(new NDList(x, map), 1);
             NDArray r = net.forward(ps, new NDList(in), false).singletonOrThrow();
-            return x.sub(r.mul(io.equilibria.compute.Tensors.constant(r, 0.3)));
+            return x.sub(r.mul(io.equilibria.compute.Scalars.constant(r, 0.3)));
         }
 
         @Override public String describe() { return "tiny"; }

@@ -7,10 +7,10 @@ import io.equilibria.certify.Certifier;
 import io.equilibria.certify.BlockClassifier;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.equilibria.certify.deq.ConvEquilibriumClassifier;
-import io.equilibria.certify.deq.ConvEquilibriumNet;
-import io.equilibria.certify.deq.EquilibriumClassifier;
-import io.equilibria.certify.deq.EquilibriumNet;
+import io.equilibria.classify.ConvEquilibriumClassifier;
+import io.equilibria.classify.ConvEquilibriumNet;
+import io.equilibria.classify.EquilibriumClassifier;
+import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.compute.Compute;
 import io.equilibria.errors.ModelException;
 import io.equilibria.models.ModelStore;
@@ -71,8 +71,8 @@ public final class LoadedClassifier implements AutoCloseable {
                     manager.close();
                 }, m.card().name());
             }
-            if ("classifier".equals(m.card().kind()) && m.block() instanceof io.equilibria.geq.GeqNet geq) {
-                io.equilibria.geq.GeqClassifier c = new io.equilibria.geq.GeqClassifier(geq);
+            if ("classifier".equals(m.card().kind()) && m.block() instanceof io.equilibria.classify.geq.GeqNet geq) {
+                io.equilibria.classify.geq.GeqClassifier c = new io.equilibria.classify.geq.GeqClassifier(geq);
                 var cfg = geq.config();
                 String desc = String.format(Locale.ROOT, "%s (%s kernel, patches %s, %d hidden per patch, gamma %s, FB+Anderson alpha %s to %.0e, max %d iterations, sha256 %s, on %s)",
                         m.card().name(), cfg.kernel().name().toLowerCase(Locale.ROOT), java.util.Arrays.toString(cfg.patches()), cfg.hidden(),

@@ -94,9 +94,9 @@ public final class DeqScalars implements AutoCloseable {
 
     public DeqScalars(NDManager m, double gamma, double tau, double sigmaScale, DataType type) {
         if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
-        logGamma = owned(m, Math.log(gamma), type);
-        logTau = owned(m, Math.log(tau), type);
-        logSigmaScale = owned(m, Math.log(sigmaScale), type);
+        logGamma = io.equilibria.compute.Scalars.constant(m, Math.log(gamma), type);
+        logTau = io.equilibria.compute.Scalars.constant(m, Math.log(tau), type);
+        logSigmaScale = io.equilibria.compute.Scalars.constant(m, Math.log(sigmaScale), type);
         owned = true;
     }
 
@@ -112,23 +112,14 @@ public final class DeqScalars implements AutoCloseable {
         return new DeqScalars(logGamma, logTau, logSigmaScale);
     }
 
-    /** A (1)-shaped array in engine-owned memory (not a view of a Java buffer the GC may free; see Tensors.constant). */
-    private static NDArray owned(NDManager m, double v, DataType type) {
-        try (NDArray host = m.create(new double[] {v}, new Shape(1))) {
-            NDArray typed = host.toType(type, false);
-            NDArray out = typed.duplicate();
-            if (typed != host) typed.close();
-            return out;
-        }
-    }
-
     public NDArray gamma() { return logGamma.exp(); }
     public NDArray tau() { return logTau.exp(); }
     public NDArray sigmaScale() { return logSigmaScale.exp(); }
 
-    public double gammaValue() { return Math.exp(logGamma.toType(DataType.FLOAT64, false).getDouble(0)); }
-    public double tauValue() { return Math.exp(logTau.toType(DataType.FLOAT64, false).getDouble(0)); }
-    public double sigmaScaleValue() { return Math.exp(logSigmaScale.toType(DataType.FLOAT64, false).getDouble(0)); }
+    // through Scalars.value: toType(FLOAT64) left a converted copy on the model's process-long manager at every call
+    public double gammaValue() { return Math.exp(io.equilibria.compute.Scalars.value(logGamma)); }
+    public double tauValue() { return Math.exp(io.equilibria.compute.Scalars.value(logTau)); }
+    public double sigmaScaleValue() { return Math.exp(io.equilibria.compute.Scalars.value(logSigmaScale)); }
 
     /** The raw (log) arrays, for an optimizer. */
     public List<NDArray> parameters() { return List.of(logGamma, logTau, logSigmaScale); }

@@ -1,4 +1,4 @@
-package io.equilibria.geq;
+package io.equilibria.classify.geq;
 
 import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
@@ -160,12 +160,12 @@ public final class GeqNet extends AbstractBlock {
         int h = config.hidden();
         for (int k = 0; k < config.patches().length; k++) {
             int d = config.patches()[k] * config.patches()[k];
-            params.put("V" + k, addParameter(io.equilibria.certify.deq.EquilibriumNet.gaussianParameter("V" + k, new Shape(d, h), root.split(), Math.sqrt(1.0 / d))));
+            params.put("V" + k, addParameter(io.equilibria.classify.EquilibriumNet.gaussianParameter("V" + k, new Shape(d, h), root.split(), Math.sqrt(1.0 / d))));
             params.put("g" + k, addParameter(constant("g" + k, new Shape(h), 1f)));
             params.put("b" + k, addParameter(constant("b" + k, new Shape(h), 0f)));
         }
         int features = h * config.grid() * config.grid();
-        params.put("G", addParameter(io.equilibria.certify.deq.EquilibriumNet.gaussianParameter("G", new Shape(config.classes(), features), root.split(), Math.sqrt(1.0 / features))));
+        params.put("G", addParameter(io.equilibria.classify.EquilibriumNet.gaussianParameter("G", new Shape(config.classes(), features), root.split(), Math.sqrt(1.0 / features))));
         params.put("by", addParameter(constant("by", new Shape(config.classes()), 0f)));
     }
 
@@ -439,6 +439,11 @@ public final class GeqNet extends AbstractBlock {
         @Override
         public String type() {
             return GeqNet.class.getName();
+        }
+
+        @Override
+        public java.util.List<String> aliases() {
+            return java.util.List.of("io.equilibria.geq.GeqNet"); // the shipped cards' type, before the package move
         }
 
         @Override

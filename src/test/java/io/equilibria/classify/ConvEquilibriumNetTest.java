@@ -1,4 +1,10 @@
-package io.equilibria.certify.deq;
+package io.equilibria.classify;
+
+import io.equilibria.classify.EquilibriumNet;
+
+import io.equilibria.classify.ConvEquilibriumNet;
+
+import io.equilibria.classify.ConvEquilibriumClassifier;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

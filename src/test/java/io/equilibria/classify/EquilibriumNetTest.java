@@ -1,4 +1,6 @@
-package io.equilibria.certify.deq;
+package io.equilibria.classify;
+
+import io.equilibria.classify.EquilibriumNet;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

@@ -1,4 +1,4 @@
-package io.equilibria.certify.deq;
+package io.equilibria.classify;
 
 import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
@@ -190,7 +190,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 if (config.kind() == EquilibriumNet.Kind.LBEN) {
                     NDArray psi = p.get("psi");
                     ePsi = psi.exp();
-                    lam2 = psi.mul(-2).exp();
+                    lam2 = io.equilibria.compute.Scalars.times(psi, -2, m).exp(); // recorded: the constant on m, not a Java number
                 } else {
                     ePsi = null;
                     lam2 = null;
@@ -523,6 +523,11 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         @Override
         public String type() {
             return ConvEquilibriumNet.class.getName();
+        }
+
+        @Override
+        public java.util.List<String> aliases() {
+            return java.util.List.of("io.equilibria.certify.deq.ConvEquilibriumNet"); // the shipped cards' type, before the package move
         }
 
         @Override

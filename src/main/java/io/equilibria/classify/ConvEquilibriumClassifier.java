@@ -1,4 +1,6 @@
-package io.equilibria.certify.deq;
+package io.equilibria.classify;
+
+import io.equilibria.classify.ArrayStates;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

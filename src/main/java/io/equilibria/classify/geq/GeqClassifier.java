@@ -1,4 +1,4 @@
-package io.equilibria.geq;
+package io.equilibria.classify.geq;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import io.equilibria.certify.Classifier;
 import io.equilibria.certify.LogitClassifier;
 import io.equilibria.certify.SerialClassifier;
-import io.equilibria.certify.deq.ArrayStates;
+import io.equilibria.classify.ArrayStates;
 import io.equilibria.compute.Autograd;
 import io.equilibria.solvers.Solution;
 

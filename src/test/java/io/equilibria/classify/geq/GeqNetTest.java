@@ -1,4 +1,8 @@
-package io.equilibria.geq;
+package io.equilibria.classify.geq;
+
+import io.equilibria.classify.geq.GeqNet;
+
+import io.equilibria.classify.geq.GeqClassifier;
 
 import io.equilibria.train.GeqTrainer;
 

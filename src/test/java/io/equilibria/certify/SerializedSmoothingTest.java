@@ -1,4 +1,8 @@
-package io.equilibria.certify.deq;
+package io.equilibria.certify;
+
+import io.equilibria.classify.EquilibriumNet;
+
+import io.equilibria.classify.EquilibriumClassifier;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

@@ -1,4 +1,4 @@
-package io.equilibria.certify.deq;
+package io.equilibria.classify;
 
 import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
@@ -427,6 +427,11 @@ public final class EquilibriumNet extends AbstractBlock {
         @Override
         public String type() {
             return EquilibriumNet.class.getName();
+        }
+
+        @Override
+        public java.util.List<String> aliases() {
+            return java.util.List.of("io.equilibria.certify.deq.EquilibriumNet"); // the shipped cards' type, before the package move
         }
 
         @Override

@@ -1,4 +1,4 @@
-package io.equilibria.certify.deq;
+package io.equilibria.classify;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
