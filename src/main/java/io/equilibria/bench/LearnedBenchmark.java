@@ -229,7 +229,7 @@ public final class LearnedBenchmark {
     /** GFLOP/s of the model's denoiser on one n×n image. */
     public static double denoiserThroughput(NDManager m, DeqModel model, int n, int repeats) {
         try (NDManager sub = m.newSubManager()) {
-            NDArray x = sub.randomUniform(0, 1, new Shape(1, 1, n, n)), s = sub.create(new float[] {0.02f});
+            NDArray x = sub.randomUniform(0, 1, new Shape(1, 1, n, n)), s = io.equilibria.compute.Tensors.owned(sub.create(new float[] {0.02f}));
             double t = Timing.median(repeats, () -> {
                 try (NDScope sc = new NDScope()) {
                     Autograd.noGrad(() -> model.denoiser().denoise(x, s)).getFloat(0, 0, 0, 0);

@@ -68,7 +68,7 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
     private NDArray solveOn(NDManager sm, float[][] batch, ArrayStates warm, int steps, double tol, int maxIterations) {
         int b = batch.length;
         var c = net.config();
-        NDArray inj = ops.inject(sm.create(flatten(batch), new Shape(b, 1, c.height(), c.width())));
+        NDArray inj = ops.inject(io.equilibria.compute.Tensors.owned(sm.create(flatten(batch), new Shape(b, 1, c.height(), c.width()))));
         if (warm == null) {
             Solution s = net.solve(ops, inj, null, tol, maxIterations);
             totalIterations += s.iterations();

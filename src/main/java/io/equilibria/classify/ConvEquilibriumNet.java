@@ -1,6 +1,5 @@
 package io.equilibria.classify;
 
-import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -327,10 +326,10 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 SplittableRandom r = new SplittableRandom(config.seed() ^ 0x5eedL);
                 float[] v = new float[(int) sh.size()];
                 for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-                z = sm.create(v, sh);
+                z = io.equilibria.compute.Tensors.owned(sm.create(v, sh));
                 iters = 30;
             } else {
-                z = sm.create(powerVector, sh);
+                z = io.equilibria.compute.Tensors.owned(sm.create(powerVector, sh));
                 iters = 4;
             }
             z = z.div(z.norm());
@@ -393,7 +392,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         int h = config.height(), w = config.width();
         try (NDManager m = parameter("U").getManager().newSubManager()) {
             return Autograd.noGrad(() -> {
-                NDArray x = m.create(image, new Shape(1, 1, h, w));
+                NDArray x = io.equilibria.compute.Tensors.owned(m.create(image, new Shape(1, 1, h, w)));
                 NDArray inj = ops.inject(x);
                 NDArray z = solve(ops, inj, null, 1e-6, 5000).z();
                 NDArray d = z.sub(ops.iMinusW(z, false).sub(inj).muli(ops.alpha())).gt(0).toType(DataType.FLOAT32, false);
@@ -403,7 +402,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 SplittableRandom r = new SplittableRandom(7);
                 float[] v0 = new float[h * w];
                 for (int i = 0; i < v0.length; i++) v0[i] = (float) r.nextGaussian();
-                NDArray v = m.create(v0, new Shape(1, 1, h, w));
+                NDArray v = io.equilibria.compute.Tensors.owned(m.create(v0, new Shape(1, 1, h, w)));
                 v = v.div(v.norm());
                 double sigma = 0;
                 for (int it = 0; it < powerIterations; it++) {
@@ -460,7 +459,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 for (int j = 0; j < k; j++) {
                     double[] w;
                     try (NDManager sm = m.newSubManager()) {
-                        w = ops.schur(sm.create(q[j], sh)).toDoubleArray();
+                        w = ops.schur(io.equilibria.compute.Tensors.owned(sm.create(q[j], sh))).toDoubleArray();
                     }
                     alphaT[j] = dot(w, q[j]);
                     for (int rep = 0; rep < 2; rep++) {
@@ -519,25 +518,10 @@ public final class ConvEquilibriumNet extends AbstractBlock {
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
-    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
-        @Override
-        public String type() {
-            return ConvEquilibriumNet.class.getName();
-        }
-
-        @Override
-        public java.util.List<String> aliases() {
-            return java.util.List.of("io.equilibria.certify.deq.ConvEquilibriumNet"); // the shipped cards' type, before the package move
-        }
-
-        @Override
-        public Block build(java.util.Map<String, Object> h) {
-            return new ConvEquilibriumNet(ConvEquilibriumNet.Config.fromMap(h));
-        }
-
-        @Override
-        public void initialize(Block b, NDManager m) {
-            ((ConvEquilibriumNet) b).initialize(m);
+    public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<ConvEquilibriumNet> {
+        public ArchitectureFactory() {
+            super(ConvEquilibriumNet.class, h -> new ConvEquilibriumNet(Config.fromMap(h)), ConvEquilibriumNet::initialize, null,
+                    "io.equilibria.certify.deq.ConvEquilibriumNet"); // the type in cards written before the package move
         }
     }
 }

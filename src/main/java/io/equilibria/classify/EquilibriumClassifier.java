@@ -61,7 +61,7 @@ public final class EquilibriumClassifier implements SerialClassifier, io.equilib
 
     private EquilibriumNet.Solution solveOn(NDManager sm, float[][] batch, ArrayStates warm, int steps) {
         int b = batch.length;
-        NDArray inj = ops.inject(sm.create(flatten(batch), new Shape(b, inputLength())));
+        NDArray inj = ops.inject(io.equilibria.compute.Tensors.owned(sm.create(flatten(batch), new Shape(b, inputLength()))));
         NDArray start = warm == null ? null : warm.startFor(b, sm);
         var c = net.config();
         EquilibriumNet.Solution s = EquilibriumNet.solve(ops, c.method(), fbStep, inj, start, steps, c.tolerance(), c.maxIterations());

@@ -1,6 +1,5 @@
 package io.equilibria.classify;
 
-import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -163,7 +162,7 @@ public final class EquilibriumNet extends AbstractBlock {
                 .optInitializer((manager, s, type) -> {
                     float[] v = new float[(int) s.size()];
                     for (int i = 0; i < v.length; i++) v[i] = (float) (std * random.nextGaussian());
-                    return manager.create(v, s).toType(type, false);
+                    return io.equilibria.compute.Tensors.owned(manager.create(v, s)).toType(type, false);
                 }).build();
     }
 
@@ -423,25 +422,10 @@ public final class EquilibriumNet extends AbstractBlock {
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
-    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
-        @Override
-        public String type() {
-            return EquilibriumNet.class.getName();
-        }
-
-        @Override
-        public java.util.List<String> aliases() {
-            return java.util.List.of("io.equilibria.certify.deq.EquilibriumNet"); // the shipped cards' type, before the package move
-        }
-
-        @Override
-        public Block build(java.util.Map<String, Object> h) {
-            return new EquilibriumNet(EquilibriumNet.Config.fromMap(h));
-        }
-
-        @Override
-        public void initialize(Block b, NDManager m) {
-            ((EquilibriumNet) b).initialize(m);
+    public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<EquilibriumNet> {
+        public ArchitectureFactory() {
+            super(EquilibriumNet.class, h -> new EquilibriumNet(Config.fromMap(h)), EquilibriumNet::initialize, null,
+                    "io.equilibria.certify.deq.EquilibriumNet"); // the type in cards written before the package move
         }
     }
 }

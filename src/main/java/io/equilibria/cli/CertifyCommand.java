@@ -98,9 +98,12 @@ final class CertifyCommand implements Command {
         LoadedClassifier.TorchScriptSpec spec = null;
         if (LoadedClassifier.isTorchScript(modelArg)) {
             if (!l.hasOption("input-size") || !l.hasOption("classes")) throw new UsageException("a TorchScript model needs --input-size C,H,W and --classes K");
-            int[] chw = ints(l.getOptionValue("input-size"), "input-size");
-            if (chw.length != 3) throw new UsageException("--input-size must be C,H,W");
-            spec = new LoadedClassifier.TorchScriptSpec(Args.integer(l, "classes", 0), chw, floats(l, "mean"), floats(l, "std"));
+            try {
+                spec = LoadedClassifier.TorchScriptSpec.parse(Args.integer(l, "classes", 0), l.getOptionValue("input-size"),
+                        l.getOptionValue("mean", ""), l.getOptionValue("std", ""));
+            } catch (LoadedClassifier.TorchScriptSpec.Invalid e) {
+                throw new UsageException("--" + e.field().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ": " + e.getMessage());
+            }
         } else {
             for (String opt : List.of("input-size", "classes", "mean", "std")) {
                 if (l.hasOption(opt)) throw new UsageException("--" + opt + " is for TorchScript models; project models carry their input size in their card");
@@ -318,26 +321,5 @@ final class CertifyCommand implements Command {
     private static double number(String t) {
         int slash = t.indexOf('/');
         return slash < 0 ? Double.parseDouble(t) : Double.parseDouble(t.substring(0, slash)) / Double.parseDouble(t.substring(slash + 1));
-    }
-
-    private static int[] ints(String v, String name) {
-        try {
-            return Arrays.stream(v.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be comma-separated whole numbers, got '" + v + "'");
-        }
-    }
-
-    private static float[] floats(CommandLine l, String name) {
-        if (!l.hasOption(name)) return new float[0];
-        String v = l.getOptionValue(name);
-        try {
-            String[] p = v.split(",");
-            float[] f = new float[p.length];
-            for (int i = 0; i < p.length; i++) f[i] = Float.parseFloat(p[i].trim());
-            return f;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be comma-separated numbers, got '" + v + "'");
-        }
     }
 }

@@ -281,7 +281,7 @@ final class ReconstructCommand implements Command {
                         }
                         io.equilibria.report.SideBySide.write(sideBySide, List.of(
                                 new io.equilibria.report.SideBySide.Panel("input", img.planes().get(0)),
-                                new io.equilibria.report.SideBySide.Panel("Richardson-Lucy, 30 it.", rl.image().planes().get(0)),
+                                new io.equilibria.report.SideBySide.Panel("Richardson-Lucy, " + firstPlane(rl.report(), "iterations") + " it.", rl.image().planes().get(0)),
                                 new io.equilibria.report.SideBySide.Panel(label + ", " + it + " it.", o.image().planes().get(0))), 2);
                         System.err.println("equilibria: wrote " + sideBySide + " (input | RL | " + methodName + ")");
                     }

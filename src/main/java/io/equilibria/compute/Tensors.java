@@ -13,7 +13,7 @@ public final class Tensors {
     private Tensors() {}
 
     public static NDArray of(NDManager m, Plane p) {
-        return m.create(p.data(), new Shape(p.height(), p.width()));
+        return io.equilibria.compute.Tensors.owned(m.create(p.data(), new Shape(p.height(), p.width())));
     }
 
     /** A (K, H, W) tensor from K planes of one size. */
@@ -22,7 +22,7 @@ public final class Tensors {
         float[] all = new float[planes.size() * f.width() * f.height()];
         int n = f.width() * f.height();
         for (int k = 0; k < planes.size(); k++) System.arraycopy(planes.get(k).data(), 0, all, k * n, n);
-        return m.create(all, new Shape(planes.size(), f.height(), f.width()));
+        return io.equilibria.compute.Tensors.owned(m.create(all, new Shape(planes.size(), f.height(), f.width())));
     }
 
     public static Plane toPlane(NDArray a) {
@@ -30,6 +30,19 @@ public final class Tensors {
         if (s.dimension() != 2) throw new IllegalArgumentException("expected a 2D tensor, got " + s);
         NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
         return new Plane((int) s.get(1), (int) s.get(0), f.toFloatArray());
+    }
+
+    /**
+     * {@code created} (an array just made from Java data by {@code NDManager.create}) copied into memory the engine
+     * owns; the original is closed. DJL's PyTorch engine wraps Java data without a copy (from_blob over a direct
+     * buffer that only the created array's Java object keeps alive): a view of it (reshape, slice) or an autograd graph
+     * that saved it reads freed memory once that object is closed and the buffer collected. Every array made from Java
+     * data in the core goes through here.
+     */
+    public static NDArray owned(NDArray created) {
+        NDArray copy = created.duplicate();
+        created.close();
+        return copy;
     }
 
     public static double dot(NDArray a, NDArray b) {

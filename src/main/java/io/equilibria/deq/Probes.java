@@ -14,10 +14,10 @@ final class Probes {
         if (like.getDataType() == DataType.FLOAT64) {
             double[] v = new double[n];
             for (int i = 0; i < n; i++) v[i] = r.nextGaussian();
-            return like.getManager().create(v, like.getShape());
+            return io.equilibria.compute.Tensors.owned(like.getManager().create(v, like.getShape()));
         }
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return like.getManager().create(v, like.getShape()).toType(like.getDataType(), false);
+        return io.equilibria.compute.Tensors.owned(like.getManager().create(v, like.getShape())).toType(like.getDataType(), false);
     }
 }

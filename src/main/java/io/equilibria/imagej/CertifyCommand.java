@@ -133,31 +133,13 @@ public final class CertifyCommand implements PlugIn {
         return names;
     }
 
+    /** The spec from the dialog's fields; a message names the field as the dialog and the macro do. */
     static LoadedClassifier.TorchScriptSpec spec(int classes, String inputSize, String mean, String std) {
-        int[] chw;
         try {
-            String[] p = inputSize.trim().split("\\s*,\\s*");
-            chw = new int[p.length];
-            for (int i = 0; i < p.length; i++) chw[i] = Integer.parseInt(p[i]);
-        } catch (NumberFormatException e) {
-            chw = new int[0];
+            return LoadedClassifier.TorchScriptSpec.parse(classes, inputSize, mean, std);
+        } catch (LoadedClassifier.TorchScriptSpec.Invalid e) {
+            throw new IllegalArgumentException(e.field().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage());
         }
-        if (chw.length != 3 || chw[0] < 1 || chw[1] < 1 || chw[2] < 1)
-            throw new IllegalArgumentException("input_size must be C,H,W (e.g. 1,28,28), got '" + inputSize + "'");
-        if (classes < 2) throw new IllegalArgumentException("classes must be >= 2 for a TorchScript model");
-        return new LoadedClassifier.TorchScriptSpec(classes, chw, floats("mean", mean), floats("std", std));
-    }
-
-    private static float[] floats(String key, String text) {
-        if (text.isBlank()) return new float[0];
-        String[] p = text.trim().split("\\s*,\\s*");
-        float[] f = new float[p.length];
-        try {
-            for (int i = 0; i < p.length; i++) f[i] = Float.parseFloat(p[i]);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be numbers separated by commas, got '" + text + "'");
-        }
-        return f;
     }
 
     /**

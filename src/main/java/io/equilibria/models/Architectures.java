@@ -34,6 +34,34 @@ public final class Architectures {
         default void check(Block block, NDManager manager) {}
     }
 
+    /**
+     * A {@link Factory} from its parts, so that a block declares itself in a few lines: a block's nested
+     * {@code ArchitectureFactory extends Entry<TheBlock>} passes them to this constructor (ServiceLoader needs the
+     * public no-argument constructor of the subclass).
+     */
+    public abstract static class Entry<B extends Block> implements Factory {
+        private final Class<B> type;
+        private final java.util.function.Function<Map<String, Object>, B> build;
+        private final java.util.function.BiConsumer<B, NDManager> initialize, check;
+        private final java.util.List<String> aliases;
+
+        protected Entry(Class<B> type, java.util.function.Function<Map<String, Object>, B> build,
+                        java.util.function.BiConsumer<B, NDManager> initialize, java.util.function.BiConsumer<B, NDManager> check,
+                        String... aliases) {
+            this.type = type;
+            this.build = build;
+            this.initialize = initialize;
+            this.check = check;
+            this.aliases = java.util.List.of(aliases);
+        }
+
+        @Override public String type() { return type.getName(); }
+        @Override public java.util.List<String> aliases() { return aliases; }
+        @Override public Block build(Map<String, Object> h) { return build.apply(h); }
+        @Override public void initialize(Block b, NDManager m) { initialize.accept(type.cast(b), m); }
+        @Override public void check(Block b, NDManager m) { if (check != null) check.accept(type.cast(b), m); }
+    }
+
     /** Filled once from every {@link Factory} the class path declares (META-INF/services). */
     private static Map<String, Factory> factories;
 

@@ -12,6 +12,13 @@ import ai.djl.ndarray.NDArray;
 public interface Denoiser {
     NDArray denoise(NDArray x, NDArray sigma);
 
+    /** A quick call on a small zero image: fails if loaded state (e.g. power vectors) does not fit the network. */
+    static void probe(Denoiser d, ai.djl.ndarray.NDManager m) {
+        try (ai.djl.ndarray.NDManager sub = m.newSubManager()) {
+            d.denoise(sub.zeros(new ai.djl.ndarray.types.Shape(1, 1, 8, 8)), io.equilibria.compute.Tensors.owned(sub.create(new float[] {0.05f}))).close();
+        }
+    }
+
     /** One line for reports, e.g. {@code DnCNN depth 8, width 32, spectral bound 1.0 per conv}. */
     String describe();
 

@@ -1,6 +1,5 @@
 package io.equilibria.priors;
 
-import ai.djl.nn.Block;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -355,27 +354,9 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
-    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
-        @Override
-        public String type() {
-            return DnCnn.class.getName();
-        }
-
-        @Override
-        public Block build(java.util.Map<String, Object> h) {
-            return new DnCnn(DnCnn.Config.fromMap(h));
-        }
-
-        @Override
-        public void initialize(Block b, NDManager m) {
-            ((DnCnn) b).initialize(m);
-        }
-
-        @Override
-        public void check(Block b, NDManager m) {
-            try (NDManager sub = m.newSubManager()) {
-                ((DnCnn) b).denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
-            }
+    public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<DnCnn> {
+        public ArchitectureFactory() {
+            super(DnCnn.class, h -> new DnCnn(Config.fromMap(h)), DnCnn::initialize, Denoiser::probe);
         }
     }
 }

@@ -74,6 +74,6 @@ public final class NoiseLevel {
             sigmas[i] = (float) estimate(new Plane(w, h, plane));
         }
         NDManager m = x.getManager();
-        return m.create(sigmas, new Shape(n));
+        return io.equilibria.compute.Tensors.owned(m.create(sigmas, new Shape(n)));
     }
 }

@@ -1,6 +1,5 @@
 package io.equilibria.priors;
 
-import ai.djl.nn.Block;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -330,27 +329,9 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
-    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
-        @Override
-        public String type() {
-            return UNet.class.getName();
-        }
-
-        @Override
-        public Block build(java.util.Map<String, Object> h) {
-            return new UNet(UNet.Config.fromMap(h));
-        }
-
-        @Override
-        public void initialize(Block b, NDManager m) {
-            ((UNet) b).allocate(m);
-        }
-
-        @Override
-        public void check(Block b, NDManager m) {
-            try (NDManager sub = m.newSubManager()) {
-                ((UNet) b).denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
-            }
+    public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<UNet> {
+        public ArchitectureFactory() {
+            super(UNet.class, h -> new UNet(Config.fromMap(h)), UNet::allocate, Denoiser::probe);
         }
     }
 }

@@ -64,7 +64,7 @@ public final class GeqTrainer {
         int iterations;
         try (GradientCollector gc = Compute.engine().newGradientCollector()) {
             GeqNet.Operators ops = net.operators(sm);
-            NDList xs = Autograd.noGrad(() -> ops.patches(sm.create(flat, new Shape(labels.length, nc.inputDim()))));
+            NDList xs = Autograd.noGrad(() -> ops.patches(io.equilibria.compute.Tensors.owned(sm.create(flat, new Shape(labels.length, nc.inputDim())))));
             Solution sol = ops.solve(xs, null, nc.tolerance(), nc.maxIterations());
             iterations = sol.iterations();
             NDArray z = ops.phantom(xs, sol.z());

@@ -25,7 +25,52 @@ import java.util.Locale;
  */
 public final class LoadedClassifier implements AutoCloseable {
     /** What a TorchScript file needs to be usable: its input (C, H, W), class count and per-channel normalisation. */
-    public record TorchScriptSpec(int classes, int[] chw, float[] mean, float[] std) {}
+    public record TorchScriptSpec(int classes, int[] chw, float[] mean, float[] std) {
+        /** A setting of the spec, so that each front end can name it its own way in a message. */
+        public enum Field { CLASSES, INPUT_SIZE, MEAN, STD }
+
+        /** A setting that does not parse; {@link #field()} says which. */
+        public static final class Invalid extends IllegalArgumentException {
+            private final Field field;
+
+            Invalid(Field field, String message) {
+                super(message);
+                this.field = field;
+            }
+
+            public Field field() { return field; }
+        }
+
+        /**
+         * The spec from a user's text: the class count, the input size "C,H,W" and optional per-channel mean and std
+         * ("M1,M2,..", blank for none). The messages name the concept; {@link Invalid#field()} says which setting.
+         */
+        public static TorchScriptSpec parse(int classes, String inputSize, String mean, String std) {
+            int[] chw;
+            try {
+                chw = java.util.Arrays.stream(inputSize.trim().split("\\s*,\\s*")).mapToInt(Integer::parseInt).toArray();
+            } catch (NumberFormatException e) {
+                chw = new int[0];
+            }
+            if (chw.length != 3 || chw[0] < 1 || chw[1] < 1 || chw[2] < 1) {
+                throw new Invalid(Field.INPUT_SIZE, "the input size must be C,H,W (e.g. 1,28,28), got '" + inputSize + "'");
+            }
+            if (classes < 2) throw new Invalid(Field.CLASSES, "a TorchScript model needs its number of classes (at least 2), got " + classes);
+            return new TorchScriptSpec(classes, chw, floats(Field.MEAN, "the mean", mean), floats(Field.STD, "the std", std));
+        }
+
+        private static float[] floats(Field field, String what, String text) {
+            if (text == null || text.isBlank()) return new float[0];
+            String[] p = text.trim().split("\\s*,\\s*");
+            float[] f = new float[p.length];
+            try {
+                for (int i = 0; i < p.length; i++) f[i] = Float.parseFloat(p[i]);
+            } catch (NumberFormatException e) {
+                throw new Invalid(field, what + " must be numbers separated by commas (one per channel), got '" + text + "'");
+            }
+            return f;
+        }
+    }
 
     private final Certifier certifier;
     private final AutoCloseable resources;

@@ -1,6 +1,5 @@
 package io.equilibria.classify.geq;
 
-import ai.djl.nn.Block;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -222,8 +221,8 @@ public final class GeqNet extends AbstractBlock {
                     if (config.spectralBound() > 0) {
                         // σ = uᵀWv with the leading singular pair found on the host: its gradient is u vᵀ, as in spectral normalisation
                         double[][] uv = leadingSingularPair(w.toFloatArray(), d, h);
-                        NDArray u = manager.create(toFloats(uv[0]), new Shape(1, d)), vv = manager.create(toFloats(uv[1]), new Shape(h, 1));
-                        NDArray bound = manager.create(new float[] {(float) config.spectralBound()}, new Shape(1, 1));
+                        NDArray u = io.equilibria.compute.Tensors.owned(manager.create(toFloats(uv[0]), new Shape(1, d))), vv = io.equilibria.compute.Tensors.owned(manager.create(toFloats(uv[1]), new Shape(h, 1)));
+                        NDArray bound = io.equilibria.compute.Tensors.owned(manager.create(new float[] {(float) config.spectralBound()}, new Shape(1, 1)));
                         // Arrays made from Java data share its buffer, and the backward pass reads u, v and the bound: they must
                         // outlive it, so they live on the caller's manager, not in this scope (a Java scalar operand such as
                         // mul(2f) would be such an array too, freed here and read after free by the backward pass)
@@ -237,9 +236,9 @@ public final class GeqNet extends AbstractBlock {
                     double norm2 = spectralNormSquared(w.toFloatArray(), d, h);
                     double c = config.kernel() == Kernel.LINEAR ? 1 : 1 + 2 / Math.E;
                     double alpha = config.alphaScale() / (1 + c * norm2);
-                    NDArray unfold = manager.create(oneHot(p), new Shape(d, 1, p, p));
+                    NDArray unfold = io.equilibria.compute.Tensors.owned(manager.create(oneHot(p), new Shape(d, 1, p, p)));
                     int ny = config.positions(config.height(), p), nx = config.positions(config.width(), p);
-                    NDArray pool = manager.create(poolMatrix(ny, nx, config.grid()), new Shape((long) ny * nx, (long) config.grid() * config.grid()));
+                    NDArray pool = io.equilibria.compute.Tensors.owned(manager.create(poolMatrix(ny, nx, config.grid()), new Shape((long) ny * nx, (long) config.grid() * config.grid())));
                     NDArray step = Scalars.constant(manager, alpha, DataType.FLOAT32), keep = Scalars.constant(manager, 1 - alpha, DataType.FLOAT32);
                     for (NDArray a : new NDArray[] {w, wt, step, keep, unfold, pool}) {
                         NDScope.unregister(a);
@@ -435,25 +434,10 @@ public final class GeqNet extends AbstractBlock {
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
-    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
-        @Override
-        public String type() {
-            return GeqNet.class.getName();
-        }
-
-        @Override
-        public java.util.List<String> aliases() {
-            return java.util.List.of("io.equilibria.geq.GeqNet"); // the shipped cards' type, before the package move
-        }
-
-        @Override
-        public Block build(java.util.Map<String, Object> h) {
-            return new GeqNet(GeqNet.Config.fromMap(h));
-        }
-
-        @Override
-        public void initialize(Block b, NDManager m) {
-            ((GeqNet) b).initialize(m);
+    public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<GeqNet> {
+        public ArchitectureFactory() {
+            super(GeqNet.class, h -> new GeqNet(Config.fromMap(h)), GeqNet::initialize, null,
+                    "io.equilibria.geq.GeqNet"); // the type in cards written before the package move
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.equilibria.reconstruct.deq;
 
-import ai.djl.nn.Block;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -162,27 +161,10 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
-    public static final class ArchitectureFactory implements io.equilibria.models.Architectures.Factory {
-        @Override
-        public String type() {
-            return DeqModel.class.getName();
-        }
-
-        @Override
-        public Block build(java.util.Map<String, Object> h) {
-            return new DeqModel(DeqModel.Config.fromMap(h));
-        }
-
-        @Override
-        public void initialize(Block b, NDManager m) {
-            ((DeqModel) b).initialize(m);
-        }
-
-        @Override
-        public void check(Block b, NDManager m) {
-            try (NDManager sub = m.newSubManager()) {
-                ((DeqModel) b).denoiser().denoise(sub.zeros(new Shape(1, 1, 8, 8)), sub.create(new float[] {0.05f})).close();
-            }
+    public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<DeqModel> {
+        public ArchitectureFactory() {
+            super(DeqModel.class, h -> new DeqModel(Config.fromMap(h)), DeqModel::initialize,
+                    (b, m) -> io.equilibria.priors.Denoiser.probe(b.denoiser(), m));
         }
     }
 }

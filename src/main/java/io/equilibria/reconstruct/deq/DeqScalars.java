@@ -75,7 +75,7 @@ public final class DeqScalars implements AutoCloseable {
         float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();
         double[] w = new double[s.length];
         for (int i = 0; i < s.length; i++) w[i] = tauScale(s[i]);
-        try (NDArray host = sigma.getManager().create(w)) {
+        try (NDArray host = io.equilibria.compute.Tensors.owned(sigma.getManager().create(w))) {
             NDArray t = host.toType(sigma.getDataType(), false);
             NDArray out = t.duplicate();
             if (t != host) t.close();
