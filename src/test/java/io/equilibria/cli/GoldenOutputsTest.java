@@ -109,9 +109,9 @@ class GoldenOutputsTest {
         if (!diffs.isEmpty()) fail(name + ": report differs from the golden one:\n" + String.join("\n", diffs));
     }
 
-    /** The report's text with this run's temporary folder written as $DIR. */
+    /** The report's text with this run's temporary folder written as $DIR and the checkout's root as $ROOT. */
     private static String portable(Path report) throws java.io.IOException {
-        return Files.readString(report).replace(dir.toString(), "$DIR");
+        return Files.readString(report).replace(dir.toString(), "$DIR").replace(Path.of("").toAbsolutePath().toString(), "$ROOT");
     }
 
     private static void compareImages(String name, ImageData expected, ImageData actual) {
