@@ -198,7 +198,8 @@ public final class LearnedBenchmark {
         return String.format(Locale.ROOT, "%.2f / %.3f", r.psnr(), r.ssim());
     }
 
-    static Plane noisy(Plane clean, double sigma, double photons, SplittableRandom r) {
+    /** {@code clean} plus Poisson noise at {@code photons} per unit intensity (none if 0) and Gaussian noise σ. */
+    public static Plane noisy(Plane clean, double sigma, double photons, SplittableRandom r) {
         float[] in = clean.data(), o = new float[in.length];
         for (int k = 0; k < in.length; k++) {
             double v = in[k];
@@ -229,7 +230,7 @@ public final class LearnedBenchmark {
     /** GFLOP/s of the model's denoiser on one n×n image. */
     public static double denoiserThroughput(NDManager m, DeqModel model, int n, int repeats) {
         try (NDManager sub = m.newSubManager()) {
-            NDArray x = sub.randomUniform(0, 1, new Shape(1, 1, n, n)), s = io.equilibria.compute.Tensors.owned(sub.create(new float[] {0.02f}));
+            NDArray x = sub.randomUniform(0, 1, new Shape(1, 1, n, n)), s = Tensors.owned(sub.create(new float[] {0.02f}));
             double t = Timing.median(repeats, () -> {
                 try (NDScope sc = new NDScope()) {
                     Autograd.noGrad(() -> model.denoiser().denoise(x, s)).getFloat(0, 0, 0, 0);

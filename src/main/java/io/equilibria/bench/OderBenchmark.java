@@ -122,7 +122,7 @@ public final class OderBenchmark {
             dataMini = Autograd.noGrad(() -> Timing.median(7, () -> { try (NDManager s = sub.newSubManager()) { mini.gradient(z).attach(s); } }));
             StoredModel stored = ModelCache.get(model, p.y().getDevice());
             DeqModel dm = (DeqModel) stored.block();
-            NDArray sigma = io.equilibria.compute.Tensors.owned(sub.create(new float[] {(float) p.sigma()}));
+            NDArray sigma = Tensors.owned(sub.create(new float[] {(float) p.sigma()}));
             den = Autograd.noGrad(() -> Timing.median(7, () -> { try (NDManager s = sub.newSubManager()) { dm.denoiser().denoise(z, sigma).attach(s); } }));
             mini.close();
         }

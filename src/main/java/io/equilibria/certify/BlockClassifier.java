@@ -1,5 +1,6 @@
 package io.equilibria.certify;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -60,9 +61,9 @@ public final class BlockClassifier implements Classifier, AutoCloseable {
     public float[][] logits(float[][] batch) {
         int b = batch.length;
         try (NDManager sub = manager.newSubManager()) {
-            NDArray x = io.equilibria.compute.Tensors.owned(sub.create(flatten(batch), new Shape(b, shape[0], shape[1], shape[2])));
-            if (mean.length > 0) x = x.sub(io.equilibria.compute.Tensors.owned(sub.create(mean, new Shape(1, shape[0], 1, 1))));
-            if (std.length > 0) x = x.div(io.equilibria.compute.Tensors.owned(sub.create(std, new Shape(1, shape[0], 1, 1))));
+            NDArray x = Tensors.owned(sub.create(flatten(batch), new Shape(b, shape[0], shape[1], shape[2])));
+            if (mean.length > 0) x = x.sub(Tensors.owned(sub.create(mean, new Shape(1, shape[0], 1, 1))));
+            if (std.length > 0) x = x.div(Tensors.owned(sub.create(std, new Shape(1, shape[0], 1, 1))));
             NDArray out = block.forward(new ParameterStore(sub, false), new NDList(x), false).singletonOrThrow();
             if (out.getShape().dimension() != 2 || out.getShape().get(0) != b || out.getShape().get(1) != classes) {
                 throw new IllegalStateException("the model returned " + out.getShape() + ", expected (" + b + ", " + classes + ")");

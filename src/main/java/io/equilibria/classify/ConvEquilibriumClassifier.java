@@ -1,5 +1,6 @@
 package io.equilibria.classify;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.classify.ArrayStates;
 
 import ai.djl.ndarray.NDArray;
@@ -68,7 +69,7 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
     private NDArray solveOn(NDManager sm, float[][] batch, ArrayStates warm, int steps, double tol, int maxIterations) {
         int b = batch.length;
         var c = net.config();
-        NDArray inj = ops.inject(io.equilibria.compute.Tensors.owned(sm.create(flatten(batch), new Shape(b, 1, c.height(), c.width()))));
+        NDArray inj = ops.inject(Tensors.owned(sm.create(flatten(batch), new Shape(b, 1, c.height(), c.width()))));
         if (warm == null) {
             Solution s = net.solve(ops, inj, null, tol, maxIterations);
             totalIterations += s.iterations();

@@ -1,5 +1,6 @@
 package io.equilibria.classify;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -326,10 +327,10 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 SplittableRandom r = new SplittableRandom(config.seed() ^ 0x5eedL);
                 float[] v = new float[(int) sh.size()];
                 for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
-                z = io.equilibria.compute.Tensors.owned(sm.create(v, sh));
+                z = Tensors.owned(sm.create(v, sh));
                 iters = 30;
             } else {
-                z = io.equilibria.compute.Tensors.owned(sm.create(powerVector, sh));
+                z = Tensors.owned(sm.create(powerVector, sh));
                 iters = 4;
             }
             z = z.div(z.norm());
@@ -392,7 +393,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         int h = config.height(), w = config.width();
         try (NDManager m = parameter("U").getManager().newSubManager()) {
             return Autograd.noGrad(() -> {
-                NDArray x = io.equilibria.compute.Tensors.owned(m.create(image, new Shape(1, 1, h, w)));
+                NDArray x = Tensors.owned(m.create(image, new Shape(1, 1, h, w)));
                 NDArray inj = ops.inject(x);
                 NDArray z = solve(ops, inj, null, 1e-6, 5000).z();
                 NDArray d = z.sub(ops.iMinusW(z, false).sub(inj).muli(ops.alpha())).gt(0).toType(DataType.FLOAT32, false);
@@ -402,7 +403,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 SplittableRandom r = new SplittableRandom(7);
                 float[] v0 = new float[h * w];
                 for (int i = 0; i < v0.length; i++) v0[i] = (float) r.nextGaussian();
-                NDArray v = io.equilibria.compute.Tensors.owned(m.create(v0, new Shape(1, 1, h, w)));
+                NDArray v = Tensors.owned(m.create(v0, new Shape(1, 1, h, w)));
                 v = v.div(v.norm());
                 double sigma = 0;
                 for (int it = 0; it < powerIterations; it++) {
@@ -459,7 +460,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 for (int j = 0; j < k; j++) {
                     double[] w;
                     try (NDManager sm = m.newSubManager()) {
-                        w = ops.schur(io.equilibria.compute.Tensors.owned(sm.create(q[j], sh))).toDoubleArray();
+                        w = ops.schur(Tensors.owned(sm.create(q[j], sh))).toDoubleArray();
                     }
                     alphaT[j] = dot(w, q[j]);
                     for (int rep = 0; rep < 2; rep++) {

@@ -1,5 +1,6 @@
 package io.equilibria.classify;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.classify.ArrayStates;
 
 import ai.djl.ndarray.NDArray;
@@ -61,7 +62,7 @@ public final class EquilibriumClassifier implements SerialClassifier, io.equilib
 
     private EquilibriumNet.Solution solveOn(NDManager sm, float[][] batch, ArrayStates warm, int steps) {
         int b = batch.length;
-        NDArray inj = ops.inject(io.equilibria.compute.Tensors.owned(sm.create(flatten(batch), new Shape(b, inputLength()))));
+        NDArray inj = ops.inject(Tensors.owned(sm.create(flatten(batch), new Shape(b, inputLength()))));
         NDArray start = warm == null ? null : warm.startFor(b, sm);
         var c = net.config();
         EquilibriumNet.Solution s = EquilibriumNet.solve(ops, c.method(), fbStep, inj, start, steps, c.tolerance(), c.maxIterations());

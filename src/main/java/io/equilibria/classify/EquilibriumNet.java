@@ -1,5 +1,6 @@
 package io.equilibria.classify;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -162,7 +163,7 @@ public final class EquilibriumNet extends AbstractBlock {
                 .optInitializer((manager, s, type) -> {
                     float[] v = new float[(int) s.size()];
                     for (int i = 0; i < v.length; i++) v[i] = (float) (std * random.nextGaussian());
-                    return io.equilibria.compute.Tensors.owned(manager.create(v, s)).toType(type, false);
+                    return Tensors.owned(manager.create(v, s)).toType(type, false);
                 }).build();
     }
 

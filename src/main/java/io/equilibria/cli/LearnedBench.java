@@ -161,10 +161,7 @@ final class LearnedBench {
              io.equilibria.physics.FftConvolution a = io.equilibria.physics.FftConvolution.single(sub,
                      Psf.of(PsfGenerator.gaussian(2, 0), "gaussian:2"), size, size, io.equilibria.physics.Boundary.PERIODIC)) {
             Plane blurred = io.equilibria.compute.Tensors.toPlane(a.apply(io.equilibria.compute.Tensors.of(sub, truth)));
-            float[] d = blurred.data().clone();
-            java.util.SplittableRandom r = new java.util.SplittableRandom(7);
-            for (int i = 0; i < d.length; i++) d[i] += (float) (0.01 * io.equilibria.physics.Noise.gaussian(r));
-            return new Plane(size, size, d);
+            return LearnedBenchmark.noisy(blurred, 0.01, 0, new java.util.SplittableRandom(7));
         }
     }
 

@@ -105,7 +105,7 @@ final class OderBench {
         float[] d = a.apply(padded).toFloatArray();
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < d.length; i++) d[i] += (float) (sigma * Noise.gaussian(r));
-        return io.equilibria.compute.Tensors.owned(m.create(d, a.rangeShape()));
+        return Tensors.owned(m.create(d, a.rangeShape()));
     }
 
     /**

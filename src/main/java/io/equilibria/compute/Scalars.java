@@ -18,22 +18,20 @@ public final class Scalars {
 
     /** c as a (1)-shaped array of {@code type} on {@code m}, in engine-owned memory, left open. */
     public static NDArray constant(NDManager m, double c, DataType type) {
-        try (NDArray host = m.create(new double[] {c}, new Shape(1))) {
-            NDArray typed = host.toType(type, false);
-            NDArray owned = typed.duplicate(); // a real copy: duplicate() clones, toType to the same type aliases
-            if (typed != host) typed.close();
-            return owned;
-        }
+        return ownedAs(m.create(new double[] {c}, new Shape(1)), type);
     }
 
     /** c as a 0-d array of {@code like}'s type on its manager and device, in engine-owned memory, left open. */
     public static NDArray constant(NDArray like, double c) {
-        try (NDArray host = like.getManager().create(c)) {
-            NDArray typed = host.toType(like.getDataType(), false);
-            NDArray owned = typed.duplicate();
-            if (typed != host) typed.close();
-            return owned;
-        }
+        return ownedAs(like.getManager().create(c), like.getDataType());
+    }
+
+    /** {@code host} (made from Java data) as {@code type} in engine-owned memory; {@code host} is closed. */
+    private static NDArray ownedAs(NDArray host, DataType type) {
+        NDArray typed = host.toType(type, false);
+        if (typed == host) return Tensors.owned(host); // toType to the same type returns the array itself
+        host.close();                                  // another type is a new engine-owned array already
+        return typed;
     }
 
     /** The value of a one-element array as a double, without leaving a converted copy on the array's manager. */

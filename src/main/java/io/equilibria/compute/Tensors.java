@@ -13,7 +13,7 @@ public final class Tensors {
     private Tensors() {}
 
     public static NDArray of(NDManager m, Plane p) {
-        return io.equilibria.compute.Tensors.owned(m.create(p.data(), new Shape(p.height(), p.width())));
+        return owned(m.create(p.data(), new Shape(p.height(), p.width())));
     }
 
     /** A (K, H, W) tensor from K planes of one size. */
@@ -22,7 +22,7 @@ public final class Tensors {
         float[] all = new float[planes.size() * f.width() * f.height()];
         int n = f.width() * f.height();
         for (int k = 0; k < planes.size(); k++) System.arraycopy(planes.get(k).data(), 0, all, k * n, n);
-        return io.equilibria.compute.Tensors.owned(m.create(all, new Shape(planes.size(), f.height(), f.width())));
+        return owned(m.create(all, new Shape(planes.size(), f.height(), f.width())));
     }
 
     public static Plane toPlane(NDArray a) {

@@ -1,5 +1,6 @@
 package io.equilibria.deq;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -14,10 +15,10 @@ final class Probes {
         if (like.getDataType() == DataType.FLOAT64) {
             double[] v = new double[n];
             for (int i = 0; i < n; i++) v[i] = r.nextGaussian();
-            return io.equilibria.compute.Tensors.owned(like.getManager().create(v, like.getShape()));
+            return Tensors.owned(like.getManager().create(v, like.getShape()));
         }
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return io.equilibria.compute.Tensors.owned(like.getManager().create(v, like.getShape())).toType(like.getDataType(), false);
+        return Tensors.owned(like.getManager().create(v, like.getShape())).toType(like.getDataType(), false);
     }
 }

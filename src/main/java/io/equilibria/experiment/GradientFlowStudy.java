@@ -1,5 +1,6 @@
 package io.equilibria.experiment;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -105,7 +106,7 @@ public final class GradientFlowStudy {
         int r = a.getRowDimension(), c = a.getColumnDimension();
         double[] flat = new double[r * c];
         for (int i = 0; i < r; i++) System.arraycopy(a.getRow(i), 0, flat, i * c, c);
-        return io.equilibria.compute.Tensors.owned(m.create(flat, new Shape(r, c)));
+        return Tensors.owned(m.create(flat, new Shape(r, c)));
     }
 
     static RealMatrix mat(NDArray a) {

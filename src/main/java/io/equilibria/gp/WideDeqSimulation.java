@@ -1,5 +1,6 @@
 package io.equilibria.gp;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -38,7 +39,7 @@ public final class WideDeqSimulation {
                     Compute.engine().setRandomSeed((int) s);
                     NDArray w = m.randomNormal(0, (float) (sigmaW / Math.sqrt(width)), new Shape(width, width), DataType.FLOAT32);
                     NDArray u = m.randomNormal(0, (float) (sigmaU / Math.sqrt(d)), new Shape(width, d), DataType.FLOAT32);
-                    NDArray ux = io.equilibria.compute.Tensors.owned(m.create(xf, new Shape(p, d))).matMul(u.transpose());
+                    NDArray ux = Tensors.owned(m.create(xf, new Shape(p, d))).matMul(u.transpose());
                     NDArray wt = w.transpose();
                     Solution sol = solver.solve(z -> act(phi, z.matMul(wt).add(ux)), m.zeros(new Shape(p, width)),
                             SolverOptions.of(2000, 1e-6));

@@ -1,5 +1,6 @@
 package io.equilibria.nn;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -20,7 +21,7 @@ public record SeededHe(long seed) implements Initializer {
         // the engine's own copy: an array made from a Java buffer shares that buffer's memory, whose lifetime
         // is tied to the DJL handle rather than to every tensor that may refer to it
         // (toType to the same type would alias that memory, not copy it; duplicate() is a real copy)
-        try (NDArray a = io.equilibria.compute.Tensors.owned(manager.create(v, shape))) {
+        try (NDArray a = Tensors.owned(manager.create(v, shape))) {
             return dataType == DataType.FLOAT32 ? a.duplicate() : a.toType(dataType, true);
         }
     }

@@ -226,7 +226,7 @@ public final class SpectralNorm implements AutoCloseable {
     private static NDArray gaussian(NDManager m, Shape shape, Random r) {
         double[] d = new double[(int) shape.size()];
         for (int i = 0; i < d.length; i++) d[i] = r.nextGaussian();
-        return io.equilibria.compute.Tensors.owned(m.create(d, shape));
+        return Tensors.owned(m.create(d, shape));
     }
 
     /** Takes a new array out of the current scope, onto this object's manager, and closes what it replaces. */

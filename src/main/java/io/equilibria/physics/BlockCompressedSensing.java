@@ -1,5 +1,6 @@
 package io.equilibria.physics;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -66,7 +67,7 @@ public final class BlockCompressedSensing implements LinearOperator {
         int[] all = new int[groupCount];
         for (int g = 0; g < groupCount; g++) all[g] = g;
         NDManager mgr = parent.newSubManager();
-        NDArray phi = io.equilibria.compute.Tensors.owned(mgr.create(SensingMatrix.create(kind, m, n, seed), new Shape(m, n)));
+        NDArray phi = Tensors.owned(mgr.create(SensingMatrix.create(kind, m, n, seed), new Shape(m, n)));
         return new BlockCompressedSensing(mgr, kind, block, height, width, m, start, all, phi, ratio, seed);
     }
 
@@ -168,14 +169,14 @@ public final class BlockCompressedSensing implements LinearOperator {
 
     private BlockCompressedSensing part(float[] selection, int n) {
         NDManager m = manager.newSubManager();
-        NDArray s = io.equilibria.compute.Tensors.owned(m.create(selection, new Shape(n, rows))).toType(phi.getDataType(), false);
+        NDArray s = Tensors.owned(m.create(selection, new Shape(n, rows))).toType(phi.getDataType(), false);
         NDArray sub = s.matMul(phi);
         sub.attach(m);
         return new BlockCompressedSensing(m, kind, block, height, width, n, new int[] {0, n}, new int[] {0}, sub, ratio, seed);
     }
 
     private static NDArray select(NDArray y, float[] selection, int n) {
-        try (NDArray s = io.equilibria.compute.Tensors.owned(y.getManager().create(selection, new Shape(n, y.getShape().get(1)))).toType(y.getDataType(), false)) {
+        try (NDArray s = Tensors.owned(y.getManager().create(selection, new Shape(n, y.getShape().get(1)))).toType(y.getDataType(), false)) {
             return y.matMul(s.transpose());
         }
     }

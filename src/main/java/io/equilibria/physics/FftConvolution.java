@@ -1,5 +1,6 @@
 package io.equilibria.physics;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
@@ -103,7 +104,7 @@ public final class FftConvolution implements LinearOperator {
                 }
             }
         }
-        NDArray kernel = io.equilibria.compute.Tensors.owned(m.create(kern, new Shape(k, gh, gw)));
+        NDArray kernel = Tensors.owned(m.create(kern, new Shape(k, gh, gw)));
         NDArray otf = kernel.rfft(gw, 2).fft(gh, 1);
         kernel.close();
         return new FftConvolution(m, height, width, dh, dw, gh, gw, oy, ox, stacked, boundary, otf, psfs, ph, pw, name);

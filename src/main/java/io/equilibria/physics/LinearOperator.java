@@ -90,7 +90,7 @@ public interface LinearOperator extends AutoCloseable {
         Random r = new Random(seed);
         float[] v0 = new float[(int) domainShape().size()];
         for (int i = 0; i < v0.length; i++) v0[i] = (float) r.nextGaussian();
-        NDArray v = io.equilibria.compute.Tensors.owned(manager.create(v0, domainShape()));
+        NDArray v = Tensors.owned(manager.create(v0, domainShape()));
         double n = Tensors.norm(v);
         NDArray prev = v.div(n);
         v.close();

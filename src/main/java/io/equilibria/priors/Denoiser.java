@@ -1,5 +1,6 @@
 package io.equilibria.priors;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -15,7 +16,7 @@ public interface Denoiser {
     /** A quick call on a small zero image: fails if loaded state (e.g. power vectors) does not fit the network. */
     static void probe(Denoiser d, ai.djl.ndarray.NDManager m) {
         try (ai.djl.ndarray.NDManager sub = m.newSubManager()) {
-            d.denoise(sub.zeros(new ai.djl.ndarray.types.Shape(1, 1, 8, 8)), io.equilibria.compute.Tensors.owned(sub.create(new float[] {0.05f}))).close();
+            d.denoise(sub.zeros(new ai.djl.ndarray.types.Shape(1, 1, 8, 8)), Tensors.owned(sub.create(new float[] {0.05f}))).close();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.equilibria.priors;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -74,6 +75,6 @@ public final class NoiseLevel {
             sigmas[i] = (float) estimate(new Plane(w, h, plane));
         }
         NDManager m = x.getManager();
-        return io.equilibria.compute.Tensors.owned(m.create(sigmas, new Shape(n)));
+        return Tensors.owned(m.create(sigmas, new Shape(n)));
     }
 }

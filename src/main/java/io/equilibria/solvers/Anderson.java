@@ -1,5 +1,6 @@
 package io.equilibria.solvers;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -72,7 +73,7 @@ public final class Anderson implements FixedPointSolver {
                     }
                     double[] alpha = new double[b * n];
                     for (int s = 0; s < b; s++) System.arraycopy(weights(gram[s], n, slot), 0, alpha, s * n, n);
-                    NDArray a = io.equilibria.compute.Tensors.owned(z.getManager().create(alpha, new Shape(b, 1, n))).toType(z.getDataType(), false);
+                    NDArray a = Tensors.owned(z.getManager().create(alpha, new Shape(b, 1, n))).toType(z.getDataType(), false);
                     NDArray mixF = a.matMul(fs.get(new NDIndex(":, :{}", n)));
                     NDArray mixed = beta == 1 ? mixF : mixF.mul(beta).addi(a.matMul(xs.get(new NDIndex(":, :{}", n))).muli(1 - beta));
                     next = mixed.reshape(z0.getShape());

@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -75,7 +76,7 @@ public final class ClassifierTrainer {
         EquilibriumNet.Config solveCfg = c.net();
         Loop loop = c.loop();
         Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
-            NDArray x = io.equilibria.compute.Tensors.owned(sm.create(flat, new Shape(labels.length, d)));
+            NDArray x = Tensors.owned(sm.create(flat, new Shape(labels.length, d)));
             EquilibriumNet.Solution sol = Autograd.noGrad(() -> {
                 EquilibriumNet.Operators ops = net.operators(sm, true);
                 return EquilibriumNet.solve(ops, EquilibriumNet.Method.PR, 0, ops.inject(x), null, 0,
@@ -112,7 +113,7 @@ public final class ClassifierTrainer {
     /** Mean cross-entropy of scale·(logits − κ·onehot(labels)), on the logits' manager. */
     public static NDArray marginLoss(NDArray logits, int[] labels, int classes, double kappa, double scale) {
         NDManager m = logits.getManager();
-        NDArray onehot = io.equilibria.compute.Tensors.owned(m.create(labels)).toType(DataType.INT64, false).oneHot(classes).toType(DataType.FLOAT32, false);
+        NDArray onehot = Tensors.owned(m.create(labels)).toType(DataType.INT64, false).oneHot(classes).toType(DataType.FLOAT32, false);
         NDArray adjusted = kappa > 0 ? logits.sub(onehot.mul(kappa)) : logits;
         NDArray scaled = scale == 1 ? adjusted : Scalars.times(adjusted, scale); // not mul(double): see Scalars
         return scaled.logSoftmax(1).mul(onehot).sum(new int[] {1}).mean().neg();
@@ -236,7 +237,7 @@ public final class ClassifierTrainer {
             try (NDManager sm = parent.newSubManager()) {
                 EquilibriumNet.Solution s = Autograd.noGrad(() -> {
                     EquilibriumNet.Operators ops = net.operators(sm, net.config().method() == EquilibriumNet.Method.PR);
-                    EquilibriumNet.Solution sol = net.solve(ops, ops.inject(io.equilibria.compute.Tensors.owned(sm.create(flat, new Shape(b, d)))), fb);
+                    EquilibriumNet.Solution sol = net.solve(ops, ops.inject(Tensors.owned(sm.create(flat, new Shape(b, d)))), fb);
                     System.arraycopy(io.equilibria.compute.Tensors.toInts(ops.logits(sol.z()).argMax(1)), 0, out, at, b);
                     return sol;
                 });

@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -71,7 +72,7 @@ public final class ConvClassifierTrainer {
                 GradientMode.defaultBackwardOptions().withTolerance(1e-4).withMaxIterations(c.backwardIterations()).withBatched(true).withDivergencePatience(50));
         ClassifierTrainer.Loop loop = c.loop();
         ClassifierTrainer.Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
-            NDArray x = io.equilibria.compute.Tensors.owned(sm.create(flat, new Shape(labels.length, 1, nc.height(), nc.width())));
+            NDArray x = Tensors.owned(sm.create(flat, new Shape(labels.length, 1, nc.height(), nc.width())));
             ConvEquilibriumNet.Operators fwd = Autograd.noGrad(() -> net.operators(sm));
             double alpha = fwd.alpha();
             Solution sol = Autograd.noGrad(() -> net.solve(fwd, fwd.inject(x), null, nc.tolerance(), nc.maxIterations()));
@@ -127,7 +128,7 @@ public final class ConvClassifierTrainer {
                 }
                 try (NDManager sm = parent.newSubManager()) {
                     Solution s = Autograd.noGrad(() -> {
-                        NDArray inj = ops.inject(io.equilibria.compute.Tensors.owned(sm.create(flat, new Shape(b, 1, nc.height(), nc.width()))));
+                        NDArray inj = ops.inject(Tensors.owned(sm.create(flat, new Shape(b, 1, nc.height(), nc.width()))));
                         Solution sol = net.solve(ops, inj, null, nc.tolerance(), nc.maxIterations());
                         System.arraycopy(io.equilibria.compute.Tensors.toInts(ops.logits(sol.z()).argMax(1)), 0, out, at, b);
                         return sol;

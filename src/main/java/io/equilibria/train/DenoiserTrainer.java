@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -450,7 +451,7 @@ public final class DenoiserTrainer {
         try (NDManager sub = manager.newSubManager()) {
             Shape shape = new Shape(b.count(), 1, b.side(), b.side());
             try (NDScope ignored = new NDScope(); GradientCollector gc = Compute.engine().newGradientCollector()) {
-                NDArray x = io.equilibria.compute.Tensors.owned(sub.create(b.noisy(), shape)), clean = io.equilibria.compute.Tensors.owned(sub.create(b.clean(), shape)), s = io.equilibria.compute.Tensors.owned(sub.create(b.sigma()));
+                NDArray x = Tensors.owned(sub.create(b.noisy(), shape)), clean = Tensors.owned(sub.create(b.clean(), shape)), s = Tensors.owned(sub.create(b.sigma()));
                 NDArray out = net.forward(ps, new NDList(x, s), true).singletonOrThrow();
                 NDArray l = out.sub(clean).square().mean();
                 gc.backward(l);
@@ -517,8 +518,8 @@ public final class DenoiserTrainer {
         try (NDManager sub = manager.newSubManager()) {
             float[] all = new float[noisy.size() * side * side];
             for (int i = 0; i < noisy.size(); i++) System.arraycopy(noisy.get(i).data(), 0, all, i * side * side, side * side);
-            NDArray x = io.equilibria.compute.Tensors.owned(sub.create(all, new Shape(noisy.size(), 1, side, side)));
-            float[] d = Autograd.noGrad(() -> net.denoise(x, io.equilibria.compute.Tensors.owned(sub.create(sigma))).toFloatArray());
+            NDArray x = Tensors.owned(sub.create(all, new Shape(noisy.size(), 1, side, side)));
+            float[] d = Autograd.noGrad(() -> net.denoise(x, Tensors.owned(sub.create(sigma))).toFloatArray());
             for (int i = 0; i < noisy.size(); i++) {
                 float[] p = new float[side * side];
                 System.arraycopy(d, i * side * side, p, 0, side * side);

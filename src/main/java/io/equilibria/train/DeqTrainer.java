@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -137,7 +138,7 @@ public final class DeqTrainer {
         try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
             NDArray z0 = start(batch);
             NDArray truth = DeqMap.batch(batch.stream().map(ReconstructionProblem::truth).toList());
-            NDArray sigma = io.equilibria.compute.Tensors.owned(z0.getManager().create(sigmas(batch))).toType(z0.getDataType(), false);
+            NDArray sigma = Tensors.owned(z0.getManager().create(sigmas(batch))).toType(z0.getDataType(), false);
             DataTerm data = config.dataTerm().create(ops(batch), ys(batch));
             NDArray step = stepFactors(data, sigma);
             DeqCell cell = DeqMap.cell(config.form(), data, denoiser, scalars, sigma, step);
@@ -165,7 +166,7 @@ public final class DeqTrainer {
         double[] sigmas = new double[s.length];
         for (int i = 0; i < s.length; i++) sigmas[i] = s[i];
         double[] k = io.equilibria.reconstruct.deq.StepSize.factors(data, denoiser, scalars, sigmas);
-        return io.equilibria.compute.Tensors.owned(sigma.getManager().create(k)).toType(sigma.getDataType(), false);
+        return Tensors.owned(sigma.getManager().create(k)).toType(sigma.getDataType(), false);
     }
 
     /**
@@ -203,7 +204,7 @@ public final class DeqTrainer {
         try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
             NDArray z0 = start(batch);
             NDArray truth = DeqMap.batch(batch.stream().map(ReconstructionProblem::truth).toList());
-            NDArray sigma = io.equilibria.compute.Tensors.owned(z0.getManager().create(sigmas(batch))).toType(z0.getDataType(), false);
+            NDArray sigma = Tensors.owned(z0.getManager().create(sigmas(batch))).toType(z0.getDataType(), false);
             DataTerm data = config.dataTerm().create(ops(batch), ys(batch));
             DeqLayer layer = layer(DeqMap.cell(config.form(), data, denoiser, scalars, sigma, stepFactors(data, sigma)));
             try (Equilibrium eq = layer.forward(z0, z0)) {

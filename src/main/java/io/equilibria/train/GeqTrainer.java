@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.classify.geq.GeqNet;
 import io.equilibria.classify.geq.GeqClassifier;
 import ai.djl.ndarray.NDArray;
@@ -64,7 +65,7 @@ public final class GeqTrainer {
         int iterations;
         try (GradientCollector gc = Compute.engine().newGradientCollector()) {
             GeqNet.Operators ops = net.operators(sm);
-            NDList xs = Autograd.noGrad(() -> ops.patches(io.equilibria.compute.Tensors.owned(sm.create(flat, new Shape(labels.length, nc.inputDim())))));
+            NDList xs = Autograd.noGrad(() -> ops.patches(Tensors.owned(sm.create(flat, new Shape(labels.length, nc.inputDim())))));
             Solution sol = ops.solve(xs, null, nc.tolerance(), nc.maxIterations());
             iterations = sol.iterations();
             NDArray z = ops.phantom(xs, sol.z());

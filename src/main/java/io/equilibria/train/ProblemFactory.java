@@ -1,5 +1,6 @@
 package io.equilibria.train;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -68,7 +69,7 @@ public final class ProblemFactory implements AutoCloseable {
 
     /** A problem from a clean patch (values about [0, 1]); noise and operator drawn from {@code r}. */
     public ReconstructionProblem make(Plane clean, SplittableRandom r) {
-        NDArray x = io.equilibria.compute.Tensors.owned(manager.create(clean.data(), new Shape(clean.height(), clean.width())));
+        NDArray x = Tensors.owned(manager.create(clean.data(), new Shape(clean.height(), clean.width())));
         double sigma = sigmaMin + (sigmaMax - sigmaMin) * r.nextDouble();
         LinearOperator a;
         String what;
@@ -115,7 +116,7 @@ public final class ProblemFactory implements AutoCloseable {
             ym[i] = (float) (v + sigma * io.equilibria.physics.Noise.gaussian(r));
         }
         if (poisson) effective = Math.sqrt(sigma * sigma + 0.25 / photons); // Poisson σ at mid-grey, for the denoiser's noise map
-        NDArray y = io.equilibria.compute.Tensors.owned(manager.create(ym, a.rangeShape()));
+        NDArray y = Tensors.owned(manager.create(ym, a.rangeShape()));
         return new ReconstructionProblem(x, a, y, effective, what + String.format(Locale.ROOT, ", sigma %.4f%s", sigma,
                 poisson ? String.format(Locale.ROOT, ", photons %.0f", photons) : ""), owns);
     }

@@ -1,5 +1,6 @@
 package io.equilibria.classify.geq;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -68,7 +69,7 @@ public final class GeqClassifier implements SerialClassifier, LogitClassifier, A
     /** The equilibrium of a batch: Anderson from zeros, or {@code steps} FB steps from warm rows (tiled to the batch). */
     private NDArray equilibrium(NDManager sm, float[][] batch, ArrayStates warm, int steps) {
         int b = batch.length;
-        NDList xs = ops.patches(io.equilibria.compute.Tensors.owned(sm.create(flatten(batch), new Shape(b, inputLength()))));
+        NDList xs = ops.patches(Tensors.owned(sm.create(flatten(batch), new Shape(b, inputLength()))));
         batches++;
         if (warm == null) {
             Solution s = ops.solve(xs, null, net.config().tolerance(), net.config().maxIterations());

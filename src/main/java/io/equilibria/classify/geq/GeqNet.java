@@ -1,5 +1,6 @@
 package io.equilibria.classify.geq;
 
+import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -221,8 +222,8 @@ public final class GeqNet extends AbstractBlock {
                     if (config.spectralBound() > 0) {
                         // σ = uᵀWv with the leading singular pair found on the host: its gradient is u vᵀ, as in spectral normalisation
                         double[][] uv = leadingSingularPair(w.toFloatArray(), d, h);
-                        NDArray u = io.equilibria.compute.Tensors.owned(manager.create(toFloats(uv[0]), new Shape(1, d))), vv = io.equilibria.compute.Tensors.owned(manager.create(toFloats(uv[1]), new Shape(h, 1)));
-                        NDArray bound = io.equilibria.compute.Tensors.owned(manager.create(new float[] {(float) config.spectralBound()}, new Shape(1, 1)));
+                        NDArray u = Tensors.owned(manager.create(toFloats(uv[0]), new Shape(1, d))), vv = Tensors.owned(manager.create(toFloats(uv[1]), new Shape(h, 1)));
+                        NDArray bound = Tensors.owned(manager.create(new float[] {(float) config.spectralBound()}, new Shape(1, 1)));
                         // Arrays made from Java data share its buffer, and the backward pass reads u, v and the bound: they must
                         // outlive it, so they live on the caller's manager, not in this scope (a Java scalar operand such as
                         // mul(2f) would be such an array too, freed here and read after free by the backward pass)
@@ -236,9 +237,9 @@ public final class GeqNet extends AbstractBlock {
                     double norm2 = spectralNormSquared(w.toFloatArray(), d, h);
                     double c = config.kernel() == Kernel.LINEAR ? 1 : 1 + 2 / Math.E;
                     double alpha = config.alphaScale() / (1 + c * norm2);
-                    NDArray unfold = io.equilibria.compute.Tensors.owned(manager.create(oneHot(p), new Shape(d, 1, p, p)));
+                    NDArray unfold = Tensors.owned(manager.create(oneHot(p), new Shape(d, 1, p, p)));
                     int ny = config.positions(config.height(), p), nx = config.positions(config.width(), p);
-                    NDArray pool = io.equilibria.compute.Tensors.owned(manager.create(poolMatrix(ny, nx, config.grid()), new Shape((long) ny * nx, (long) config.grid() * config.grid())));
+                    NDArray pool = Tensors.owned(manager.create(poolMatrix(ny, nx, config.grid()), new Shape((long) ny * nx, (long) config.grid() * config.grid())));
                     NDArray step = Scalars.constant(manager, alpha, DataType.FLOAT32), keep = Scalars.constant(manager, 1 - alpha, DataType.FLOAT32);
                     for (NDArray a : new NDArray[] {w, wt, step, keep, unfold, pool}) {
                         NDScope.unregister(a);

@@ -1,5 +1,6 @@
 package io.equilibria.reconstruct.classical;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -28,7 +29,7 @@ public final class WienerRisk {
         NDManager m = y.getManager();
         try (NDManager s = m.newSubManager()) {
             long h = y.getShape().get(y.getShape().dimension() - 2), w = y.getShape().get(y.getShape().dimension() - 1);
-            NDArray img = io.equilibria.compute.Tensors.owned(s.create(y.toFloatArray(), new Shape(h, w)));
+            NDArray img = Tensors.owned(s.create(y.toFloatArray(), new Shape(h, w)));
             int gh = (int) (2 * h), gw = (int) (2 * w), cols = gw / 2 + 1;
             float[] yf = evenExtension(img).rfft(gw, 1).fft(gh, 0).abs().square().toFloatArray();
             float[] hf = otf(s, psf, gh, gw).abs().square().toFloatArray();
@@ -78,7 +79,7 @@ public final class WienerRisk {
                     inv[i] = (float) (1 / (hh[i] + lambda * symbol(sy, Math.sin(Math.PI * b / gw), penalty) + 1e-30));
                 }
             }
-            NDArray filter = otf.conj().mul(io.equilibria.compute.Tensors.owned(s.create(inv, new Shape(gh, cols))));
+            NDArray filter = otf.conj().mul(Tensors.owned(s.create(inv, new Shape(gh, cols))));
             NDArray x = even.rfft(gw, 1).fft(gh, 0).mul(filter).ifft(gh, 0).irfft(gw, 1).get("0:" + h + ", 0:" + w)
                     .toType(y.getDataType(), false);
             x.attach(m);
@@ -98,7 +99,7 @@ public final class WienerRisk {
         int cy = psf.height() / 2, cx = psf.width() / 2;
         for (int r = 0; r < psf.height(); r++)
             for (int c = 0; c < psf.width(); c++) k[Math.floorMod(r - cy, gh) * gw + Math.floorMod(c - cx, gw)] += psf.data()[r * psf.width() + c];
-        return io.equilibria.compute.Tensors.owned(m.create(k, new Shape(gh, gw))).rfft(gw, 1).fft(gh, 0);
+        return Tensors.owned(m.create(k, new Shape(gh, gw))).rfft(gw, 1).fft(gh, 0);
     }
 
     /** The penalty's symbol at frequency (sin(πa/gh), sin(πb/gw)): P = 4 sy² + 4 sx² (gradient) or P² (Laplacian). */

@@ -1,5 +1,6 @@
 package io.equilibria.reconstruct.deq;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -162,12 +163,12 @@ public final class DeqReconstructor implements Reconstructor {
         /** The map at strength m, with the resources it holds (closed by the caller). */
         Built cell(NDArray y, double m, double[] info) {
             double priorSigma = m * DeqMap.priorSigma(noiseSigma, a, scalars.nullSpaceSigma());
-            NDArray sigma = io.equilibria.compute.Tensors.owned(y.getManager().create(new double[] {priorSigma})).toType(y.getDataType(), false);
+            NDArray sigma = Tensors.owned(y.getManager().create(new double[] {priorSigma})).toType(y.getDataType(), false);
             DataTerm dataTerm = data.create(List.of(a), List.of(y));
             double kappa = safeStep ? io.equilibria.reconstruct.deq.StepSize.factors(dataTerm, denoiser, scalars,
                     new double[] {priorSigma})[0]
                     : form == DeqForm.RED ? io.equilibria.reconstruct.deq.StepSize.trainedRangeFactor(dataTerm, scalars, priorSigma) : 1;
-            NDArray stepFactor = kappa == 1 ? null : io.equilibria.compute.Tensors.owned(y.getManager().create(new float[] {(float) kappa})).toType(y.getDataType(), false);
+            NDArray stepFactor = kappa == 1 ? null : Tensors.owned(y.getManager().create(new float[] {(float) kappa})).toType(y.getDataType(), false);
             if (info != null) {
                 info[0] = priorSigma;
                 info[1] = io.equilibria.reconstruct.deq.StepSize.priorWeight(scalars, priorSigma, dataTerm);
@@ -323,7 +324,7 @@ public final class DeqReconstructor implements Reconstructor {
         try (NDArray x = io.equilibria.reconstruct.classical.WienerRisk.deconvolve(y, a.psf(), WIENER_PENALTY, lambda)) {
             long h = x.getShape().get(0), w = x.getShape().get(1);
             io.equilibria.image.Plane p = a.extendToDomain(new io.equilibria.image.Plane((int) w, (int) h, x.toFloatArray()));
-            return io.equilibria.compute.Tensors.owned(y.getManager().create(p.data(), a.domainShape())).toType(y.getDataType(), false);
+            return Tensors.owned(y.getManager().create(p.data(), a.domainShape())).toType(y.getDataType(), false);
         }
     }
 
@@ -781,6 +782,6 @@ private static final int PROBE_ITERATIONS = 20;
         java.util.Random r = new java.util.Random(0x5EED);
         float[] v = new float[(int) y.size()];
         for (int i = 0; i < v.length; i++) v[i] = r.nextBoolean() ? 1f : -1f;
-        return io.equilibria.compute.Tensors.owned(y.getManager().create(v, y.getShape())).toType(y.getDataType(), false);
+        return Tensors.owned(y.getManager().create(v, y.getShape())).toType(y.getDataType(), false);
     }
 }

@@ -1,5 +1,6 @@
 package io.equilibria.reconstruct.deq;
 
+import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -75,7 +76,7 @@ public final class DeqScalars implements AutoCloseable {
         float[] s = sigma.toType(DataType.FLOAT32, false).toFloatArray();
         double[] w = new double[s.length];
         for (int i = 0; i < s.length; i++) w[i] = tauScale(s[i]);
-        try (NDArray host = io.equilibria.compute.Tensors.owned(sigma.getManager().create(w))) {
+        try (NDArray host = Tensors.owned(sigma.getManager().create(w))) {
             NDArray t = host.toType(sigma.getDataType(), false);
             NDArray out = t.duplicate();
             if (t != host) t.close();

@@ -155,7 +155,7 @@ public final class Deconvolution {
                         NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
                         PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : g, norm, a, sub);
                         NDArray start = warm && previous[t.index()] != null
-                                ? io.equilibria.compute.Tensors.owned(sub.create(previous[t.index()], a.domainShape())).toType(y.getDataType(), false) : null;
+                                ? Tensors.owned(sub.create(previous[t.index()], a.domainShape())).toType(y.getDataType(), false) : null;
                         IterationListener l = trimming(trace.wrap(listener.forPlane(g * grid.size() + t.index(), groups.size() * grid.size())),
                                 t.pixels() * frames);
                         Result r = rec.reconstruct(a, y, l, start);
