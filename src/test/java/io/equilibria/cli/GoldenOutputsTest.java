@@ -87,6 +87,65 @@ class GoldenOutputsTest {
         check("cs-tv", "reconstruct", "cs", "--input", "cs.tif", "--method", "tv");
     }
 
+    /** A stack of independent planes: warm starts across slices, and a per-plane report. */
+    @Test
+    void stackWarmStart() throws Exception {
+        check("stack-deq", "reconstruct", "deblur", "--input", "views.tif", "--psf", "gaussian:1.5", "--method", "deq");
+    }
+
+    /** A directory: the batch JSON report (summary and a row per image) and the CSV report, row by row. */
+    @Test
+    void batchReports() throws Exception {
+        Path in = dir.resolve("batch-in");
+        Files.createDirectories(in.resolve("sub"));
+        Files.copy(dir.resolve("y96.tif"), in.resolve("a.tif"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(dir.resolve("cam96.tif"), in.resolve("sub/b.tif"), StandardCopyOption.REPLACE_EXISTING);
+        for (String kind : List.of("json", "csv")) {
+            String name = "batch-rl-" + kind;
+            Path out = dir.resolve(name), report = dir.resolve(name + "." + kind);
+            run("reconstruct", "deblur", "--input", in.toString(), "--recursive", "--psf", "gaussian:2", "--method", "rl",
+                    "--output", out.toString(), "--report", report.toString());
+            Path expected = GOLDEN.resolve(name + "." + kind);
+            if (UPDATE) {
+                Files.writeString(expected, portable(report));
+                continue;
+            }
+            assertTrue(Files.exists(expected), "no golden output " + expected + ": regenerate (see the class comment)");
+            List<String> diffs = new ArrayList<>();
+            compareJson("", tree(kind, Files.readString(expected)), tree(kind, portable(report)), diffs);
+            if (!diffs.isEmpty()) fail(name + ": report differs from the golden one:\n" + String.join("\n", diffs));
+            for (String image : List.of("a.tif", "sub/b.tif")) {
+                compareImages(name + "/" + image, ImageFiles.read(GOLDEN.resolve("batch-rl-" + image.replace('/', '-'))),
+                        ImageFiles.read(out.resolve(image)));
+            }
+        }
+        if (UPDATE) {
+            for (String image : List.of("a.tif", "sub/b.tif")) {
+                Files.copy(dir.resolve("batch-rl-json").resolve(image), GOLDEN.resolve("batch-rl-" + image.replace('/', '-')),
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    /** A report as a tree; a CSV report as an array of rows, each an object of its cells (numbers parsed). */
+    private static JsonNode tree(String kind, String text) throws java.io.IOException {
+        ObjectMapper json = new ObjectMapper();
+        if (kind.equals("json")) return json.readTree(text);
+        com.fasterxml.jackson.databind.node.ArrayNode rows = json.createArrayNode();
+        for (org.apache.commons.csv.CSVRecord r : org.apache.commons.csv.CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true)
+                .build().parse(new java.io.StringReader(text))) {
+            com.fasterxml.jackson.databind.node.ObjectNode row = rows.addObject();
+            r.toMap().forEach((k, v) -> {
+                try {
+                    row.put(k, Double.parseDouble(v));
+                } catch (NumberFormatException notNumber) {
+                    row.put(k, v);
+                }
+            });
+        }
+        return rows;
+    }
+
     /** Runs a reconstruction (input names are relative to the temporary folder) and compares image and report. */
     private static void check(String name, String... args) throws Exception {
         Path out = dir.resolve(name + ".tif"), report = dir.resolve(name + ".json");
