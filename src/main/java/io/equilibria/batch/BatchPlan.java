@@ -1,5 +1,7 @@
 package io.equilibria.batch;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.image.ImageFiles;
 import io.equilibria.errors.InputException;
 import io.equilibria.errors.OutputException;
@@ -28,7 +30,7 @@ public final class BatchPlan {
         List<Job> jobs = new ArrayList<>();
         if (Files.isDirectory(input)) {
             if (Files.exists(output) && !Files.isDirectory(output)) {
-                throw new OutputException(output, "input is a directory, so --output must be a directory");
+                throw new OutputException(output, "input is a directory, so " + Setting.OUTPUT + " must be a directory");
             }
             try (Stream<Path> s = Files.walk(input, selection.recursive() ? Integer.MAX_VALUE : 1)) {
                 s.filter(Files::isRegularFile).filter(ImageFiles::isImageFile).map(input::relativize)
@@ -39,9 +41,9 @@ public final class BatchPlan {
             }
             if (jobs.isEmpty()) {
                 throw new InputException(input, "no TIFF, PNG or JPEG image " + (selection.recursive() ? "below" : "in")
-                        + " this directory matches" + (selection.includes().isEmpty() ? "" : " --include " + selection.includes())
-                        + (selection.excludes().isEmpty() ? "" : " --exclude " + selection.excludes())
-                        + (selection.recursive() ? "" : " (add --recursive to descend into subdirectories)"));
+                        + " this directory matches" + (selection.includes().isEmpty() ? "" : " " + Setting.INCLUDE + " " + selection.includes())
+                        + (selection.excludes().isEmpty() ? "" : " " + Setting.EXCLUDE + " " + selection.excludes())
+                        + (selection.recursive() ? "" : " (turn on " + Setting.RECURSIVE + " to descend into subdirectories)"));
             }
         } else {
             jobs.add(new Job(input, input.getFileName(), output));

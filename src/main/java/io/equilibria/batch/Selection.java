@@ -11,6 +11,9 @@ import java.util.List;
  * '/' against the path relative to the input directory ({@code day1/**.tif}).
  */
 public record Selection(boolean recursive, List<String> includes, List<String> excludes, Shard shard) {
+    /** Every image at the top level of the directory. */
+    public static final Selection ALL = new Selection(false, List.of(), List.of(), Shard.ALL);
+
     public Selection {
         includes = List.copyOf(includes);
         excludes = List.copyOf(excludes);

@@ -14,5 +14,8 @@ public interface Command {
 
     Options options();
 
+    /** This command's option for each setting the core's messages may name (null: none); see {@link io.equilibria.errors.Setting}. */
+    default io.equilibria.errors.Setting.Names settingNames() { return s -> null; }
+
     int run(CommandLine line) throws Exception;
 }

@@ -132,10 +132,10 @@ final class LearnedBench {
         MethodConfig deq = new MethodConfig("deq", 0, Double.NaN, Double.NaN, model, null);
         Psf psf = Psf.of(PsfGenerator.gaussian(2, 0), "gaussian:2");
         double[] times = new double[3];
-        Map<String, Object> last = null;
+        io.equilibria.reconstruct.report.ReconstructionReport last = null;
         for (int i = 0; i < times.length; i++) {
             long t0 = System.nanoTime();
-            Deconvolution.Outcome o = Deconvolution.run(img, psf, deq, Deconvolution.Options.defaults(), device, Deconvolution.PlaneListener.NONE);
+            io.equilibria.reconstruct.report.Reconstruction o = Deconvolution.run(img, psf, deq, Deconvolution.Options.defaults(), device, Deconvolution.PlaneListener.NONE);
             times[i] = (System.nanoTime() - t0) / 1e9;
             last = o.report();
         }
@@ -146,8 +146,8 @@ final class LearnedBench {
         double rlTime = (System.nanoTime() - t0) / 1e9;
         System.out.printf(Locale.ROOT, "256x256 deblur end to end (read-to-result core call, model loaded, extended boundary, JVM start excluded): "
                 + "DEQ median %.2f s (target <= 2 s; %s iterations), RL 30 iterations %.2f s, ratio %.1fx%n",
-                times[1], ReconstructCommand.firstPlane(last, "iterations"), rlTime, times[1] / rlTime);
-        System.out.println("  last run: " + breakdown(last));
+                times[1], last.first().iterations(), rlTime, times[1] / rlTime);
+        System.out.println("  last run: " + breakdown(last.first().parameters(), last.first().iterations()));
     }
 
     /**
@@ -166,14 +166,11 @@ final class LearnedBench {
     }
 
     /** Where a DEQ deblur's seconds went: start, strength search (iterations) and the final solve (iterations, residual). */
-    @SuppressWarnings("unchecked")
-    static String breakdown(Map<String, Object> report) {
-        if (!(ReconstructCommand.firstPlane(report, "parameters") instanceof Map<?, ?> pm)) return "no parameters";
-        Map<String, Object> p = (Map<String, Object>) pm;
+    static String breakdown(io.equilibria.reconstruct.report.MethodParameters p, int iterations) {
         return String.format(Locale.ROOT, "start %.2f s, search %s s (%s iterations on the crop), final solve %.2f s (%s iterations, residual %.2e, %s)",
                 num(p.get("startSeconds")), p.get("searchSeconds") instanceof Number n ? String.format(Locale.ROOT, "%.2f", n.doubleValue()) : "-",
-                p.getOrDefault("searchIterations", "-"), num(p.get("solverSeconds")), ReconstructCommand.firstPlane(report, "iterations"),
-                num(p.get("solverResidual")), Boolean.TRUE.equals(p.get("converged")) ? "converged" : "NOT converged");
+                p.searchIterations() >= 0 ? p.searchIterations() : "-", num(p.get("solverSeconds")), iterations,
+                p.solverResidual(), p.converged() ? "converged" : "NOT converged");
     }
 
     private static double num(Object o) {
@@ -206,11 +203,13 @@ final class LearnedBench {
                 System.out.println("the " + size + "x" + size + " child run failed (exit " + rc + "): " + Files.readString(dir.resolve("log.txt")));
                 return;
             }
-            Map<String, Object> r = new com.fasterxml.jackson.databind.ObjectMapper().readValue(report.toFile(), Map.class);
-            System.out.printf(Locale.ROOT, "%dx%d DEQ deblur in a fresh process: peak RSS %s MiB (this process now: %.0f MiB), %.1f s%s, %s%n",
-                    size, size, r.get("peakRssMiB"), ProcessMemory.peakRssMiB(), ((Number) r.get("seconds")).doubleValue(),
-                    size == 2048 ? " (target <= 40 s)" : "", ReconstructCommand.summary(r));
-            System.out.println("  " + breakdown(r));
+            var r = io.equilibria.reconstruct.report.ReportJson.MAPPER.readTree(report.toFile());
+            var plane = r.get("planes").get(0);
+            System.out.printf(Locale.ROOT, "%dx%d DEQ deblur in a fresh process: peak RSS %s MiB (this process now: %.0f MiB), %.1f s%s, %s iterations%n",
+                    size, size, r.get("peakRssMiB"), ProcessMemory.peakRssMiB(), r.get("seconds").asDouble(),
+                    size == 2048 ? " (target <= 40 s)" : "", plane.get("iterations"));
+            System.out.println("  " + breakdown(new io.equilibria.reconstruct.report.MethodParameters(
+                    io.equilibria.reconstruct.report.ReportJson.MAPPER.convertValue(plane.get("parameters"), Map.class)), plane.get("iterations").asInt()));
         } finally {
             try (var s = Files.walk(dir)) {
                 s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

@@ -59,6 +59,8 @@ public final class Main {
             printHelp(command);
             return ExitCodes.OK;
         }
+        // the core names settings by concept ("the noise level"); the messages say which of this command's options is meant
+        java.util.function.UnaryOperator<String> names = m -> io.equilibria.errors.Setting.annotate(m, command.settingNames());
         try {
             CommandLine line = new DefaultParser().parse(command.options(), rest);
             return command.run(line);
@@ -69,20 +71,20 @@ public final class Main {
             return fail(ExitCodes.USAGE, command.name() + ": option --" + e.getOption().getLongOpt()
                     + " needs a value");
         } catch (ParseException | UsageException e) {
-            return fail(ExitCodes.USAGE, command.name() + ": " + e.getMessage() + " (see: equilibria " + command.name()
+            return fail(ExitCodes.USAGE, command.name() + ": " + names.apply(e.getMessage()) + " (see: equilibria " + command.name()
                     + " --help)");
         } catch (InputException e) {
-            return fail(ExitCodes.BAD_INPUT, e.getMessage());
+            return fail(ExitCodes.BAD_INPUT, names.apply(e.getMessage()));
         } catch (OutputException e) {
-            return fail(ExitCodes.OUTPUT, e.getMessage());
+            return fail(ExitCodes.OUTPUT, names.apply(e.getMessage()));
         } catch (NumericalException e) {
-            return fail(ExitCodes.NUMERICAL, e.getMessage());
+            return fail(ExitCodes.NUMERICAL, names.apply(e.getMessage()));
         } catch (DeviceException e) {
-            return fail(ExitCodes.DEVICE, e.getMessage());
+            return fail(ExitCodes.DEVICE, names.apply(e.getMessage()));
         } catch (IllegalArgumentException e) {
-            return fail(ExitCodes.USAGE, command.name() + ": " + e.getMessage());
+            return fail(ExitCodes.USAGE, command.name() + ": " + names.apply(e.getMessage()));
         } catch (io.equilibria.errors.MemoryException e) {
-            return fail(ExitCodes.MEMORY, e.getMessage());
+            return fail(ExitCodes.MEMORY, names.apply(e.getMessage()));
         } catch (OutOfMemoryError e) {
             return fail(ExitCodes.MEMORY, "out of Java heap memory; give Java more with -Xmx, or lower --max-memory so large images are tiled");
         } catch (Exception e) {

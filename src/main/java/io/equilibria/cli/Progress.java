@@ -1,6 +1,5 @@
 package io.equilibria.cli;
 
-import io.equilibria.solvers.IterationListener;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -27,14 +26,6 @@ final class Progress implements AutoCloseable {
 
     void maxHint(long max) {
         if (bar != null) bar.maxHint(max);
-    }
-
-    /** An iteration listener that advances the bar and shows the relative change. */
-    IterationListener iterations(long offset) {
-        return (k, max, x, change) -> {
-            step(offset + k, String.format("change %.2e", change));
-            return true;
-        };
     }
 
     @Override

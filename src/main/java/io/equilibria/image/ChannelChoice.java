@@ -1,5 +1,7 @@
 package io.equilibria.image;
 
+import io.equilibria.errors.Setting;
+
 import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
 
@@ -32,7 +34,7 @@ public final class ChannelChoice {
                     if (i < 1) throw new NumberFormatException();
                     return new ChannelChoice("channel " + i, i);
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("bad --channel '" + s + "' (red, green, blue, luminance or 1..C)");
+                    throw new IllegalArgumentException(io.equilibria.errors.Setting.CHANNEL + " must be red, green, blue, luminance or 1..C, got '" + s + "'");
                 }
         }
     }

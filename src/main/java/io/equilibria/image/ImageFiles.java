@@ -1,5 +1,7 @@
 package io.equilibria.image;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.errors.InputException;
 
 import ij.ImagePlus;
@@ -83,12 +85,12 @@ public final class ImageFiles {
         if (nChannels > 1 && !imp.isRGB()) {
             int c = channel.index();
             if (c < 1 || c > nChannels) {
-                throw new InputException(where + ": " + nChannels + "-channel image; choose one with --channel 1.."
+                throw new InputException(where + ": " + nChannels + "-channel image; set " + io.equilibria.errors.Setting.CHANNEL + " to 1.."
                         + nChannels);
             }
         } else if (colour && channel == ChannelChoice.NONE) {
             throw new InputException(where + ": colour (RGB) image; Equilibria works on grayscale intensities. "
-                    + "Choose a channel explicitly with --channel red|green|blue|luminance");
+                    + "Choose " + io.equilibria.errors.Setting.CHANNEL + " explicitly: red, green, blue or luminance");
         }
         ImageStack stack = imp.getStack();
         List<Plane> planes = new ArrayList<>();

@@ -1,5 +1,9 @@
 package io.equilibria.imagej;
 
+import io.equilibria.errors.Setting;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.reconstruct.report.ReportJson;
+
 import ij.IJ;
 import ij.WindowManager;
 import ij.gui.GenericDialog;
@@ -40,7 +44,7 @@ final class CommandSupport {
             try {
                 work.run();
             } catch (RuntimeException e) {
-                IJ.error(title, e.getMessage() != null ? e.getMessage() : e.toString());
+                IJ.error(title, e.getMessage() != null ? Setting.annotate(e.getMessage(), CommandSupport::field) : e.toString());
             } finally {
                 Thread.currentThread().setContextClassLoader(old);
             }
@@ -99,5 +103,29 @@ final class CommandSupport {
             if (titles.length > 5) hint.append(", ...");
         }
         gd.addMessage(hint.toString());
+    }
+
+    /** The dialog field (macro key) of each setting the core's messages may name, or null. */
+    static String field(Setting s) {
+        return switch (s) {
+            case METHOD -> "method";
+            case MODEL -> "model";
+            case STRENGTH -> "prior_strength";
+            case ITERATIONS -> "iterations";
+            case PSF -> "psf";
+            case NOISE_SIGMA -> "noise_sigma";
+            case BOUNDARY -> "boundary";
+            case OFFSET -> "camera_offset";
+            case MULTI_FRAME -> "multi-frame";
+            case DEVICE -> "device";
+            default -> null;
+        };
+    }
+
+    /** A result's Info: how it was made (the image's info keys), then its report as JSON. */
+    static String info(String title, Reconstruction o) {
+        StringBuilder info = new StringBuilder("Equilibria " + title + "\n");
+        o.image().info().forEach((k, v) -> info.append(k).append(": ").append(v).append('\n'));
+        return info.append("report: ").append(ReportJson.text(o.report())).toString();
     }
 }

@@ -15,7 +15,8 @@ import io.equilibria.reconstruct.methods.Deconvolution;
 import io.equilibria.reconstruct.methods.MethodConfig;
 
 import java.nio.file.Path;
-import java.util.Map;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.run.ReconstructRequest;
 
 /**
  * {@code Plugins > Equilibria > Compressed Sensing Reconstruction...}: {@code reconstruct cs} on a measurement file
@@ -72,13 +73,14 @@ public final class CompressedSensingCommand implements PlugIn {
     /** @param strength the learned prior's strength (auto: cross-validated on held-out rows; ignored by classical methods) */
     static ImagePlus reconstruct(Path file, String method, String model, int iterations, Device device,
                                  io.equilibria.reconstruct.deq.PriorStrength strength) {
-        MeasurementFile.Contents meas = MeasurementFile.read(file);
-        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null, strength);
+        boolean strengthApplies = method.equals("deq") || method.equals("pnp");
+        ReconstructRequest request = ReconstructRequest.cs(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null,
+                strengthApplies ? strength : io.equilibria.reconstruct.deq.PriorStrength.AUTO), Double.NaN, device);
         boolean[] cancelled = {false};
-        Deconvolution.Outcome o = CompressedSensingReconstruction.run(meas, m, device, (k, max, z, r) -> {
+        Reconstruction o = request.solve(MeasurementFile.read(file), (k, max, z, r) -> {
             IJ.showStatus(TITLE + ": iteration " + k);
             IJ.showProgress(k, Math.max(1, max));
-            if (IJ.escapePressed()) cancelled[0] = true;
+            cancelled[0] |= IJ.escapePressed();
             return !cancelled[0];
         });
         IJ.showProgress(1.0);
@@ -87,9 +89,7 @@ public final class CompressedSensingCommand implements PlugIn {
             return null;
         }
         ImagePlus out = ImageFiles.toImagePlus(o.image(), file.getFileName().toString().replaceFirst("\\.[^.]+$", "") + "-" + method);
-        StringBuilder info = new StringBuilder("Equilibria " + TITLE + "\n");
-        for (Map.Entry<String, Object> e : o.report().entrySet()) info.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
-        out.setProperty("Info", info.toString());
+        out.setProperty("Info", CommandSupport.info(TITLE, o));
         return out;
     }
 }

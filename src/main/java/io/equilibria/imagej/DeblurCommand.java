@@ -1,6 +1,5 @@
 package io.equilibria.imagej;
 
-import ai.djl.Device;
 import ij.IJ;
 import ij.ImagePlus;
 import ij.WindowManager;
@@ -8,7 +7,7 @@ import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
 import io.equilibria.compute.Compute;
 import io.equilibria.image.ChannelChoice;
-import io.equilibria.image.ImageData;
+import io.equilibria.image.Normalization;
 import io.equilibria.image.ImageFiles;
 import io.equilibria.physics.Boundary;
 import io.equilibria.physics.Psf;
@@ -16,9 +15,10 @@ import io.equilibria.physics.PsfSpec;
 import io.equilibria.reconstruct.methods.Deconvolution;
 import io.equilibria.reconstruct.methods.MethodConfig;
 import io.equilibria.reconstruct.deq.PriorStrength;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.run.ReconstructRequest;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code Plugins > Equilibria > Deblur (DEQ)...}: the CLI's {@code reconstruct deblur} on the current image or stack,
@@ -54,82 +54,41 @@ public final class DeblurCommand implements PlugIn {
         gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
         gd.showDialog();
         if (gd.wasCanceled()) return;
-        String method = gd.getNextChoice();
-        String psfText = gd.getNextString().trim();
-        String model;
-        try {
-            model = classical ? null : CommandSupport.nextModel(gd);
-        } catch (IllegalArgumentException e) {
-            IJ.error(title, e.getMessage());
-            return;
-        }
-        PriorStrength strength;
-        try {
-            strength = classical ? PriorStrength.AUTO : PriorStrength.parse(gd.getNextString());
-        } catch (IllegalArgumentException e) {
-            IJ.error(title, e.getMessage());
-            return;
-        }
-        double sigma = gd.getNextNumber();
-        int iterations = (int) gd.getNextNumber();
-        String boundary = gd.getNextChoice();
-        String offset = gd.getNextString().trim();
-        boolean multiFrame = gd.getNextBoolean();
-        String device = gd.getNextChoice();
-        CommandSupport.runOffEdt(title, () -> {
-            ImagePlus result = deblur(imp, method, psf(psfText), model, sigma, iterations, Boundary.parse(boundary), offset,
-                    multiFrame, Compute.resolve(device), strength);
+        CommandSupport.runOffEdt(title, () -> { // a bad field becomes an error message naming it
+            String method = gd.getNextChoice();
+            Psf psf = psf(gd.getNextString().trim());
+            String model = classical ? null : CommandSupport.nextModel(gd);
+            PriorStrength strength = classical ? PriorStrength.AUTO : PriorStrength.parse(gd.getNextString());
+            double sigma = gd.getNextNumber();
+            int iterations = (int) gd.getNextNumber();
+            Deconvolution.Options options = new Deconvolution.Options(Boundary.parse(gd.getNextChoice()),
+                    Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null);
+            boolean strengthApplies = method.equals("deq") || method.equals("pnp");
+            ImagePlus result = deblur(imp, ReconstructRequest.deblur(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null,
+                    null, strengthApplies ? strength : PriorStrength.AUTO), psf, options, Compute.resolve(gd.getNextChoice())));
             if (result != null) result.show();
         });
     }
 
     /** The reconstruction itself, for the dialog and for tests; null if cancelled with Esc. */
-    static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
-                            Boundary boundary, boolean multiFrame, Device device) {
-        return deblur(imp, method, psf, model, sigma, iterations, boundary, "auto", multiFrame, device);
-    }
-
-    /**
-     * @param offset camera offset in the image's units: a number, {@code auto} (16-bit images with a flat dark
-     *               background) or {@code none}; see {@link io.equilibria.image.Normalization}
-     */
-    static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
-                            Boundary boundary, String offset, boolean multiFrame, Device device) {
-        return deblur(imp, method, psf, model, sigma, iterations, boundary, offset, multiFrame, device, PriorStrength.AUTO);
-    }
-
-    /** @param strength the learned prior's strength (see {@code --strength}; ignored by classical methods) */
-    static ImagePlus deblur(ImagePlus imp, String method, Psf psf, String model, double sigma, int iterations,
-                            Boundary boundary, String offset, boolean multiFrame, Device device, PriorStrength strength) {
-        ImageData in = ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null);
-        boolean learned = MethodConfig.of(method).learned() && !method.equals("oder");
-        MethodConfig m = new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null, learned ? strength : PriorStrength.AUTO);
-        Deconvolution.Options options = new Deconvolution.Options(boundary,
-                io.equilibria.image.Normalization.scaleSpec(offset), multiFrame,
-                sigma > 0 ? sigma : Double.NaN, null);
+    static ImagePlus deblur(ImagePlus imp, ReconstructRequest request) {
         boolean[] cancelled = {false};
         Deconvolution.PlaneListener progress = (plane, planes) -> (k, max, z, residual) -> {
             IJ.showStatus(String.format(java.util.Locale.ROOT, "%s: plane %d/%d, iteration %d", TITLE, plane + 1, planes, k));
             IJ.showProgress(plane * max + k, planes * Math.max(1, max));
-            if (IJ.escapePressed()) {
-                cancelled[0] = true;
-                return false;
-            }
-            return true;
+            cancelled[0] |= IJ.escapePressed();
+            return !cancelled[0];
         };
-        Deconvolution.Outcome o = Deconvolution.run(in, psf, m, options, device, progress);
+        Reconstruction o = request.solve(ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null), progress);
         IJ.showProgress(1.0);
-        if (cancelled[0] || Boolean.TRUE.equals(o.report().get("cancelled"))) {
+        if (cancelled[0] || o.report().wasCancelled()) {
             IJ.resetEscape();
             IJ.showStatus(TITLE + ": cancelled");
             return null;
         }
-        ImagePlus out = ImageFiles.toImagePlus(o.image(), imp.getShortTitle() + "-" + method);
+        ImagePlus out = ImageFiles.toImagePlus(o.image(), imp.getShortTitle() + "-" + request.method().method());
         out.setCalibration(imp.getCalibration().copy());
-        StringBuilder info = new StringBuilder("Equilibria " + TITLE + "\n");
-        for (Map.Entry<String, String> e : o.image().info().entrySet()) info.append(e.getKey()).append(": ").append(e.getValue()).append('\n');
-        info.append("report: ").append(o.report().get("planes")).append('\n');
-        out.setProperty("Info", info.toString());
+        out.setProperty("Info", CommandSupport.info(TITLE, o));
         return out;
     }
 

@@ -1,5 +1,7 @@
 package io.equilibria.solvers;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.errors.DivergenceException;
 
 import ai.djl.ndarray.NDArray;
@@ -97,8 +99,9 @@ public final class Nesterov implements FixedPointSolver {
                     closeAll(next, momentum, tail);
                     throw new DivergenceException(String.format(Locale.ROOT,
                             "%s diverged: the iterate grew to %.3g times its starting size by iteration %d (a stochastic "
-                                    + "gradient with too much variance for momentum: try a larger --batch, --scaling raw, "
-                                    + "or --solver anderson)", describe(), size / scale, count), Arrays.copyOf(trace, count));
+                                    + "gradient with too much variance for momentum: enlarge %s, set %s to raw, "
+                                    + "or set %s to anderson)", describe(), size / scale, count, io.equilibria.errors.Setting.MINIBATCH, io.equilibria.errors.Setting.SCALING,
+                            io.equilibria.errors.Setting.SOLVER), Arrays.copyOf(trace, count));
                 } else if (r > o.blowUpFactor() * first) {
                     closeAll(next, momentum, tail);
                     throw new DivergenceException(String.format(Locale.ROOT,

@@ -87,15 +87,13 @@ class StrengthSearchTest {
 
     private record Run(double psnr, double strength, Map<String, Object> report) {}
 
-    @SuppressWarnings("unchecked")
     private static Run run(Plane truth, PriorStrength strength) {
         ImageData gt = ImageData.of(truth, Calibration.none());
         ImageData y = Simulator.deblur(gt, PSF, new Noise(0.02, 0, 11), false, Boundary.EXTENDED, Device.cpu()).observations();
         MethodConfig m = new MethodConfig("deq", 0, Double.NaN, Double.NaN, null, null, null, strength);
         Deconvolution.Options o = new Deconvolution.Options(Boundary.EXTENDED, io.equilibria.image.Normalization.DEFAULT, false, Double.NaN, null);
-        Deconvolution.Outcome out = Deconvolution.run(y, PSF, m, o, Device.cpu(), Deconvolution.PlaneListener.NONE);
-        Map<String, Object> plane = ((List<Map<String, Object>>) out.report().get("planes")).get(0);
-        Map<String, Object> params = (Map<String, Object>) plane.get("parameters");
-        return new Run(ImageMetrics.psnr(truth, out.image().plane(0), 1), ((Number) params.get("strength")).doubleValue(), params);
+        io.equilibria.reconstruct.report.Reconstruction out = Deconvolution.run(y, PSF, m, o, Device.cpu(), Deconvolution.PlaneListener.NONE);
+        var params = out.report().first().parameters();
+        return new Run(ImageMetrics.psnr(truth, out.image().plane(0), 1), params.strength(), params.values());
     }
 }

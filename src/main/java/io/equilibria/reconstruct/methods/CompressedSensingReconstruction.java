@@ -3,8 +3,6 @@ package io.equilibria.reconstruct.methods;
 import io.equilibria.solvers.IterationListener;
 import io.equilibria.reconstruct.Result;
 
-import io.equilibria.reconstruct.methods.Deconvolution;
-
 import io.equilibria.reconstruct.methods.MethodConfig;
 
 import ai.djl.Device;
@@ -18,7 +16,11 @@ import io.equilibria.image.Plane;
 import io.equilibria.physics.BlockCompressedSensing;
 import io.equilibria.physics.MeasurementFile;
 
-import java.util.LinkedHashMap;
+import io.equilibria.reconstruct.report.PlaneReport;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.reconstruct.report.ReconstructionReport;
+import io.equilibria.reconstruct.report.SolveStats;
+
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +28,7 @@ import java.util.Map;
 public final class CompressedSensingReconstruction {
     private CompressedSensingReconstruction() {}
 
-    public static Deconvolution.Outcome run(MeasurementFile.Contents meas, MethodConfig method, Device device,
+    public static Reconstruction run(MeasurementFile.Contents meas, MethodConfig method, Device device,
                                             IterationListener listener) {
         return run(meas, method, device, listener, Double.NaN);
     }
@@ -35,20 +37,18 @@ public final class CompressedSensingReconstruction {
      * @param noiseSigma the measurement noise σ in the measurements' units (NaN: from the file's spec; for a learned
      *                   method without either, estimated from a regularised least-squares reconstruction)
      */
-    public static Deconvolution.Outcome run(MeasurementFile.Contents meas, MethodConfig method, Device device,
+    public static Reconstruction run(MeasurementFile.Contents meas, MethodConfig method, Device device,
                                             IterationListener listener, double noiseSigma) {
         long t0 = System.nanoTime();
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("method", method.method());
-        report.put("device", Compute.describe(device));
         double scale = meas.spec().containsKey("intensityScale") ? meas.doubleValue("intensityScale") : 1;
         double sigma = meas.spec().containsKey("noise") ? noiseSigma(meas.spec().get("noise")) : 0;
         String sigmaSource = meas.spec().containsKey("noise") ? "measurement file" : "none (0)";
         if (!Double.isNaN(noiseSigma)) {
             sigma = noiseSigma;
-            sigmaSource = "--noise-sigma";
+            sigmaSource = "given";
         }
         Plane out;
+        PlaneReport solve;
         try (NDManager manager = Compute.manager(device); BlockCompressedSensing a = meas.operator(manager)) {
             Plane m = meas.measurements();
             if (m.height() != a.rangeShape().get(0) || m.width() != a.rangeShape().get(1)) {
@@ -62,26 +62,18 @@ public final class CompressedSensingReconstruction {
                 init.x().close();
                 sigmaSource = "estimated (MAD of the fine-scale detail of a regularised least-squares reconstruction)";
             }
-            report.put("noiseSigma", sigma);
-            report.put("noiseSigmaSource", sigmaSource);
             Result r = method.create(sigma, true).reconstruct(a, y, listener);
             Plane x = Tensors.toPlane(a.toImage(r.x()));
             float[] d = x.data();
             for (int i = 0; i < d.length; i++) d[i] = (float) (d[i] * scale);
             out = x;
-            report.put("iterations", r.iterations());
-            report.put("relativeChange", r.relativeChange());
-            report.put("cancelled", r.cancelled());
-            report.put("parameters", r.parameters());
-            report.put("operator", a.spec());
+            solve = new PlaneReport(SolveStats.of(r), null, null, a.spec(), null);
         }
-        report.put("seconds", (System.nanoTime() - t0) / 1e9);
+        ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(), Compute.describe(device),
+                null, null, new ReconstructionReport.CsSetup(sigma, sigmaSource), List.of(solve), (System.nanoTime() - t0) / 1e9);
         ImageData img = new ImageData(List.of(out), meas.calibration(), 32);
-        img.info().put("equilibria.method", method.method());
-        img.info().put("equilibria.iterations", String.valueOf(report.get("iterations")));
-        img.info().put("equilibria.device", (String) report.get("device"));
-        img.info().put("equilibria.operator", String.valueOf(report.get("operator")));
-        return new Deconvolution.Outcome(img, report);
+        img.info().putAll(report.imageInfo());
+        return new Reconstruction(img, report);
     }
 
     @SuppressWarnings("unchecked")

@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.methods;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.Reconstructor;
 import io.equilibria.solvers.IterationListener;
@@ -22,7 +24,14 @@ import io.equilibria.physics.Psf;
 import io.equilibria.reconstruct.tiling.MemoryModel;
 import io.equilibria.reconstruct.tiling.TileGrid;
 
+import io.equilibria.reconstruct.report.PlaneReport;
+import io.equilibria.reconstruct.report.PsnrSummary;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.reconstruct.report.ReconstructionReport;
+import io.equilibria.reconstruct.report.SolveStats;
+
 import java.util.ArrayList;
+import java.util.function.DoubleFunction;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +83,11 @@ public final class Deconvolution {
             return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, bytes, tileCore);
         }
 
+        /** A ground truth for the PSNR after every iteration (input units), or null. */
+        public Options withReference(ImageData ref) {
+            return new Options(boundary, normalization, multiFrame, noiseSigma, ref, warmStart, maxMemoryBytes, tileCore);
+        }
+
         /** Tiles of at most {@code core} pixels a side whatever the budget (0: from the budget). */
         public Options withTileCore(int core) {
             return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, core);
@@ -89,8 +103,6 @@ public final class Deconvolution {
         PlaneListener NONE = (p, n) -> IterationListener.NONE;
     }
 
-    public record Outcome(ImageData image, Map<String, Object> report) {}
-
     private Deconvolution() {}
 
     /**
@@ -98,8 +110,14 @@ public final class Deconvolution {
      * budget it is solved in overlapping tiles ({@link TileGrid}), blended seamlessly; the noise level and the
      * normalisation are always those of the whole image, so tiles agree with each other.
      */
-    public static Outcome run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
-                              PlaneListener listener) {
+    public static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
+                                     PlaneListener listener) {
+        return run(input, psf, method, options, device, listener, sigma -> method.create(sigma, false));
+    }
+
+    /** As above with the reconstructor of each solve made by {@code reconstructors} from the noise level (tests fake it). */
+    public static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
+                                     PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
         long t0 = System.nanoTime();
         float[][] all = new float[input.size()][];
         for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
@@ -107,7 +125,7 @@ public final class Deconvolution {
         // a learned prior works at the scale it was trained at, whatever the data's units or the chosen normalisation
         if (method.learned()) norm = norm.toUnitPercentile(all);
         if (options.multiFrame() && psf.size() != input.size()) {
-            throw new io.equilibria.errors.InputException("--multi-frame: the image has " + input.size()
+            throw new io.equilibria.errors.InputException(Setting.MULTI_FRAME + ": the image has " + input.size()
                     + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");
         }
         int w = input.width(), h = input.height();
@@ -120,14 +138,11 @@ public final class Deconvolution {
         TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
                 : MemoryModel.plan(method.method(), w, h, frames, operatorPsf.width(), operatorPsf.height(), halo, options.budget());
         if (grid.size() > 1 && options.reference() != null) {
-            throw new io.equilibria.errors.InputException("a per-iteration PSNR trace (--reference) needs the whole image in memory, "
-                    + "and this one is solved in " + grid.size() + " tiles; raise --max-memory or score the result afterwards with `metrics`");
+            throw new io.equilibria.errors.InputException("a per-iteration PSNR trace against " + Setting.REFERENCE + " needs the whole image in memory, "
+                    + "and this one is solved in " + grid.size() + " tiles; raise " + Setting.MEMORY_BUDGET + " or score the result afterwards");
         }
         List<Plane> out = new ArrayList<>();
-        List<Map<String, Object>> planes = new ArrayList<>();
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("method", method.method());
-        report.put("device", Compute.describe(device));
+        List<PlaneReport> planes = new ArrayList<>();
         float[][] previous = new float[grid.size()][]; // each tile's last fixed point, in the solver's domain
         WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
         boolean cancelled = false;
@@ -140,13 +155,13 @@ public final class Deconvolution {
                 double[] fit = method.learned() && Double.isNaN(options.noiseSigma()) ? NoiseEstimate.poissonGaussian(normalized.get(0)) : null;
                 double sigma = fit != null ? io.equilibria.priors.NoiseLevel.effective(normalized.get(0), fit)
                         : noiseSigma(options, norm, normalized.get(0), method);
-                Reconstructor rec = method.create(sigma, false);
+                Reconstructor rec = reconstructors.apply(sigma);
                 if (fit != null && rec instanceof io.equilibria.reconstruct.methods.LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
                 boolean warm = rec.warmStartable() && options.warmStart() != WarmStart.OFF && groups.size() > 1;
                 float[] blended = grid.size() > 1 ? new float[w * h] : null;
                 Plane whole = null;
                 List<Result> tiles = new ArrayList<>();
-                Map<String, Object> traceReport = new LinkedHashMap<>();
+                PsnrSummary psnr = null;
                 for (TileGrid.Tile t : grid.tiles()) {
                     LinearOperator a = ops.get(t.width(), t.height());
                     try (NDManager sub = manager.newSubManager()) {
@@ -170,7 +185,7 @@ public final class Deconvolution {
                         if (warm) previous[t.index()] = r.x().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
                         if (blended != null) grid.accumulate(t, result, blended);
                         else whole = result;
-                        trace.report(traceReport);
+                        psnr = trace.summary();
                         r.x().close();
                         tiles.add(r);
                         if (grid.size() > 1) io.equilibria.compute.NativeMemory.trim();
@@ -182,43 +197,27 @@ public final class Deconvolution {
                 }
                 Plane solved = blended != null ? new Plane(w, h, blended) : whole;
                 out.add(norm.inverse(solved));
-                Map<String, Object> d = describe(tiles, sigma, ops.last(), grid);
-                planes.add(d);
-                d.putAll(traceReport);
+                planes.add(describe(tiles, sigma, ops.last(), grid, psnr));
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             if (io.equilibria.errors.MemoryException.isAllocationFailure(e) && !(e instanceof io.equilibria.errors.MemoryException)) {
                 throw new io.equilibria.errors.MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h
-                        + " image with " + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower --max-memory, e.g. "
+                        + " image with " + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower " + Setting.MEMORY_BUDGET + ", e.g. "
                         + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m") + ", so the tiles get smaller", e);
             }
             throw e;
         }
-        if (cancelled) report.put("cancelled", true);
-        report.put("psf", psf.description());
-        report.put("boundary", options.boundary().toString());
-        report.put("multiFrame", options.multiFrame());
-        report.put("normalization", norm.describe());
-        report.put("tiles", grid.size());
-        report.put("tiling", grid.toString());
-        report.put("memoryBudgetMiB", Math.round(options.budget() / 1048576.0));
         TileGrid.Tile big = grid.largest();
-        report.put("estimatedPeakMiB", Math.round(MemoryModel.estimate(method.method(), w, h, frames, big.width(), big.height(),
-                operatorPsf.width(), operatorPsf.height()) / 1048576.0));
-        if (ledger.used()) report.put("warmStart", ledger.report());
-        report.put("planes", planes);
-        report.put("seconds", (System.nanoTime() - t0) / 1e9);
+        ReconstructionReport.DeblurSetup setup = new ReconstructionReport.DeblurSetup(psf.description(), options.boundary().toString(),
+                options.multiFrame(), norm.describe(), grid.size(), grid.toString(), Math.round(options.budget() / 1048576.0),
+                Math.round(MemoryModel.estimate(method.method(), w, h, frames, big.width(), big.height(),
+                        operatorPsf.width(), operatorPsf.height()) / 1048576.0), ledger.used() ? ledger.summary() : null);
+        ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(), Compute.describe(device),
+                cancelled ? Boolean.TRUE : null, setup, null, planes, (System.nanoTime() - t0) / 1e9);
         ImageData result = input.withPlanes(out);
         result.info().clear();
-        result.info().put("equilibria.method", method.method());
-        result.info().put("equilibria.iterations", String.valueOf(planes.get(0).get("iterations")));
-        result.info().put("equilibria.device", (String) report.get("device"));
-        result.info().put("equilibria.psf", psf.description());
-        result.info().put("equilibria.boundary", options.boundary().toString());
-        result.info().put("equilibria.normalization", norm.describe());
-        if (grid.size() > 1) result.info().put("equilibria.tiling", grid.toString());
-        if (ledger.used()) result.info().put("equilibria.warmStart", ledger.summary());
-        return new Outcome(result, report);
+        result.info().putAll(report.imageInfo());
+        return new Reconstruction(result, report);
     }
 
     /** For tiles of a million pixels or more, returns freed native memory to the OS after every iteration (see NativeMemory). */
@@ -281,55 +280,17 @@ public final class Deconvolution {
         return method.learned() ? io.equilibria.priors.NoiseLevel.effective(normalizedPlane) : NoiseEstimate.sigma(normalizedPlane);
     }
 
-    /**
-     * A plane's report from its tiles' results: iterations and residual are the largest over tiles (the per-tile
-     * counts are listed), seconds the sum, converged only if every tile converged.
-     */
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> describe(List<Result> tiles, double sigma, LinearOperator a, TileGrid grid) {
-        if (tiles.size() == 1) return describe(tiles.get(0), sigma, a);
-        Result first = tiles.get(0);
-        Map<String, Object> m = describe(first, sigma, a);
-        int iterations = 0;
-        double change = 0, seconds = 0, residual = 0;
-        boolean converged = true, cancelled = false;
-        List<Integer> perTile = new ArrayList<>();
-        for (Result r : tiles) {
-            iterations = Math.max(iterations, r.iterations());
-            perTile.add(r.iterations());
-            if (Double.isFinite(r.relativeChange())) change = Math.max(change, r.relativeChange());
-            seconds += r.seconds();
-            cancelled |= r.cancelled();
-            if (r.parameters().get("solverResidual") instanceof Number n) residual = Math.max(residual, n.doubleValue());
-            if (Boolean.FALSE.equals(r.parameters().get("converged"))) converged = false;
+    /** A plane's report from its tiles' results (see {@link SolveStats#ofTiles}), with the per-tile iterations when tiled. */
+    static PlaneReport describe(List<Result> tiles, double sigma, LinearOperator a, TileGrid grid, PsnrSummary psnr) {
+        Map<String, Object> operator = a.spec();
+        List<Integer> perTile = null;
+        if (tiles.size() > 1) {
+            perTile = new ArrayList<>();
+            for (Result r : tiles) perTile.add(r.iterations());
+            operator = new LinkedHashMap<>();
+            operator.put("tiling", grid.toString());
+            operator.put("lastTile", a.spec());
         }
-        m.put("iterations", iterations);
-        m.put("tileIterations", perTile);
-        m.put("relativeChange", change);
-        m.put("seconds", seconds);
-        m.put("cancelled", cancelled);
-        Map<String, Object> p = new LinkedHashMap<>((Map<String, Object>) m.get("parameters"));
-        if (p.containsKey("solverResidual")) {
-            p.put("solverResidual", residual);
-            p.put("converged", converged);
-        }
-        m.put("parameters", p);
-        Map<String, Object> op = new LinkedHashMap<>();
-        op.put("tiling", grid.toString());
-        op.put("lastTile", a.spec());
-        m.put("operator", op);
-        return m;
-    }
-
-    static Map<String, Object> describe(Result r, double sigma, LinearOperator a) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("iterations", r.iterations());
-        m.put("relativeChange", r.relativeChange());
-        m.put("seconds", r.seconds());
-        m.put("cancelled", r.cancelled());
-        m.put("noiseSigmaNormalized", sigma);
-        m.put("parameters", r.parameters());
-        m.put("operator", a.spec());
-        return m;
+        return new PlaneReport(SolveStats.ofTiles(tiles), perTile, sigma, operator, psnr);
     }
 }

@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.methods;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.reconstruct.deq.DataTerm;
 import io.equilibria.reconstruct.deq.DeqReconstructor;
 import io.equilibria.reconstruct.deq.DeqForm;
@@ -120,7 +122,7 @@ public final class LearnedReconstruction implements Reconstructor {
                     + "; choose a " + task.label() + " model (default " + defaultModel(task, form) + ")");
         }
         if (form != null && m.form() != form) {
-            throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; --method "
+            throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; " + Setting.METHOD + " "
                     + (m.form() == DeqForm.RED ? "deq or oder" : "deq or pnp") + " runs it");
         }
         int radius = m.denoiser().receptiveRadius();
@@ -134,12 +136,12 @@ public final class LearnedReconstruction implements Reconstructor {
         r.withStrength(strength);
         if (oder != null && a.blockCount() < 2) {
             throw new io.equilibria.errors.InputException("ODER needs a measurement made of several blocks, and this one has "
-                    + a.blockCount() + (compressedSensing ? " row group: simulate it with --groups I" :
-                    ": give K observations with --multi-frame (one PSF slice each). With a single convolution there is nothing"
-                    + " to subsample; use --method deq"));
+                    + a.blockCount() + (compressedSensing ? " row group: simulate it with several row groups" :
+                    ": give K observations in " + Setting.MULTI_FRAME + " (one PSF slice each). With a single convolution there is nothing"
+                    + " to subsample; use " + Setting.METHOD + " deq"));
         }
         if (oder != null && oder.batch() > a.blockCount()) {
-            throw new io.equilibria.errors.InputException("--batch " + oder.batch() + " is more than the measurement's "
+            throw new io.equilibria.errors.InputException(Setting.MINIBATCH + " " + oder.batch() + " is more than the measurement's "
                     + a.blockCount() + " blocks");
         }
         Result res = r.reconstruct(a, y, listener, start);

@@ -59,14 +59,10 @@ final class PsnrTrace {
         };
     }
 
-    void report(Map<String, Object> planeReport) {
-        if (reference == null || psnr.isEmpty()) return;
-        int best = 0;
-        for (int i = 1; i < psnr.size(); i++) if (psnr.get(i) > psnr.get(best)) best = i;
-        planeReport.put("psnrTrace", psnr);
-        planeReport.put("bestIteration", best + 1);
-        planeReport.put("bestPsnr", psnr.get(best));
-        planeReport.put("finalPsnr", psnr.get(psnr.size() - 1));
+    /** The trace so far (null without a reference), and the reference is released. */
+    io.equilibria.reconstruct.report.PsnrSummary summary() {
+        if (reference == null) return null;
         reference.close();
+        return io.equilibria.reconstruct.report.PsnrSummary.of(psnr);
     }
 }

@@ -1,5 +1,9 @@
 package io.equilibria.reconstruct.methods;
 
+import io.equilibria.errors.Setting;
+
+import io.equilibria.reconstruct.report.WarmStartSummary;
+
 import io.equilibria.reconstruct.Result;
 
 import io.equilibria.reconstruct.methods.Deconvolution;
@@ -31,7 +35,7 @@ final class WarmStartLedger {
         if (warm) {
             anyWarm = true;
             warmSolves++;
-            if (Boolean.FALSE.equals(r.parameters().get("warmStartUsed"))) fellBack++;
+            if (Boolean.FALSE.equals(r.parameters().get("warmStartUsed"))) fellBack++; // see MethodParameters.warmStartUsed
             warmIterations += r.iterations();
         } else {
             coldSolves++;
@@ -43,39 +47,31 @@ final class WarmStartLedger {
     void compare(Result warm, Result cold, LinearOperator a) {
         record(warm, true);
         verifiedColdIterations += cold.iterations();
-        try (NDArray wi = a.toImage(warm.x()); NDArray ci = a.toImage(cold.x()); NDArray d = wi.sub(ci)) {
+        // toImage may return its argument itself (a periodic boundary has no margin to crop): close only what it made
+        NDArray wi = a.toImage(warm.x()), ci = a.toImage(cold.x());
+        try (NDArray d = wi.sub(ci)) {
             double rel = Tensors.norm(d) / Math.max(Tensors.norm(ci), 1e-30);
             maxRelativeDifference = Math.max(maxRelativeDifference, rel);
+        } finally {
+            if (wi != warm.x()) wi.close();
+            if (ci != cold.x()) ci.close();
         }
     }
 
     boolean used() { return anyWarm; }
 
-    Map<String, Object> report() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("mode", mode.name().toLowerCase(Locale.ROOT));
-        m.put("coldSolves", coldSolves);
-        m.put("warmSolves", warmSolves);
-        m.put("fellBackToColdStart", fellBack);
-        m.put("coldIterations", coldIterations);
-        m.put("warmIterations", warmIterations);
-        if (mode == Deconvolution.WarmStart.VERIFY) {
-            m.put("sameSolvesColdIterations", verifiedColdIterations);
-            m.put("iterationsSaved", verifiedColdIterations - warmIterations);
-            m.put("savedFraction", verifiedColdIterations == 0 ? 0 : (verifiedColdIterations - warmIterations) / (double) verifiedColdIterations);
-            m.put("maxRelativeDifferenceToCold", maxRelativeDifference);
-        } else if (coldSolves > 0) {
-            double perCold = coldIterations / (double) coldSolves;
-            m.put("estimatedIterationsSaved", Math.round(perCold * warmSolves - warmIterations));
-            m.put("estimate", "each warm solve is compared with the mean of the cold solves (the first slice); "
-                    + "--warm-start verify measures it exactly");
+    WarmStartSummary summary() {
+        boolean verify = mode == Deconvolution.WarmStart.VERIFY;
+        Long estimated = null;
+        String estimate = null;
+        if (!verify && coldSolves > 0) {
+            estimated = Math.round(coldIterations / (double) coldSolves * warmSolves - warmIterations);
+            estimate = "each warm solve is compared with the mean of the cold solves (the first slice); "
+                    + io.equilibria.errors.Setting.WARM_START + " verify measures it exactly";
         }
-        return m;
-    }
-
-    String summary() {
-        Map<String, Object> r = report();
-        Object saved = r.containsKey("iterationsSaved") ? r.get("iterationsSaved") : "~" + r.get("estimatedIterationsSaved");
-        return warmSolves + " warm-started solves (" + fellBack + " fell back to the cold start), " + warmIterations + " iterations, " + saved + " saved against cold starts";
+        return new WarmStartSummary(mode.name().toLowerCase(Locale.ROOT), coldSolves, warmSolves, fellBack, coldIterations, warmIterations,
+                verify ? verifiedColdIterations : null, verify ? verifiedColdIterations - warmIterations : null,
+                verify ? (verifiedColdIterations == 0 ? 0 : (verifiedColdIterations - warmIterations) / (double) verifiedColdIterations) : null,
+                verify ? maxRelativeDifference : null, estimated, estimate);
     }
 }

@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.oder;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.reconstruct.deq.StepSize;
 
 import io.equilibria.reconstruct.deq.DataTerm;
@@ -29,9 +31,9 @@ public record OderSettings(int batch, BlockSampler.Kind sampling, MinibatchData.
     public OderSettings withSafeStep(boolean b) { return new OderSettings(batch, sampling, scaling, seed, window, average, b); }
 
     public OderSettings {
-        if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        if (batch < 1) throw new IllegalArgumentException(Setting.MINIBATCH + " must be >= 1, got " + batch);
         if (window < 1) throw new IllegalArgumentException("the running-residual window must be >= 1, got " + window);
-        if (average < 1) throw new IllegalArgumentException("--average must be >= 1, got " + average);
+        if (average < 1) throw new IllegalArgumentException(Setting.AVERAGE + " must be >= 1, got " + average);
     }
 
     public DataTerm.Factory dataTerm() {

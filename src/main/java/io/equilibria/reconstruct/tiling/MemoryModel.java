@@ -1,5 +1,7 @@
 package io.equilibria.reconstruct.tiling;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.errors.MemoryException;
 
 import java.util.Locale;
@@ -59,9 +61,9 @@ public final class MemoryModel {
         int core = side - 2 * halo - Math.max(psfW, psfH);
         if (core < Math.max(MIN_CORE, halo)) {
             double need = estimate(method, width, height, frames, Math.max(MIN_CORE, halo) + 2 * halo, Math.max(MIN_CORE, halo) + 2 * halo, psfW, psfH);
-            throw new MemoryException(String.format(Locale.ROOT, "--max-memory %s is too small for a %dx%d%s image with method %s: "
+            throw new MemoryException(String.format(Locale.ROOT, "%s %s is too small for a %dx%d%s image with method %s: "
                     + "it needs at least %s (the runtime and model take %.0f MiB, the image itself %.0f MiB, and the smallest tile "
-                    + "%d px with its %d px halo)", mib(budgetBytes), width, height, frames > 1 ? "x" + frames : "", method, mib((long) need),
+                    + "%d px with its %d px halo)", Setting.MEMORY_BUDGET, mib(budgetBytes), width, height, frames > 1 ? "x" + frames : "", method, mib((long) need),
                     c.fixedMiB(), HEAP_BYTES_PER_IMAGE_PIXEL * (double) width * height * frames / (1 << 20), Math.max(MIN_CORE, halo), halo));
         }
         return TileGrid.of(width, height, core, halo);
@@ -80,7 +82,7 @@ public final class MemoryModel {
             if (!(v > 0) || Double.isInfinite(v)) throw new NumberFormatException();
             return (long) (v * f);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--max-memory must be a size such as 2g, 1500m or 800 (MiB), got '" + spec + "'");
+            throw new IllegalArgumentException(Setting.MEMORY_BUDGET + " must be a size such as 2g, 1500m or 800 (MiB), got '" + spec + "'");
         }
     }
 

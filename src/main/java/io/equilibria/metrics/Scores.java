@@ -1,17 +1,14 @@
-package io.equilibria.cli;
+package io.equilibria.metrics;
 
-import io.equilibria.image.ImageData;
 import io.equilibria.errors.InputException;
-import io.equilibria.metrics.ImageMetrics;
+import io.equilibria.image.ImageData;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
-/** PSNR and SSIM of a result against its ground truth, the mean over planes (data range: each reference plane's max − min, as `metrics`). */
-final class Scores {
-    private Scores() {}
-
-    static Map<String, Object> of(ImageData reference, ImageData result) {
+/**
+ * PSNR (dB) and SSIM of a result against its ground truth, the mean over planes (data range: each reference plane's
+ * max − min, as `metrics`). One reference plane serves every plane.
+ */
+public record Scores(double psnr, double ssim) {
+    public static Scores of(ImageData reference, ImageData result) {
         if (reference.width() != result.width() || reference.height() != result.height()) {
             throw new InputException("reference is " + reference.width() + "x" + reference.height() + " but the result is "
                     + result.width() + "x" + result.height());
@@ -26,9 +23,6 @@ final class Scores {
             psnr += ImageMetrics.psnr(ref, result.plane(i), range);
             ssim += ImageMetrics.ssim(ref, result.plane(i), range);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("psnr", psnr / result.size());
-        m.put("ssim", ssim / result.size());
-        return m;
+        return new Scores(psnr / result.size(), ssim / result.size());
     }
 }

@@ -1,0 +1,84 @@
+package io.equilibria.run;
+
+import ai.djl.Device;
+import io.equilibria.errors.InvalidRequestException;
+import io.equilibria.errors.Setting;
+import io.equilibria.image.ImageData;
+import io.equilibria.physics.MeasurementFile;
+import io.equilibria.physics.Psf;
+import io.equilibria.reconstruct.deq.PriorStrength;
+import io.equilibria.reconstruct.methods.CompressedSensingReconstruction;
+import io.equilibria.reconstruct.methods.Deconvolution;
+import io.equilibria.reconstruct.methods.MethodConfig;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.solvers.IterationListener;
+
+/**
+ * One reconstruction as a user asked for it, whatever the front end: the task, the method and its knobs, and for
+ * deblurring the PSF and the deblur options; for CS the noise level in measurement units (NaN: from the file). It is
+ * checked when made, so a front end only translates its user's words into one and reports what it is told.
+ * {@link #solve} runs it on an image in memory (ImageJ); {@link ReconstructRunner} runs it over files.
+ */
+public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconvolution.Options deblur, double csNoiseSigma,
+                                 Device device) {
+    public enum Task {
+        DEBLUR, CS;
+
+        public String word() { return this == DEBLUR ? "deblur" : "cs"; }
+    }
+
+    public ReconstructRequest {
+        boolean cs = task == Task.CS;
+        if (!(cs ? MethodConfig.CS_METHODS : MethodConfig.DEBLUR_METHODS).contains(method.method())) {
+            throw new InvalidRequestException(Setting.METHOD, "'" + method.method() + "' cannot " + (cs ? "reconstruct CS measurements"
+                    : "deblur") + " (choose from " + (cs ? MethodConfig.CS_METHODS : MethodConfig.DEBLUR_METHODS) + ")");
+        }
+        if (method.iterations() < 0) throw new InvalidRequestException(Setting.ITERATIONS, "must be >= 1");
+        if (method.lambda() < 0) throw new InvalidRequestException(Setting.LAMBDA, "must be >= 0");
+        if (!method.learned() && method.model() != null) {
+            throw new InvalidRequestException(Setting.MODEL, "applies only to the learned methods deq, pnp and oder");
+        }
+        if (!method.learned() && method.solver() != null) {
+            throw new InvalidRequestException(Setting.SOLVER, "applies only to the learned methods deq, pnp and oder");
+        }
+        if (!method.method().equals("deq") && !method.method().equals("pnp") && method.strength() != PriorStrength.AUTO) {
+            throw new InvalidRequestException(Setting.STRENGTH, "applies only to the methods deq and pnp");
+        }
+        if (method.oder() != null && !method.method().equals("oder")) {
+            throw new InvalidRequestException(Setting.ODER, "apply only to the method oder");
+        }
+        if (cs && (psf != null || deblur != null)) throw new InvalidRequestException(Setting.PSF, "applies to deblurring, not CS");
+        if (!cs && psf == null) throw new InvalidRequestException(Setting.PSF, "is required for deblurring");
+        if (!cs && deblur == null) deblur = Deconvolution.Options.defaults();
+        if (!cs && !Double.isNaN(csNoiseSigma)) throw new InvalidRequestException(Setting.NOISE_SIGMA, "of CS measurements does not apply to deblurring");
+        if (!cs && deblur.noiseSigma() < 0) throw new InvalidRequestException(Setting.NOISE_SIGMA, "must be >= 0");
+        if (csNoiseSigma < 0) throw new InvalidRequestException(Setting.NOISE_SIGMA, "must be >= 0");
+        if (method.learned()) io.equilibria.models.ModelStore.resolve(method.modelName(cs)); // a missing model fails now, not per image
+    }
+
+    public static ReconstructRequest deblur(MethodConfig method, Psf psf, Deconvolution.Options options, Device device) {
+        return new ReconstructRequest(Task.DEBLUR, method, psf, options, Double.NaN, device);
+    }
+
+    public static ReconstructRequest cs(MethodConfig method, double noiseSigma, Device device) {
+        return new ReconstructRequest(Task.CS, method, null, null, noiseSigma, device);
+    }
+
+    /** This request with the deblur options changed (e.g. a reference for one image's PSNR trace). */
+    public ReconstructRequest withDeblur(Deconvolution.Options options) {
+        return new ReconstructRequest(task, method, psf, options, csNoiseSigma, device);
+    }
+
+    /** Deblurs an image or stack; {@code listener} sees every solve's iterations and may cancel. */
+    public Reconstruction solve(ImageData image, Deconvolution.PlaneListener listener) {
+        if (task != Task.DEBLUR) throw new IllegalStateException("a CS request reconstructs measurements, not an image");
+        if (!deblur.multiFrame()) psf.requireFits(image.width(), image.height());
+        return Deconvolution.run(image, psf, method, deblur, device, listener);
+    }
+
+    /** Reconstructs CS measurements. */
+    public Reconstruction solve(MeasurementFile.Contents measurements, IterationListener listener) {
+        if (task != Task.CS) throw new IllegalStateException("a deblur request needs an image, not measurements");
+        return CompressedSensingReconstruction.run(measurements, method, device, listener, csNoiseSigma);
+    }
+}
