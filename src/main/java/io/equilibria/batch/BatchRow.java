@@ -42,5 +42,6 @@ public record BatchRow(String relative, String input, String output, String stat
                 converged, seconds, tiles, warmStart, psnr, ssim, peakRssMiB, report, true);
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isOk() { return OK.equals(status); }
 }

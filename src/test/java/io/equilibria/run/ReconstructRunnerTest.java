@@ -95,7 +95,8 @@ class ReconstructRunnerTest {
         assertEquals("fake", ok.model());
         List<String> lines = Files.readAllLines(csv);
         assertEquals(4, lines.size(), "a header and a row per image");
-        assertTrue(lines.get(0).startsWith("relative,input,output,status"));
+        assertEquals("relative,input,output,status,method,model,solver,device,planes,iterations,residual,converged,seconds,tiles,"
+                + "peakRssMiB,error", lines.get(0), "the documented columns, in order (a failed row adds its error)");
         assertTrue(messages.stream().anyMatch(m -> m.startsWith("skipped ") && m.contains("bad.tif")));
     }
 
