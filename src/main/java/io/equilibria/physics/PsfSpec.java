@@ -94,7 +94,7 @@ public final class PsfSpec {
      * stretched by {@code anisotropy} along angles 180°·k/K (views of one scene from K directions).
      */
     public Psf frames(int k, double anisotropy) {
-        if (k < 1) throw new InputException("--frames must be >= 1");
+        if (k < 1) throw new InputException("the number of frames must be >= 1");
         if (isFile() || kind.equals("bornwolf")) {
             Psf p = load();
             if (p.size() != k) {
