@@ -63,8 +63,9 @@ public final class ConvEquilibriumNet extends AbstractBlock {
      * @param gamma      LBEN's Lipschitz bound γ (unused for MonDEQ)
      * @param epsilon    LBEN's ε (unused for MonDEQ)
      * @param alphaScale FB step as a multiple of μ/L² (in (0, 2))
-     * @param tolerance  relative FB residual at which the Anderson solve stops
-     * @param maxIterations solver cap
+     * @param tolerance  relative FB residual at which the solve stops, for {@link #defaultSolver} (the card field of
+     *                   old; the model solves with its {@link SolverSpec}, which a card may give apart)
+     * @param maxIterations solver cap, likewise
      * @param seed       weight initialisation
      */
     public record Config(EquilibriumNet.Kind kind, int height, int width, int channels, int classes, double monotonicity,
@@ -533,7 +534,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         return Autograd.noGrad(() -> {
             Operators ops = operators(m);
             NDArray inj = ops.inject(img);
-            Solution s = solve(ops, inj, null, config.tolerance(), config.maxIterations());
+            Solution s = solve(ops, inj, null, solver.tolerance(), solver.maxIterations());
             return new NDList(ops.logits(s.z()));
         });
     }

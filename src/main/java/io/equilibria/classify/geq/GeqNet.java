@@ -80,6 +80,11 @@ public final class GeqNet extends AbstractBlock {
      */
     public enum GammaRule { INPUT, ITERATE }
 
+    /**
+     * The architecture, with the card fields of the solve ({@code tolerance}, {@code maxIterations}) and of the phantom
+     * gradient ({@code phantomSteps}, {@code phantomDamping}) that {@link #defaultSolver} turns into the model's
+     * {@link SolverSpec} when a card gives none apart.
+     */
     public record Config(Kernel kernel, int height, int width, int[] patches, int hidden, int grid, int classes,
                          double gammaFactor, GammaRule gammaRule, double fixedGamma, double distanceFloor, double spectralBound, double mean, double std,
                          double alphaScale, double tolerance, int maxIterations, int phantomSteps, double phantomDamping, long seed) {
@@ -446,7 +451,7 @@ public final class GeqNet extends AbstractBlock {
         return Autograd.noGrad(() -> {
             Operators ops = operators(m);
             NDList xs = ops.patches(x.toType(DataType.FLOAT32, false));
-            Solution s = ops.solve(xs, null, config.tolerance(), config.maxIterations());
+            Solution s = ops.solve(xs, null, solver.tolerance(), solver.maxIterations());
             return new NDList(ops.logits(s.z()));
         });
     }
