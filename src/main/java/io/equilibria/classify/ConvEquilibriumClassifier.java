@@ -42,7 +42,7 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
 
     @Override
     public Labels solve(float[][] batch) {
-        return run(batch, null, 0, net.config().tolerance(), net.config().maxIterations());
+        return run(batch, null, 0, net.solver().tolerance(), net.solver().maxIterations());
     }
 
     @Override
@@ -61,7 +61,7 @@ public final class ConvEquilibriumClassifier implements SerialClassifier, io.equ
 
     /** Logits solved to the model's tolerance. */
     public float[][] logits(float[][] batch) {
-        return logits(batch, net.config().tolerance(), net.config().maxIterations());
+        return logits(batch, net.solver().tolerance(), net.solver().maxIterations());
     }
 
     private int lastIterations;

@@ -15,10 +15,11 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.equilibria.compute.Autograd;
-import io.equilibria.solvers.Anderson;
+import io.equilibria.deq.DeqLayer;
+import io.equilibria.deq.SolverSpec;
+import io.equilibria.solvers.FixedPointSolver;
 import io.equilibria.solvers.Solution;
 import io.equilibria.solvers.SolverOptions;
-import io.equilibria.solvers.StopMode;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
 
@@ -43,8 +44,9 @@ import static io.equilibria.models.ArchitectureFields.number;
  * </ul>
  * The adjoints Uᵀ, Vᵀ, Sᵀ, Aᵀ, Bᵀ are correlations with the flipped, channel-swapped kernels (after zero insertion for the stride-2 U; DJL's PyTorch engine does not implement conv-transpose).
  *
- * <p><b>Solver.</b> Forward–backward splitting z ← ReLU(z − α((I−W)z − Ux − b)) used as the fixed-point map of the
- * project's Anderson solver. I − W is μ-strongly monotone with μ = e^ψ·ε (LBEN; ε plays MonDEQ's m) or μ = m
+ * <p><b>Solver.</b> Forward–backward splitting z ← ReLU(z − α((I−W)z − Ux − b)) used as the fixed-point map of a
+ * {@link DeqLayer} whose solver and gradient come from the model's {@link SolverSpec} (by default Anderson, m = 5,
+ * to the config's tolerance and cap, and implicit differentiation). I − W is μ-strongly monotone with μ = e^ψ·ε (LBEN; ε plays MonDEQ's m) or μ = m
  * (MonDEQ), and L-Lipschitz with L estimated by power iteration (×1.05 safety); the FB map is a contraction for
  * α &lt; 2μ/L², and we take α = {@code alphaScale}·μ/L² ({@code alphaScale} = 1 by default: contraction factor
  * at most √(1 − μ²/L²), Anderson does the rest).
@@ -61,8 +63,9 @@ public final class ConvEquilibriumNet extends AbstractBlock {
      * @param gamma      LBEN's Lipschitz bound γ (unused for MonDEQ)
      * @param epsilon    LBEN's ε (unused for MonDEQ)
      * @param alphaScale FB step as a multiple of μ/L² (in (0, 2))
-     * @param tolerance  relative FB residual at which the Anderson solve stops
-     * @param maxIterations solver cap
+     * @param tolerance  relative FB residual at which the solve stops, for {@link #defaultSolver} (the card field of
+     *                   old; the model solves with its {@link SolverSpec}, which a card may give apart)
+     * @param maxIterations solver cap, likewise
      * @param seed       weight initialisation
      */
     public record Config(EquilibriumNet.Kind kind, int height, int width, int channels, int classes, double monotonicity,
@@ -111,11 +114,18 @@ public final class ConvEquilibriumNet extends AbstractBlock {
     }
 
     private final Config config;
+    private final SolverSpec solver;
     private final Map<String, Parameter> params = new LinkedHashMap<>();
 
+    /** The model with {@link #defaultSolver}. */
     public ConvEquilibriumNet(Config config) {
+        this(config, defaultSolver(config));
+    }
+
+    public ConvEquilibriumNet(Config config, SolverSpec solver) {
         super(VERSION);
         this.config = config;
+        this.solver = solver;
         int c = config.channels(), n = config.stateDim(), k = config.classes();
         SplittableRandom root = new SplittableRandom(config.seed());
         double convStd = Math.sqrt(1.0 / (9 * c));
@@ -138,6 +148,17 @@ public final class ConvEquilibriumNet extends AbstractBlock {
     }
 
     public Config config() { return config; }
+
+    /** How the equilibrium is solved and differentiated. */
+    public SolverSpec solver() { return solver; }
+
+    /**
+     * The spec every conv equilibrium classifier had before specs: Anderson (m = 5, λ = 1e-4) to the config's relative
+     * tolerance and cap; implicit differentiation with Anderson to relative 1e-4, at most 30 iterations.
+     */
+    public static SolverSpec defaultSolver(Config config) {
+        return new SolverSpec(SolverSpec.ANDERSON, config.maxIterations(), config.tolerance(), "ift", 30, 1e-4);
+    }
 
     public NDArray parameter(String name) {
         Parameter p = params.get(name);
@@ -350,21 +371,21 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         return config.alphaScale() * mu / (lHat * lHat);
     }
 
-    /** Anderson options of a solve to {@code tol}. */
-    public static SolverOptions solveOptions(double tol, int maxIterations) {
-        return SolverOptions.defaults().withMaxIterations(maxIterations).withTolerance(tol).withStopMode(StopMode.RELATIVE)
-                .withBatched(true).withDivergencePatience(50);
+    /** Solves the equilibrium for a batch on the FB map with the spec's solver from {@code z0} (zeros when null); no gradient. */
+    public Solution solve(Operators ops, NDArray injected, NDArray z0, double tol, int maxIterations) {
+        return solver.withForward(tol, maxIterations).layer((z, inj) -> ops.fb(z, inj)).forward(injected, z0).forward();
     }
 
-    /** Solves the equilibrium for a batch with FB + Anderson from {@code z0} (zeros when null); no gradient. */
-    public Solution solve(Operators ops, NDArray injected, NDArray z0, double tol, int maxIterations) {
-        NDManager m = injected.getManager();
-        NDArray start = z0 != null ? z0 : m.zeros(injected.getShape(), DataType.FLOAT32);
-        try {
-            return Autograd.noGrad(() -> new Anderson(5, 1e-4, 1.0).solve(z -> ops.fb(z, injected), start, solveOptions(tol, maxIterations)));
-        } finally {
-            if (start != z0) start.close();
-        }
+    /**
+     * The model's DEQ layer for training: the cell T(z, x) = ReLU(z − α((I−W)z − Ux − b)) on the parameters' current
+     * values (recorded when autograd is on; its arrays on {@code manager}) with a fixed α (the fixed point, and so the
+     * gradient, does not depend on it), solved and differentiated as the spec says.
+     */
+    public DeqLayer layer(NDManager manager, double alpha) {
+        return solver.layer((z, x) -> {
+            Operators op = operators(manager, alpha);
+            return op.fb(z, op.inject(x));
+        });
     }
 
     /** Exactly {@code steps} plain FB steps from {@code z0}; no gradient. The result is on z0's manager. */
@@ -386,7 +407,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
     /**
      * The local Lipschitz constant of x ↦ logits at one image: the largest singular value of the Jacobian
      * J = G (I − D(I − α(I−W)))⁻¹ D α U (D the ReLU's derivative at the equilibrium's FB pre-activation), by
-     * {@code powerIterations} steps of power iteration on JᵀJ; each product is two linear fixed-point solves (Anderson,
+     * {@code powerIterations} steps of power iteration on JᵀJ; each product is two linear fixed-point solves (the spec's solver,
      * relative 1e-6) with the explicit adjoints. Must not exceed γ for an LBEN.
      */
     public double jacobianNorm(Operators ops, float[] image, int powerIterations) {
@@ -398,8 +419,8 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 NDArray z = solve(ops, inj, null, 1e-6, 5000).z();
                 NDArray d = z.sub(ops.iMinusW(z, false).sub(inj).muli(ops.alpha())).gt(0).toType(DataType.FLOAT32, false);
                 double al = ops.alpha();
-                SolverOptions o = solveOptions(1e-6, 5000);
-                Anderson anderson = new Anderson(5, 1e-4, 1.0);
+                SolverOptions o = solver.withForward(1e-6, 5000).forwardOptions();
+                FixedPointSolver linear = solver.forwardSolver();
                 SplittableRandom r = new SplittableRandom(7);
                 float[] v0 = new float[h * w];
                 for (int i = 0; i < v0.length; i++) v0[i] = (float) r.nextGaussian();
@@ -409,11 +430,11 @@ public final class ConvEquilibriumNet extends AbstractBlock {
                 for (int it = 0; it < powerIterations; it++) {
                     // forward: dz = D(dz − α(I−W)dz) + α D U v
                     NDArray rhs = ops.u(v).mul(d).muli(al);
-                    NDArray dz = anderson.solve(q -> q.sub(ops.iMinusW(q, false).muli(al)).muli(d).addi(rhs), rhs, o).z();
+                    NDArray dz = linear.solve(q -> q.sub(ops.iMinusW(q, false).muli(al)).muli(d).addi(rhs), rhs, o).z();
                     NDArray jv = ops.g(dz);
                     // backward: gz = (I − α(I−W)ᵀ)(D gz) + Gᵀ jv; then Jᵀ jv = α Uᵀ D gz
                     NDArray gw = ops.gt(jv);
-                    NDArray gz = anderson.solve(q -> {
+                    NDArray gz = linear.solve(q -> {
                         NDArray dq = q.mul(d);
                         return dq.sub(ops.iMinusW(dq, true).muli(al)).addi(gw);
                     }, gw, o).z();
@@ -513,7 +534,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         return Autograd.noGrad(() -> {
             Operators ops = operators(m);
             NDArray inj = ops.inject(img);
-            Solution s = solve(ops, inj, null, config.tolerance(), config.maxIterations());
+            Solution s = solve(ops, inj, null, solver.tolerance(), solver.maxIterations());
             return new NDList(ops.logits(s.z()));
         });
     }
@@ -521,7 +542,10 @@ public final class ConvEquilibriumNet extends AbstractBlock {
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
     public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<ConvEquilibriumNet> {
         public ArchitectureFactory() {
-            super(ConvEquilibriumNet.class, h -> new ConvEquilibriumNet(Config.fromMap(h)), ConvEquilibriumNet::initialize, null,
+            super(ConvEquilibriumNet.class, h -> {
+                Config c = Config.fromMap(h);
+                return new ConvEquilibriumNet(c, SolverSpec.fromCard(h, defaultSolver(c)));
+            }, ConvEquilibriumNet::initialize, null,
                     "io.equilibria.certify.deq.ConvEquilibriumNet"); // the type in cards written before the package move
         }
     }

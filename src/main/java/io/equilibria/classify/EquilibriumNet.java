@@ -16,6 +16,10 @@ import ai.djl.util.PairList;
 import io.equilibria.certify.lipschitz.Lben;
 import io.equilibria.certify.lipschitz.MonDeq;
 import io.equilibria.compute.Autograd;
+import io.equilibria.deq.DeqLayer;
+import io.equilibria.deq.GradientMode;
+import io.equilibria.deq.JacobianTranspose;
+import io.equilibria.deq.Vjp;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.EigenDecomposition;
 import org.apache.commons.math3.linear.MatrixUtils;
@@ -402,6 +406,39 @@ public final class EquilibriumNet extends AbstractBlock {
         y.close();
         av.close();
         return g;
+    }
+
+    /**
+     * The model's DEQ layer for training: the cell T(z, x) = ReLU(W z + U x + b) on the parameters' current values
+     * (recorded when autograd is on; its arrays on {@code manager}), differentiated implicitly by {@link MonotoneAdjoint}
+     * to the config's tolerance and cap. Its fixed point is found by the model's splitting ({@link #solve}: PR or FB
+     * keep a state of their own, which the layer's solvers cannot), and handed to {@link DeqLayer#backward}.
+     */
+    public DeqLayer layer(NDManager manager) {
+        Operators withInverse = Autograd.noGrad(() -> operators(manager, true));
+        return new DeqLayer((z, x) -> {
+            Operators ops = operators(manager, false);
+            return Activation.relu(z.matMul(ops.wt()).add(ops.inject(x)));
+        }, new MonotoneAdjoint(withInverse, config.tolerance(), config.maxIterations()));
+    }
+
+    /**
+     * Implicit differentiation for {@link #layer}: g = (I − WᵀD)⁻¹v by the Peaceman–Rachford iteration of
+     * {@link #adjoint} on {@code ops} (which must hold the PR inverse), D the ReLU's derivative at the equilibrium,
+     * read off the layer's recorded T(z*) (positive exactly where its pre-activation is).
+     */
+    public record MonotoneAdjoint(Operators ops, double tolerance, int maxIterations) implements GradientMode {
+        @Override public String describe() { return "ift(monotone Peaceman-Rachford adjoint)"; }
+
+        @Override
+        public Adjoint cotangent(JacobianTranspose vjp, NDArray v) {
+            if (!(vjp instanceof Vjp recorded)) throw new IllegalArgumentException("the monotone adjoint needs the layer's recorded T(z*)");
+            return Autograd.noGrad(() -> {
+                try (NDArray mask = recorded.output().gt(0).toType(DataType.FLOAT32, false)) {
+                    return new Adjoint(adjoint(ops, mask, v, tolerance, maxIterations), 0, Double.NaN, true);
+                }
+            });
+        }
     }
 
     /** Solve from zeros with the configured solver; fbStep is needed only for FB. */

@@ -2,6 +2,7 @@ package io.equilibria.cli;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.equilibria.batch.Journal;
 import io.equilibria.certify.CertifiedAccuracy;
 import io.equilibria.certify.Certifier;
 import io.equilibria.certify.load.LoadedClassifier;
@@ -16,15 +17,12 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -123,37 +121,31 @@ final class CertifyCommand implements Command {
             System.out.println("equilibria: certifying " + set.count() + " image(s) from " + input + " with " + model.description());
             System.out.println("equilibria: " + describe(s, model.certifier()));
             Map<String, Object> settings = settingsMap(s, model);
-            Map<String, Map<String, Object>> done = new HashMap<>();
-            Path journal = null;
-            if (output != null) {
-                Files.createDirectories(output);
-                journal = output.resolve(".equilibria-certify.jsonl");
-                if (l.hasOption("resume")) done = readJournal(journal, settings);
-                else if (Files.exists(journal)) Files.delete(journal);
-                if (!Files.exists(journal)) append(journal, Map.of("settings", settings));
-            }
             List<Certifier.Outcome> outcomes = new ArrayList<>();
             List<Map<String, Object>> rows = new ArrayList<>();
             long t0 = System.nanoTime();
             int skipped = 0;
-            for (int i = 0; i < set.count(); i++) {
-                String id = set.ids().get(i);
-                Map<String, Object> row = done.get(id);
-                Certifier.Outcome o;
-                if (row != null) {
-                    o = fromRow(row);
-                    skipped++;
-                } else {
-                    o = model.certifier().certify(set.images()[i], i + offset, s);
-                    row = row(id, set.labels()[i], o);
-                    if (journal != null) append(journal, row);
+            try (Journal journal = output == null ? null : journal(output, l.hasOption("resume"), settings)) {
+                for (int i = 0; i < set.count(); i++) {
+                    String id = set.ids().get(i);
+                    Map<String, Object> row = journal == null ? null : journal.finished(id);
+                    boolean resumed = row != null;
+                    Certifier.Outcome o;
+                    if (resumed) {
+                        o = fromRow(row);
+                        skipped++;
+                    } else {
+                        o = model.certifier().certify(set.images()[i], i + offset, s);
+                        row = row(id, set.labels()[i], o);
+                        if (journal != null) journal.append(row);
+                    }
+                    outcomes.add(o);
+                    rows.add(row);
+                    System.out.printf(Locale.ROOT, "[%d/%d] %s: %s%s%s%n", i + 1, set.count(), id,
+                            o.abstained() ? "abstain" : "class " + o.label(), set.labels()[i] >= 0 ? " (true " + set.labels()[i] + ")" : "",
+                            o.abstained() ? "" : String.format(Locale.ROOT, ", radius %.4f", o.radius())
+                                    + String.format(Locale.ROOT, ", %.2f s%s", o.seconds(), resumed ? " (resumed)" : ""));
                 }
-                outcomes.add(o);
-                rows.add(row);
-                System.out.printf(Locale.ROOT, "[%d/%d] %s: %s%s%s%n", i + 1, set.count(), id,
-                        o.abstained() ? "abstain" : "class " + o.label(), set.labels()[i] >= 0 ? " (true " + set.labels()[i] + ")" : "",
-                        o.abstained() ? "" : String.format(Locale.ROOT, ", radius %.4f", o.radius())
-                                + String.format(Locale.ROOT, ", %.2f s%s", o.seconds(), row == done.get(id) ? " (resumed)" : ""));
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             Map<String, Object> summary = new LinkedHashMap<>();
@@ -237,38 +229,22 @@ final class CertifyCommand implements Command {
         return new Certifier.Outcome(label, ((Number) r.get("radius")).doubleValue(), ((Number) r.get("seconds")).doubleValue(), Map.of());
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Map<String, Object>> readJournal(Path journal, Map<String, Object> settings) throws IOException {
-        Map<String, Map<String, Object>> done = new HashMap<>();
-        if (!Files.exists(journal)) return done;
-        boolean first = true;
-        for (String line : Files.readAllLines(journal)) {
-            Map<String, Object> m;
-            try {
-                m = JSON.readValue(line, Map.class);
-            } catch (IOException e) {
-                continue; // a torn last line from a killed run
-            }
-            if (first) {
-                first = false;
-                Object prev = m.get("settings");
-                if (prev != null && !JSON.writeValueAsString(prev).equals(JSON.writeValueAsString(JSON.readValue(JSON.writeValueAsString(settings), Map.class)))) {
-                    throw new UsageException("--resume: " + journal + " was made with other settings (" + JSON.writeValueAsString(prev)
-                            + "); use another --output or drop --resume");
-                }
-                continue;
-            }
-            if (m.get("image") != null) done.put(String.valueOf(m.get("image")), m);
+    /**
+     * The run's journal in {@code output} ({@link Journal}, rows keyed by image, the settings as header): a fresh one
+     * unless {@code resume}, and then only one made with the same settings.
+     */
+    private static Journal journal(Path output, boolean resume, Map<String, Object> settings) throws IOException {
+        Files.createDirectories(output);
+        Journal journal = new Journal(output.resolve(".equilibria-certify.jsonl"), "image");
+        if (!resume) journal.reset();
+        journal.load();
+        Object prev = journal.header() == null ? null : journal.header().get("settings");
+        if (prev != null && !JSON.writeValueAsString(prev).equals(JSON.writeValueAsString(JSON.readValue(JSON.writeValueAsString(settings), Map.class)))) {
+            throw new UsageException("--resume: " + journal.file() + " was made with other settings (" + JSON.writeValueAsString(prev)
+                    + "); use another --output or drop --resume");
         }
-        return done;
-    }
-
-    private static void append(Path journal, Map<String, Object> row) throws IOException {
-        // the journal is the only file written in place: one line per finished image, flushed, so a killed run loses at most a line
-        try (BufferedWriter w = Files.newBufferedWriter(journal, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            w.write(JSON.writeValueAsString(row));
-            w.write('\n');
-        }
+        if (!journal.exists()) journal.append(Map.of("settings", settings));
+        return journal;
     }
 
     private static void write(Path out, List<Map<String, Object>> rows, List<Certifier.Outcome> outcomes, LabelledImages set,

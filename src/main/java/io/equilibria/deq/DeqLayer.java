@@ -34,6 +34,14 @@ public final class DeqLayer {
         this.gradient = gradient;
     }
 
+    /**
+     * A layer whose fixed point the model finds itself (a monotone splitting whose state is not z, e.g.
+     * Peaceman–Rachford) and hands to {@link #backward} as an {@link Equilibrium}; {@link #forward} is not available.
+     */
+    public DeqLayer(DeqCell cell, GradientMode gradient) {
+        this(cell, null, null, gradient);
+    }
+
     public DeqCell cell() { return cell; }
     public FixedPointSolver solver() { return solver; }
     public SolverOptions forwardOptions() { return forwardOptions; }
@@ -41,6 +49,7 @@ public final class DeqLayer {
 
     /** Solves for z* from the warm start z0 (zeros shaped like x when z0 is null). */
     public Equilibrium forward(NDArray x, NDArray z0) {
+        requireSolver();
         NDArray start = z0 != null ? z0 : x.zerosLike();
         try {
             Solution s = Autograd.noGrad(() -> solver.solve(z -> cell.apply(z, x), start, forwardOptions));
@@ -53,6 +62,7 @@ public final class DeqLayer {
     /** Forward with an explicit starting shape (the state need not have the input's shape). */
     public Equilibrium forward(NDArray x, NDArray z0, ai.djl.ndarray.types.Shape zShape) {
         if (z0 != null) return forward(x, z0);
+        requireSolver();
         NDArray start = x.getManager().zeros(zShape, x.getDataType());
         try {
             Solution s = Autograd.noGrad(() -> solver.solve(z -> cell.apply(z, x), start, forwardOptions));
@@ -60,6 +70,10 @@ public final class DeqLayer {
         } finally {
             start.close();
         }
+    }
+
+    private void requireSolver() {
+        if (solver == null) throw new IllegalStateException("this layer's fixed point is found by its model, not by the layer");
     }
 
     /** The backward result: ∂ℓ/∂x (null unless asked for) and the backward solve's statistics. */

@@ -13,6 +13,7 @@ import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.compute.Autograd;
 import io.equilibria.compute.Compute;
+import io.equilibria.deq.Equilibrium;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +26,8 @@ import java.util.SplittableRandom;
  * Trains an {@link EquilibriumNet} classifier with Adam on an IDX image set.
  *
  * <p><b>Gradient.</b> Exact implicit differentiation at the equilibrium z* = ReLU(Wz* + Ux + b): with D the ReLU's
- * derivative at the pre-activation, v = ∂ℓ/∂z* and g = (I − WᵀD)⁻¹v (solved by {@link EquilibriumNet#adjoint}, a
+ * derivative at the pre-activation, v = ∂ℓ/∂z* and g = (I − WᵀD)⁻¹v (solved by {@link EquilibriumNet#adjoint}, the
+ * gradient of the model's {@link EquilibriumNet#layer}, a
  * Peaceman–Rachford iteration that converges for these models; a batched n×n inverse per sample took 1 s per step), the
  * parameter gradient is the vector–Jacobian product gᵀ ∂T/∂θ of one application T(z*) = ReLU(Wz* + Ux + b),
  * recorded with W built from the free parameters (so A, B or V, S, ψ all receive their gradients). I − DW is
@@ -82,23 +84,13 @@ public final class ClassifierTrainer {
                 return EquilibriumNet.solve(ops, EquilibriumNet.Method.PR, 0, ops.inject(x), null, 0,
                         solveCfg.tolerance(), solveCfg.maxIterations());
             });
-            NDArray z = sol.z();
-            z.setRequiresGradient(true);
+            NDArray z = Autograd.leaf(sol.z());
             double loss;
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {
                 NDArray l = marginLoss(net.operators(sm, false).logits(z), labels, classes, kappa, c.logitScale());
                 loss = l.getFloat();
                 gc.backward(l);
-                NDArray v = z.getGradient().duplicate();
-                NDArray g = Autograd.noGrad(() -> {
-                    EquilibriumNet.Operators ops = net.operators(sm, true);
-                    NDArray dmask = z.matMul(ops.wt()).add(ops.inject(x)).gt(0).toType(DataType.FLOAT32, false);
-                    return EquilibriumNet.adjoint(ops, dmask, v, solveCfg.tolerance(), solveCfg.maxIterations());
-                });
-                NDArray zc = z.stopGradient();
-                EquilibriumNet.Operators ops = net.operators(sm, false);
-                NDArray t = ai.djl.nn.Activation.relu(zc.matMul(ops.wt()).add(ops.inject(x)));
-                Autograd.backward(t, g, false, false);
+                net.layer(sm).backward(x, new Equilibrium(sol.z(), null), z.getGradient(), false);
             }
             return new Loop.Step(loss, sol.iterations());
         }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);

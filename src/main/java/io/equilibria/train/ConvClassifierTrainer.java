@@ -12,9 +12,7 @@ import io.equilibria.compute.Autograd;
 import io.equilibria.compute.Compute;
 import io.equilibria.deq.DeqLayer;
 import io.equilibria.deq.Equilibrium;
-import io.equilibria.deq.GradientMode;
 import io.equilibria.solvers.Solution;
-import io.equilibria.solvers.Solvers;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,7 +58,8 @@ public final class ConvClassifierTrainer {
 
     /** As {@link #train(NDManager, Config, IdxDataset, IdxDataset, ClassifierTrainer.Listener)}, starting from the weights of {@code init} (same config) when not null. */
     public static Result train(NDManager manager, Config c, IdxDataset train, IdxDataset test, ClassifierTrainer.Listener listener, ConvEquilibriumNet init) {
-        ConvEquilibriumNet net = new ConvEquilibriumNet(c.net()).initialize(manager);
+        ConvEquilibriumNet net = new ConvEquilibriumNet(c.net(),
+                ConvEquilibriumNet.defaultSolver(c.net()).withBackward(1e-4, c.backwardIterations())).initialize(manager);
         if (init != null) {
             for (var p : net.getParameters()) p.getValue().getArray().set(init.parameter(p.getKey()).toFloatArray());
         }
@@ -68,18 +67,13 @@ public final class ConvClassifierTrainer {
         int d = nc.inputDim(), classes = nc.classes();
         if (train.height() != nc.height() || train.width() != nc.width()) throw new IllegalArgumentException("image size does not match the model");
         double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.marginEpsilon());
-        GradientMode ift = new GradientMode.Implicit(Solvers.parse("anderson"),
-                GradientMode.defaultBackwardOptions().withTolerance(1e-4).withMaxIterations(c.backwardIterations()).withBatched(true).withDivergencePatience(50));
         ClassifierTrainer.Loop loop = c.loop();
         ClassifierTrainer.Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
             NDArray x = Tensors.owned(sm.create(flat, new Shape(labels.length, 1, nc.height(), nc.width())));
             ConvEquilibriumNet.Operators fwd = Autograd.noGrad(() -> net.operators(sm));
             double alpha = fwd.alpha();
             Solution sol = Autograd.noGrad(() -> net.solve(fwd, fwd.inject(x), null, nc.tolerance(), nc.maxIterations()));
-            DeqLayer layer = new DeqLayer((z, xx) -> {
-                ConvEquilibriumNet.Operators op = net.operators(sm, alpha);
-                return op.fb(z, op.inject(xx));
-            }, Solvers.parse("anderson"), ConvEquilibriumNet.solveOptions(nc.tolerance(), nc.maxIterations()), ift);
+            DeqLayer layer = net.layer(sm, alpha);
             Equilibrium eq = new Equilibrium(sol.z(), sol);
             double loss;
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {

@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import io.equilibria.certify.data.IdxDataset;
 import io.equilibria.compute.Autograd;
 import io.equilibria.compute.Compute;
+import io.equilibria.deq.Equilibrium;
 import io.equilibria.solvers.Solution;
 import io.equilibria.train.ClassifierTrainer;
 
@@ -58,7 +59,7 @@ public final class GeqTrainer {
         return new Result(net, o.history(), o.validation(), o.seconds());
     }
 
-    /** One phantom-gradient step's loss and forward iterations; accumulates the parameters' gradients. */
+    /** One step's loss and forward iterations; accumulates the parameters' gradients. */
     public static ClassifierTrainer.Loop.Step step(GeqNet net, NDManager sm, float[] flat, int[] labels) {
         var nc = net.config();
         double loss;
@@ -68,10 +69,11 @@ public final class GeqTrainer {
             NDList xs = Autograd.noGrad(() -> ops.patches(Tensors.owned(sm.create(flat, new Shape(labels.length, nc.inputDim())))));
             Solution sol = ops.solve(xs, null, nc.tolerance(), nc.maxIterations());
             iterations = sol.iterations();
-            NDArray z = ops.phantom(xs, sol.z());
+            NDArray z = Autograd.leaf(sol.z());
             NDArray l = ClassifierTrainer.marginLoss(ops.logits(z), labels, nc.classes(), 0, 1);
             loss = l.getFloat();
             gc.backward(l);
+            ops.layer(xs).backward(xs.get(0), new Equilibrium(sol.z(), sol), z.getGradient(), false);
         }
         return new ClassifierTrainer.Loop.Step(loss, iterations);
     }

@@ -72,7 +72,7 @@ public final class GeqClassifier implements SerialClassifier, LogitClassifier, A
         NDList xs = ops.patches(Tensors.owned(sm.create(flatten(batch), new Shape(b, inputLength()))));
         batches++;
         if (warm == null) {
-            Solution s = ops.solve(xs, null, net.config().tolerance(), net.config().maxIterations());
+            Solution s = ops.solve(xs, null, net.solver().tolerance(), net.solver().maxIterations());
             iterations += s.iterations();
             lastIterations = s.iterations();
             if (!s.converged()) unconverged++;

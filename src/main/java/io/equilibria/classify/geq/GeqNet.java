@@ -15,10 +15,9 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.equilibria.compute.Autograd;
-import io.equilibria.solvers.Anderson;
+import io.equilibria.deq.DeqLayer;
+import io.equilibria.deq.SolverSpec;
 import io.equilibria.solvers.Solution;
-import io.equilibria.solvers.SolverOptions;
-import io.equilibria.solvers.StopMode;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 
 import java.util.ArrayList;
@@ -58,9 +57,11 @@ import static io.equilibria.models.ArchitectureFields.number;
  * <p><b>Solver.</b> The layer is the fixed point of forward–backward splitting on the hidden problem,
  * z ← ReLU(z − α(z − b − κ Wᵀr)) (same fixed points for every α &gt; 0, since prox of the indicator is ReLU for any
  * step), with α = {@code alphaScale}/L, L = 1 + c‖W‖² the smooth part's Lipschitz bound (c = 1 linear, 1 + 2/e
- * Gaussian, since 2γ‖r‖²e^{−γ‖r‖²} ≤ 2/e), accelerated by Anderson. <b>Weight normalisation:</b> W = V diag(g/‖v_j‖).
- * <b>Backward:</b> the phantom gradient (Geng et al. 2021): k damped steps z ← (1−λ)z + λT(z) from the detached
- * equilibrium are recorded and back-propagated, instead of solving the implicit-function adjoint.
+ * Gaussian, since 2γ‖r‖²e^{−γ‖r‖²} ≤ 2/e), solved by the {@link DeqLayer} of the model's {@link SolverSpec} (by
+ * default Anderson). <b>Weight normalisation:</b> W = V diag(g/‖v_j‖).
+ * <b>Backward:</b> by default the phantom gradient (Geng et al. 2021) of k damped steps z ← (1−λ)z + λT(z) from the
+ * detached equilibrium ({@code phantom:k,λ} of {@link io.equilibria.deq.GradientMode}, from the config's phantom
+ * fields), instead of solving the implicit-function adjoint.
  *
  * <p><b>Multi-scale and readout.</b> One branch per patch size p (stride max(1, p/2), its own W, g, b); each branch's
  * hidden map is average-pooled to a grid × grid map, the branches' pooled features are averaged, and a dense layer
@@ -79,6 +80,11 @@ public final class GeqNet extends AbstractBlock {
      */
     public enum GammaRule { INPUT, ITERATE }
 
+    /**
+     * The architecture, with the card fields of the solve ({@code tolerance}, {@code maxIterations}) and of the phantom
+     * gradient ({@code phantomSteps}, {@code phantomDamping}) that {@link #defaultSolver} turns into the model's
+     * {@link SolverSpec} when a card gives none apart.
+     */
     public record Config(Kernel kernel, int height, int width, int[] patches, int hidden, int grid, int classes,
                          double gammaFactor, GammaRule gammaRule, double fixedGamma, double distanceFloor, double spectralBound, double mean, double std,
                          double alphaScale, double tolerance, int maxIterations, int phantomSteps, double phantomDamping, long seed) {
@@ -151,11 +157,18 @@ public final class GeqNet extends AbstractBlock {
     }
 
     private final Config config;
+    private final SolverSpec solver;
     private final Map<String, Parameter> params = new LinkedHashMap<>();
 
+    /** The model with {@link #defaultSolver}. */
     public GeqNet(Config config) {
+        this(config, defaultSolver(config));
+    }
+
+    public GeqNet(Config config, SolverSpec solver) {
         super(VERSION);
         this.config = config;
+        this.solver = solver;
         SplittableRandom root = new SplittableRandom(config.seed());
         int h = config.hidden();
         for (int k = 0; k < config.patches().length; k++) {
@@ -175,6 +188,18 @@ public final class GeqNet extends AbstractBlock {
     }
 
     public Config config() { return config; }
+
+    /** How the equilibrium is solved and differentiated. */
+    public SolverSpec solver() { return solver; }
+
+    /**
+     * The spec GEQ had before specs: Anderson (m = 5, λ = 1e-4) to the config's relative tolerance and cap, and the
+     * phantom gradient of the config's {@code phantomSteps} damped steps with {@code phantomDamping}.
+     */
+    public static SolverSpec defaultSolver(Config config) {
+        return new SolverSpec(SolverSpec.ANDERSON, config.maxIterations(), config.tolerance(),
+                "phantom:" + config.phantomSteps() + "," + config.phantomDamping(), 100, 1e-6);
+    }
 
     public NDArray parameter(String name) {
         Parameter p = params.get(name);
@@ -351,22 +376,24 @@ public final class GeqNet extends AbstractBlock {
             return mean.matMul(g).add(parameter("by"));
         }
 
-        /** Anderson on the FB map from zeros (or {@code z0}) to the model's relative tolerance; no graph. */
+        /** The spec's solver on the FB map from zeros (or {@code z0}) to {@code tol}; no graph. */
         public Solution solve(NDList xs, NDArray z0, double tol, int maxIterations) {
             // the start (and so every solver array derived from it) lives with the batch, not with these operators
-            NDArray start = z0 != null ? z0 : zeros(xs.get(0).getManager(), xs.get(0).getShape().get(0));
-            return Autograd.noGrad(() -> new Anderson(5, 1e-4, 1.0).solve(z -> fb(z, xs), start, options(tol, maxIterations)));
+            NDArray x = xs.get(0);
+            return solver.withForward(tol, maxIterations).layer(cell(xs)).forward(x, z0, new Shape(x.getShape().get(0), stateSize())).forward();
         }
 
-        /** The phantom gradient's recorded steps: k times z ← (1−λ)z + λT(z) from the detached equilibrium. */
-        public NDArray phantom(NDList xs, NDArray zStar) {
-            NDArray z = zStar.stopGradient();
-            double lam = config.phantomDamping();
-            for (int i = 0; i < config.phantomSteps(); i++) {
-                NDArray t = fb(z, xs);
-                z = lam == 1 ? t : Scalars.times(z, 1 - lam).add(Scalars.times(t, lam));
-            }
-            return z;
+        /**
+         * The model's DEQ layer on a batch's patches {@code xs}: its cell is the FB map T(z) on these operators (recorded
+         * when they were built under a gradient collector); pass {@code xs.get(0)} as the layer's input x, which the
+         * cell does not read (it reads every branch's patches).
+         */
+        public DeqLayer layer(NDList xs) {
+            return solver.layer(cell(xs));
+        }
+
+        private io.equilibria.deq.DeqCell cell(NDList xs) {
+            return (z, ignored) -> fb(z, xs);
         }
     }
 
@@ -375,11 +402,6 @@ public final class GeqNet extends AbstractBlock {
     }
 
 
-
-    public static SolverOptions options(double tol, int maxIterations) {
-        return SolverOptions.defaults().withMaxIterations(maxIterations).withTolerance(tol).withStopMode(StopMode.RELATIVE)
-                .withBatched(true).withDivergencePatience(50);
-    }
 
     /** ‖W‖₂² of a d × h matrix given row-major, from the d × d Gram matrix in float64. */
     static double spectralNormSquared(float[] w, int d, int h) {
@@ -429,7 +451,7 @@ public final class GeqNet extends AbstractBlock {
         return Autograd.noGrad(() -> {
             Operators ops = operators(m);
             NDList xs = ops.patches(x.toType(DataType.FLOAT32, false));
-            Solution s = ops.solve(xs, null, config.tolerance(), config.maxIterations());
+            Solution s = ops.solve(xs, null, solver.tolerance(), solver.maxIterations());
             return new NDList(ops.logits(s.z()));
         });
     }
@@ -437,7 +459,10 @@ public final class GeqNet extends AbstractBlock {
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */
     public static final class ArchitectureFactory extends io.equilibria.models.Architectures.Entry<GeqNet> {
         public ArchitectureFactory() {
-            super(GeqNet.class, h -> new GeqNet(Config.fromMap(h)), GeqNet::initialize, null,
+            super(GeqNet.class, h -> {
+                Config c = Config.fromMap(h);
+                return new GeqNet(c, SolverSpec.fromCard(h, defaultSolver(c)));
+            }, GeqNet::initialize, null,
                     "io.equilibria.geq.GeqNet"); // the type in cards written before the package move
         }
     }
