@@ -1,5 +1,7 @@
 package io.equilibria.certify;
 
+import io.equilibria.errors.Setting;
+
 import io.equilibria.certify.lipschitz.Certificates;
 
 import java.util.LinkedHashMap;
@@ -38,12 +40,12 @@ public final class Certifier {
                            int srsRecheck, SrsCertificate.Variant variant) {
         public Settings {
             if (method != Method.LIPSCHITZ) {
-                if (!(sigma > 0) || Double.isInfinite(sigma)) throw new IllegalArgumentException("--sigma must be > 0");
-                if (n0 < 1 || n < 1 || batch < 1) throw new IllegalArgumentException("--n0, --n and --batch must be >= 1");
+                if (!(sigma > 0) || Double.isInfinite(sigma)) throw new IllegalArgumentException(Setting.SMOOTHING_SIGMA + " must be > 0");
+                if (n0 < 1 || n < 1 || batch < 1) throw new IllegalArgumentException(Setting.SAMPLES + " (selection, estimation, per call) must be >= 1");
                 ConfidenceBounds.checkAlpha(alpha);
             }
             if (method == Method.SRS && (srsSteps < 1 || srsRecheck < 1 || srsRecheck > n))
-                throw new IllegalArgumentException("SRS needs --srs-steps >= 1 and 1 <= --srs-recheck <= --n");
+                throw new IllegalArgumentException(Setting.SRS_STEPS + " must be >= 1 and 1..n (the estimation samples)");
         }
 
         public static Settings defaults(Method m) {

@@ -41,6 +41,19 @@ final class CertifyCommand implements Command {
     @Override public String summary() { return "certified robustness of a classifier: randomized smoothing, SRS or Lipschitz (LBEN)"; }
 
     @Override
+    public io.equilibria.errors.Setting.Names settingNames() {
+        return s -> switch (s) {
+            case SMOOTHING_SIGMA -> "--sigma";
+            case SAMPLES -> "--n0, --n, --batch";
+            case SRS_STEPS -> "--srs-steps, --srs-recheck";
+            case MODEL -> "--model";
+            case INPUT -> "--input";
+            case OUTPUT -> "--output";
+            default -> null;
+        };
+    }
+
+    @Override
     public Options options() {
         Certifier.Settings d = Certifier.Settings.defaults(Certifier.Method.RS);
         Options o = new Options();

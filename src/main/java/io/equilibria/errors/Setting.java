@@ -34,6 +34,9 @@ public enum Setting {
     INCLUDE("the include patterns"),
     EXCLUDE("the exclude patterns"),
     RECURSIVE("the recursive search"),
+    SMOOTHING_SIGMA("the smoothing noise level"),
+    SAMPLES("the sample counts"),
+    SRS_STEPS("the SRS steps and recheck count"),
     INPUT("the input"),
     OUTPUT("the output"),
     REPORT("the report");
