@@ -72,71 +72,81 @@ public final class LearnedBenchmark {
 
     /** Deblurring with {@code psf}; Gaussian noise σ and (photons > 0) Poisson noise at that many photons per unit. */
     public void deblur(String scenario, Psf psf, double sigma, double photons, List<Image> images, long seed) {
-        out.println();
-        out.println("### " + scenario);
-        out.println();
-        out.println("| image | input | RL (best iter) | Wiener (best λ) | TV (best λ) | DEQ | DEQ − best classical | DEQ iterations | DEQ s |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
-        double gainSum = 0, minGain = Double.POSITIVE_INFINITY;
-        for (int i = 0; i < images.size(); i++) {
-            Image img = images.get(i);
-            try (NDManager sub = m.newSubManager();
-                 FftConvolution a = FftConvolution.single(sub, psf, img.plane().width(), img.plane().height(), Boundary.PERIODIC)) {
-                NDArray x = Tensors.of(sub, img.plane());
-                Plane blurred = Tensors.toPlane(a.apply(x));
-                Plane noisy = noisy(blurred, sigma, photons, new SplittableRandom(seed + i));
-                NDArray y = Tensors.of(sub, noisy);
-                Row input = row(scenario, img.name(), "input", img.plane(), noisy, 0, "");
-                Row rl = bestRl(scenario, img, a, y);
-                Row wiener = best(scenario, img, "wiener", a, y, new double[] {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1},
-                        lam -> new Tikhonov(lam, 200, 1e-5));
-                Row tv = best(scenario, img, "tv", a, y, new double[] {1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2},
-                        lam -> new FistaTv(lam, 150, 20, 1e-5, true));
-                double est = NoiseLevel.effective(noisy);
-                Row deq = learned(scenario, img, a, y, false, est, deblurModel);
-                double bestClassical = Math.max(rl.psnr(), wiener.psnr());
-                double gain = deq.psnr() - bestClassical;
-                gainSum += gain;
-                minGain = Math.min(minGain, gain);
-                rows.addAll(List.of(input, rl, wiener, tv, deq));
-                out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %+.2f dB | %s | %.2f |%n", img.name(), cell(input), cell(rl),
-                        cell(wiener), cell(tv), cell(deq), gain, deq.parameter(), deq.seconds());
-            }
-        }
-        out.printf(Locale.ROOT, "%nDEQ minus the better of RL and Wiener: mean %+.2f dB, worst image %+.2f dB (target: >= +1.5 dB on average and on every image)%n",
-                gainSum / images.size(), minGain);
+        table(scenario, List.of("input", "RL (best iter)", "Wiener (best λ)", "TV (best λ)", "DEQ"), "DEQ − best classical", images,
+                "%nDEQ minus the better of RL and Wiener: mean %+.2f dB, worst image %+.2f dB (target: >= +1.5 dB on average and on every image)%n",
+                (sub, img, i) -> {
+                    try (FftConvolution a = FftConvolution.single(sub, psf, img.plane().width(), img.plane().height(), Boundary.PERIODIC)) {
+                        NDArray x = Tensors.of(sub, img.plane());
+                        Plane blurred = Tensors.toPlane(a.apply(x));
+                        Plane noisy = noisy(blurred, sigma, photons, new SplittableRandom(seed + i));
+                        NDArray y = Tensors.of(sub, noisy);
+                        Row input = row(scenario, img.name(), "input", img.plane(), noisy, 0, "");
+                        Row rl = bestRl(scenario, img, a, y);
+                        Row wiener = best(scenario, img, "wiener", a, y, new double[] {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1},
+                                lam -> new Tikhonov(lam, 200, 1e-5));
+                        Row tv = best(scenario, img, "tv", a, y, new double[] {1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2},
+                                lam -> new FistaTv(lam, 150, 20, 1e-5, true));
+                        double est = NoiseLevel.effective(noisy);
+                        Row deq = learned(scenario, img, a, y, false, est, deblurModel);
+                        return new ImageRows(List.of(input, rl, wiener, tv, deq), deq.psnr() - Math.max(rl.psnr(), wiener.psnr()));
+                    }
+                });
     }
 
     /** Block compressed sensing (32×32 blocks, {@code kind} rows) at {@code ratio} with Gaussian noise σ. */
     public void compressedSensing(String scenario, SensingMatrix.Kind kind, double ratio, double sigma, List<Image> images, long seed) {
+        table(scenario, List.of("Aᵀy", "Wiener (best λ)", "TV (best λ)", "DEQ"), "DEQ − TV", images,
+                "%nDEQ minus FISTA-TV (best λ): mean %+.2f dB, worst image %+.2f dB (target: >= +2 dB on average)%n",
+                (sub, img, i) -> {
+                    try (BlockCompressedSensing a = BlockCompressedSensing.create(sub, kind, img.plane().height(), img.plane().width(), 32, ratio, 1, seed + 100 + i)) {
+                        NDArray x = Tensors.of(sub, img.plane());
+                        Plane clean = Tensors.toPlane(a.apply(x));
+                        NDArray y = Tensors.of(sub, noisy(clean, sigma, 0, new SplittableRandom(seed + i)));
+                        Row adj = row(scenario, img.name(), "adjoint", img.plane(), Tensors.toPlane(a.toImage(a.adjoint(y))), 0, "");
+                        Row wiener = best(scenario, img, "wiener", a, y, new double[] {1e-4, 1e-3, 1e-2, 1e-1}, lam -> new Tikhonov(lam, 200, 1e-5));
+                        Row tv = best(scenario, img, "tv", a, y, new double[] {2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3},
+                                lam -> new FistaTv(lam, 300, 20, 1e-5, true));
+                        Row deq = learned(scenario, img, a, y, true, sigma, csModel);
+                        return new ImageRows(List.of(adj, wiener, tv, deq), deq.psnr() - tv.psnr());
+                    }
+                });
+    }
+
+    /** One image of a scenario: its rows in the table's order (the DEQ's last) and the DEQ's gain over the reference. */
+    private record ImageRows(List<Row> rows, double gain) {}
+
+    /** One image of a scenario, the {@code i}-th, with a sub-manager that is closed after it. */
+    private interface ScenarioImage {
+        ImageRows run(NDManager sub, Image img, int i);
+    }
+
+    /**
+     * A scenario's table: a column per method ({@code methods}, the DEQ last), the DEQ's gain over the reference
+     * ({@code gainColumn}), its iterations and seconds; a line per image, whose rows are kept; then {@code summary}
+     * formatted with the mean and the worst gain.
+     */
+    private void table(String scenario, List<String> methods, String gainColumn, List<Image> images, String summary, ScenarioImage each) {
         out.println();
         out.println("### " + scenario);
         out.println();
-        out.println("| image | Aᵀy | Wiener (best λ) | TV (best λ) | DEQ | DEQ − TV | DEQ iterations | DEQ s |");
-        out.println("|---|---|---|---|---|---|---|---|");
+        out.println("| image | " + String.join(" | ", methods) + " | " + gainColumn + " | DEQ iterations | DEQ s |");
+        out.println("|" + "---|".repeat(methods.size() + 4));
         double gainSum = 0, minGain = Double.POSITIVE_INFINITY;
         for (int i = 0; i < images.size(); i++) {
             Image img = images.get(i);
-            try (NDManager sub = m.newSubManager();
-                 BlockCompressedSensing a = BlockCompressedSensing.create(sub, kind, img.plane().height(), img.plane().width(), 32, ratio, 1, seed + 100 + i)) {
-                NDArray x = Tensors.of(sub, img.plane());
-                Plane clean = Tensors.toPlane(a.apply(x));
-                NDArray y = Tensors.of(sub, noisy(clean, sigma, 0, new SplittableRandom(seed + i)));
-                Row adj = row(scenario, img.name(), "adjoint", img.plane(), Tensors.toPlane(a.toImage(a.adjoint(y))), 0, "");
-                Row wiener = best(scenario, img, "wiener", a, y, new double[] {1e-4, 1e-3, 1e-2, 1e-1}, lam -> new Tikhonov(lam, 200, 1e-5));
-                Row tv = best(scenario, img, "tv", a, y, new double[] {2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3, 8e-3},
-                        lam -> new FistaTv(lam, 300, 20, 1e-5, true));
-                Row deq = learned(scenario, img, a, y, true, sigma, csModel);
-                double gain = deq.psnr() - tv.psnr();
-                gainSum += gain;
-                minGain = Math.min(minGain, gain);
-                rows.addAll(List.of(adj, wiener, tv, deq));
-                out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %+.2f dB | %s | %.2f |%n", img.name(), cell(adj), cell(wiener),
-                        cell(tv), cell(deq), gain, deq.parameter(), deq.seconds());
+            ImageRows r;
+            try (NDManager sub = m.newSubManager()) {
+                r = each.run(sub, img, i);
             }
+            gainSum += r.gain();
+            minGain = Math.min(minGain, r.gain());
+            rows.addAll(r.rows());
+            StringBuilder line = new StringBuilder("| ").append(img.name());
+            for (Row row : r.rows()) line.append(" | ").append(cell(row));
+            Row deq = r.rows().get(r.rows().size() - 1);
+            out.printf(Locale.ROOT, "%s | %+.2f dB | %s | %.2f |%n", line, r.gain(), deq.parameter(), deq.seconds());
         }
-        out.printf(Locale.ROOT, "%nDEQ minus FISTA-TV (best λ): mean %+.2f dB, worst image %+.2f dB (target: >= +2 dB on average)%n",
-                gainSum / images.size(), minGain);
+        out.printf(Locale.ROOT, summary, gainSum / images.size(), minGain);
     }
 
     // ---- methods ------------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ package io.equilibria.imagej;
 import ai.djl.Device;
 import ij.IJ;
 import ij.ImagePlus;
-import ij.WindowManager;
 import ij.gui.GenericDialog;
 import ij.measure.ResultsTable;
 import ij.plugin.PlugIn;
@@ -50,11 +49,8 @@ public final class CertifyCommand implements PlugIn {
 
     @Override
     public void run(String arg) {
-        ImagePlus imp = WindowManager.getCurrentImage();
-        if (imp == null) {
-            IJ.noImage();
-            return;
-        }
+        ImagePlus imp = CommandSupport.currentImage();
+        if (imp == null) return;
         Certifier.Settings d = Certifier.Settings.defaults(Certifier.Method.RS);
         GenericDialog gd = new GenericDialog(TITLE);
         List<String> models = new ArrayList<>(classifiers());

@@ -5,6 +5,7 @@ import io.equilibria.reconstruct.report.Reconstruction;
 import io.equilibria.reconstruct.report.ReportJson;
 
 import ij.IJ;
+import ij.ImagePlus;
 import ij.WindowManager;
 import ij.gui.GenericDialog;
 import io.equilibria.models.ModelStore;
@@ -57,6 +58,13 @@ final class CommandSupport {
         lastWorker = worker;
         worker.start();
         return worker;
+    }
+
+    /** The current image, or null after telling the user there is none (ImageJ's "no image" message). */
+    static ImagePlus currentImage() {
+        ImagePlus imp = WindowManager.getCurrentImage();
+        if (imp == null) IJ.noImage();
+        return imp;
     }
 
     /**

@@ -1,8 +1,6 @@
 package io.equilibria.imagej;
 
-import ij.IJ;
 import ij.ImagePlus;
-import ij.WindowManager;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
 import io.equilibria.compute.Compute;
@@ -21,11 +19,8 @@ import io.equilibria.simulate.Simulator;
 public final class SimulateCommand implements PlugIn {
     @Override
     public void run(String arg) {
-        ImagePlus imp = WindowManager.getCurrentImage();
-        if (imp == null) {
-            IJ.noImage();
-            return;
-        }
+        ImagePlus imp = CommandSupport.currentImage();
+        if (imp == null) return;
         GenericDialog gd = new GenericDialog("Simulate Measurement");
         CommandSupport.addPsfField(gd, "gaussian:2");
         gd.addNumericField("noise_sigma", 0.01, 4, 8, "(fraction of the peak)");

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.equilibria.models.ArchitectureFields.fields;
 import static io.equilibria.models.ArchitectureFields.number;
 
 /**
@@ -91,18 +92,9 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
         /** The hyper-parameters as they go into a model card (no {@code type}: the first card format). */
         @Override
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("depth", depth);
-            m.put("width", width);
-            m.put("kernel", 3);
-            m.put("spectralBound", bound);
-            m.put("spectralNormMode", SpectralNorm.Mode.OPERATOR.name());
-            m.put("normSize", normSize);
-            m.put("powerIterations", powerIterations);
-            m.put("padding", "zero");
-            m.put("inputChannels", 2);
-            m.put("seed", seed);
-            return m;
+            return fields("depth", depth, "width", width, "kernel", 3, "spectralBound", bound,
+                    "spectralNormMode", SpectralNorm.Mode.OPERATOR.name(), "normSize", normSize,
+                    "powerIterations", powerIterations, "padding", "zero", "inputChannels", 2, "seed", seed);
         }
 
         /** Reads {@link #toMap()}'s output; missing keys take the defaults, wrong types are an error. */

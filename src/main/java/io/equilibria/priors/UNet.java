@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static io.equilibria.models.ArchitectureFields.fields;
 import static io.equilibria.models.ArchitectureFields.number;
 
 /**
@@ -67,16 +68,8 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
 
         @Override
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("type", TYPE);
-            m.put("widths", widths);
-            m.put("blocks", blocks);
-            m.put("kernel", 3);
-            m.put("bias", false);
-            m.put("padding", "zero inside; input mirrored to a multiple of 2^(levels-1)");
-            m.put("inputChannels", 2);
-            m.put("seed", seed);
-            return m;
+            return fields("type", TYPE, "widths", widths, "blocks", blocks, "kernel", 3, "bias", false,
+                    "padding", "zero inside; input mirrored to a multiple of 2^(levels-1)", "inputChannels", 2, "seed", seed);
         }
 
         public static Config fromMap(Map<String, Object> m) {
