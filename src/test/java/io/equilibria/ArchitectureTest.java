@@ -47,4 +47,28 @@ class ArchitectureTest {
         noClasses().that().resideOutsideOfPackage("io.equilibria.imagej..").should().dependOnClassesThat()
                 .resideInAPackage("io.equilibria.imagej..").check(main);
     }
+
+    /**
+     * The core names a user's settings by concept (errors/Setting), never by a command-line flag, so ImageJ users are
+     * not told about options they do not have: no string literal in a core source says "--something".
+     */
+    @Test
+    void coreMessagesNameNoFlag() throws java.io.IOException {
+        java.util.regex.Pattern literal = java.util.regex.Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"");
+        java.util.regex.Pattern flag = java.util.regex.Pattern.compile("(^|[^\\w-])--[a-z]");
+        java.util.List<String> found = new java.util.ArrayList<>();
+        java.nio.file.Path root = java.nio.file.Path.of("src/main/java/io/equilibria");
+        try (var files = java.nio.file.Files.walk(root)) {
+            for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
+                String rel = root.relativize(f).toString();
+                if (!rel.endsWith(".java") || rel.matches("(cli|imagej|bench|experiment)/.*")) continue;
+                java.util.List<String> lines = java.nio.file.Files.readAllLines(f);
+                for (int i = 0; i < lines.size(); i++) {
+                    java.util.regex.Matcher m = literal.matcher(lines.get(i));
+                    while (m.find()) if (flag.matcher(m.group()).find()) found.add(rel + ":" + (i + 1) + " " + m.group());
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(found.isEmpty(), "core strings naming a flag:\n" + String.join("\n", found));
+    }
 }

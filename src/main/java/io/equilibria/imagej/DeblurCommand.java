@@ -36,11 +36,8 @@ public final class DeblurCommand implements PlugIn {
     public void run(String arg) {
         boolean classical = "classical".equals(arg);
         String title = classical ? "Classical Deconvolution" : TITLE;
-        ImagePlus imp = WindowManager.getCurrentImage();
-        if (imp == null) {
-            IJ.noImage();
-            return;
-        }
+        ImagePlus imp = CommandSupport.currentImage();
+        if (imp == null) return;
         GenericDialog gd = new GenericDialog(title);
         gd.addChoice("method", (classical ? CLASSICAL : MethodConfig.DEBLUR_METHODS).toArray(String[]::new), classical ? "rl" : "deq");
         CommandSupport.addPsfField(gd, "gaussian:2");
