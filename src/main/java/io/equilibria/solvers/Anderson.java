@@ -2,7 +2,6 @@ package io.equilibria.solvers;
 
 import io.equilibria.compute.Tensors;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
@@ -38,54 +37,41 @@ public final class Anderson implements FixedPointSolver {
     @Override
     public Solution solve(FixedPointMap map, NDArray z0, SolverOptions o) {
         Tracker t = new Tracker(describe(), o, z0);
-        int b = (int) Tracker.batch(z0, o);
-        long d = z0.getShape().size() / b;
-        Shape bufShape = new Shape(b, memory, d);
+        Shape bufShape = Tracker.history(z0, o, memory);
+        int b = (int) bufShape.get(0);
         NDArray xs = null, fs = null, gs = null;
         double[][][] gram = new double[b][memory][memory];
-        NDArray z = z0;
         try {
             xs = z0.getManager().zeros(bufShape, z0.getDataType());
             fs = z0.getManager().zeros(bufShape, z0.getDataType());
             gs = z0.getManager().zeros(bufShape, z0.getDataType());
-            for (int k = 0; k < o.maxIterations(); k++) {
-                NDArray next;
-                try (NDScope scope = new NDScope()) {
-                    NDArray f = map.apply(z);
-                    if (t.record(z, f)) break;
-                    int slot = k % memory;
-                    int n = Math.min(k + 1, memory);
-                    NDArray zf = Tracker.flat(z, o);
-                    NDArray ff = Tracker.flat(f, o);
-                    NDArray g = ff.sub(zf);
-                    NDIndex at = new NDIndex(":, {}", slot);
-                    xs.set(at, zf);
-                    fs.set(at, ff);
-                    gs.set(at, g);
-                    // new Gram row: <G_i, G_slot> for the n stored residuals, per sample
-                    NDArray row = gs.get(new NDIndex(":, :{}", n)).matMul(g.expandDims(2)).toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
-                    double[] rv = row.toDoubleArray();
-                    for (int s = 0; s < b; s++) {
-                        for (int i = 0; i < n; i++) {
-                            gram[s][slot][i] = rv[s * n + i];
-                            gram[s][i][slot] = rv[s * n + i];
-                        }
+            NDArray xb = xs, fb = fs, gb = gs;
+            return t.iterate(map, (k, z, f) -> {
+                int slot = k % memory;
+                int n = Math.min(k + 1, memory);
+                NDArray zf = Tracker.flat(z, o);
+                NDArray ff = Tracker.flat(f, o);
+                NDArray g = ff.sub(zf);
+                NDIndex at = new NDIndex(":, {}", slot);
+                xb.set(at, zf);
+                fb.set(at, ff);
+                gb.set(at, g);
+                // new Gram row: <G_i, G_slot> for the n stored residuals, per sample
+                NDArray row = gb.get(new NDIndex(":, :{}", n)).matMul(g.expandDims(2)).toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
+                double[] rv = row.toDoubleArray();
+                for (int s = 0; s < b; s++) {
+                    for (int i = 0; i < n; i++) {
+                        gram[s][slot][i] = rv[s * n + i];
+                        gram[s][i][slot] = rv[s * n + i];
                     }
-                    double[] alpha = new double[b * n];
-                    for (int s = 0; s < b; s++) System.arraycopy(weights(gram[s], n, slot), 0, alpha, s * n, n);
-                    NDArray a = Tensors.owned(z.getManager().create(alpha, new Shape(b, 1, n))).toType(z.getDataType(), false);
-                    NDArray mixF = a.matMul(fs.get(new NDIndex(":, :{}", n)));
-                    NDArray mixed = beta == 1 ? mixF : mixF.mul(beta).addi(a.matMul(xs.get(new NDIndex(":, :{}", n))).muli(1 - beta));
-                    next = mixed.reshape(z0.getShape());
-                    NDScope.unregister(next);
                 }
-                t.release(z);
-                z = next;
-            }
-            return t.finish(z);
-        } catch (RuntimeException e) {
-            t.abort(z);
-            throw e;
+                double[] alpha = new double[b * n];
+                for (int s = 0; s < b; s++) System.arraycopy(weights(gram[s], n, slot), 0, alpha, s * n, n);
+                NDArray a = Tensors.owned(z.getManager().create(alpha, new Shape(b, 1, n))).toType(z.getDataType(), false);
+                NDArray mixF = a.matMul(fb.get(new NDIndex(":, :{}", n)));
+                NDArray mixed = beta == 1 ? mixF : mixF.mul(beta).addi(a.matMul(xb.get(new NDIndex(":, :{}", n))).muli(1 - beta));
+                return mixed.reshape(z0.getShape());
+            });
         } finally {
             if (xs != null) xs.close();
             if (fs != null) fs.close();

@@ -28,9 +28,8 @@ public final class Broyden implements FixedPointSolver {
     @Override
     public Solution solve(FixedPointMap map, NDArray z0, SolverOptions o) {
         Tracker t = new Tracker(describe(), o, z0);
-        int b = (int) Tracker.batch(z0, o);
-        long d = z0.getShape().size() / b;
-        Shape bufShape = new Shape(b, memory, d);
+        Shape bufShape = Tracker.history(z0, o, memory);
+        int b = (int) bufShape.get(0);
         NDArray us = null, vs = null, g = null, update = null;
         NDArray z = z0;
         int stored = 0;

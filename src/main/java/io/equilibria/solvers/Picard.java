@@ -1,7 +1,6 @@
 package io.equilibria.solvers;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 
 import java.util.Locale;
 
@@ -18,24 +17,6 @@ public final class Picard implements FixedPointSolver {
 
     @Override
     public Solution solve(FixedPointMap map, NDArray z0, SolverOptions o) {
-        Tracker t = new Tracker(describe(), o, z0);
-        NDArray z = z0;
-        try {
-            for (int k = 0; k < o.maxIterations(); k++) {
-                NDArray next;
-                try (NDScope scope = new NDScope()) {
-                    NDArray f = map.apply(z);
-                    if (t.record(z, f)) break;
-                    next = beta == 1 ? f : z.mul(1 - beta).addi(f.mul(beta));
-                    NDScope.unregister(next);
-                }
-                t.release(z);
-                z = next;
-            }
-            return t.finish(z);
-        } catch (RuntimeException e) {
-            t.abort(z);
-            throw e;
-        }
+        return new Tracker(describe(), o, z0).iterate(map, (k, z, f) -> beta == 1 ? f : z.mul(1 - beta).addi(f.mul(beta)));
     }
 }

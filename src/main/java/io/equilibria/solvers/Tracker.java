@@ -37,6 +37,42 @@ final class Tracker {
         this.z0 = z0;
     }
 
+    /** One step of a solver that needs only the current iterate z and f = T(z): the next iterate. */
+    interface Step {
+        NDArray next(int k, NDArray z, NDArray f);
+    }
+
+    /**
+     * The loop of the one-step solvers: f = T(z), stop when {@link #record} says so, else z = step(z, f). Each
+     * iteration's intermediates are freed with it; the iterate the step returns is kept.
+     */
+    Solution iterate(FixedPointMap map, Step step) {
+        NDArray z = z0;
+        try {
+            for (int k = 0; k < options.maxIterations(); k++) {
+                NDArray next;
+                try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                    NDArray f = map.apply(z);
+                    if (record(z, f)) break;
+                    next = step.next(k, z, f);
+                    ai.djl.ndarray.NDScope.unregister(next);
+                }
+                release(z);
+                z = next;
+            }
+            return finish(z);
+        } catch (RuntimeException e) {
+            abort(z);
+            throw e;
+        }
+    }
+
+    /** The shape of a solver's history buffers: (batch rows, memory, values per row). */
+    static Shape history(NDArray z0, SolverOptions o, int memory) {
+        long b = batch(z0, o);
+        return new Shape(b, memory, z0.getShape().size() / b);
+    }
+
     /** Rows of a batched problem (axis 0), or 1. */
     static long batch(NDArray z, SolverOptions o) {
         return o.batched() && z.getShape().dimension() > 0 ? z.getShape().get(0) : 1;
