@@ -121,11 +121,7 @@ public final class ConvClassifierTrainer {
             ConvEquilibriumNet.Operators ops = Autograd.noGrad(() -> net.operators(parent));
             for (int start = 0; start < set.count(); start += bs) {
                 final int b = Math.min(bs, set.count() - start), at = start;
-                float[] flat = new float[b * d];
-                for (int i = 0; i < b; i++) {
-                    float[] img = set.images()[start + i];
-                    for (int j = 0; j < d; j++) flat[i * d + j] = (float) (img[j] + (sigma > 0 ? sigma * r.nextGaussian() : 0));
-                }
+                float[] flat = ClassifierTrainer.flatten(set, b, i -> at + i, d, sigma, r);
                 try (NDManager sm = parent.newSubManager()) {
                     Solution s = Autograd.noGrad(() -> {
                         NDArray inj = ops.inject(Tensors.owned(sm.create(flat, new Shape(b, 1, nc.height(), nc.width()))));
