@@ -45,21 +45,29 @@ import java.util.SplittableRandom;
 public final class ClassifierTrainer {
     private ClassifierTrainer() {}
 
-    public record Config(EquilibriumNet.Config net, int epochs, int batch, double learningRate, double noiseSigma,
-                         double marginEpsilon, double logitScale, long seed) {
-        public Config {
-            if (epochs < 1 || batch < 1) throw new IllegalArgumentException("epochs and batch must be >= 1");
-            if (!(learningRate > 0) || !(noiseSigma >= 0) || !(marginEpsilon >= 0) || !(logitScale > 0))
-                throw new IllegalArgumentException("bad training settings");
+    /**
+     * The loss's margin: κ = √2·γ·{@code epsilon} for an LBEN (0 otherwise) and the logits' {@code scale}.
+     */
+    public record Margin(double epsilon, double scale) {
+        /** No margin, unscaled logits: plain cross-entropy. */
+        public static final Margin NONE = new Margin(0, 1);
+
+        public Margin {
+            if (!(epsilon >= 0) || !(scale > 0)) throw new IllegalArgumentException("bad training settings");
         }
 
-        /** The shared training loop these settings describe. */
-        public Loop loop() { return new Loop(epochs, batch, learningRate, noiseSigma, seed); }
+        void put(Map<String, Object> m) {
+            m.put("marginEpsilon", epsilon);
+            m.put("logitScale", scale);
+        }
+    }
+
+    public record Config(EquilibriumNet.Config net, Loop loop, Margin margin) {
+        public long seed() { return loop.seed(); }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = loop().settings();
-            m.put("marginEpsilon", marginEpsilon);
-            m.put("logitScale", logitScale);
+            Map<String, Object> m = loop.settings();
+            margin.put(m);
             m.put("gradient", "implicit: g = (I - W^T D)^-1 dL/dz*, Peaceman-Rachford adjoint solve to the forward tolerance");
             m.put("forwardSolver", "Peaceman-Rachford alpha " + net.alpha() + ", tolerance " + net.tolerance());
             return m;
@@ -78,7 +86,7 @@ public final class ClassifierTrainer {
         EquilibriumNet net = new EquilibriumNet(c.net()).initialize(manager);
         int n = c.net().hidden(), d = c.net().inputDim(), classes = c.net().classes();
         if (train.height() * train.width() != d) throw new IllegalArgumentException("images are " + train.height() + "x" + train.width() + ", model expects " + d + " pixels");
-        double kappa = marginOffset(c.net().kind(), c.net().gamma(), c.marginEpsilon());
+        double kappa = marginOffset(c.net().kind(), c.net().gamma(), c.margin().epsilon());
         EquilibriumNet.Config solveCfg = c.net();
         Loop loop = c.loop();
         Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
@@ -92,7 +100,7 @@ public final class ClassifierTrainer {
             z.setRequiresGradient(true);
             double loss;
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {
-                NDArray l = marginLoss(net.operators(sm, false).logits(z), labels, classes, kappa, c.logitScale());
+                NDArray l = marginLoss(net.operators(sm, false).logits(z), labels, classes, kappa, c.margin().scale());
                 loss = l.getFloat();
                 gc.backward(l);
                 NDArray v = z.getGradient().duplicate();
@@ -107,7 +115,7 @@ public final class ClassifierTrainer {
                 Autograd.backward(t, g, false, false);
             }
             return new Loop.Step(loss, sol.iterations());
-        }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);
+        }, epoch -> evaluate(net, test, c.loop().noiseSigma(), c.seed() + epoch), listener);
         return new Result(net, o.history(), o.validation(), o.seconds());
     }
 
@@ -131,6 +139,11 @@ public final class ClassifierTrainer {
      * the gradients), an evaluation and a summary per epoch.
      */
     public record Loop(int epochs, int batch, double learningRate, double noiseSigma, long seed) {
+        public Loop {
+            if (epochs < 1 || batch < 1) throw new IllegalArgumentException("epochs and batch must be >= 1");
+            if (!(learningRate > 0) || !(noiseSigma >= 0)) throw new IllegalArgumentException("bad training settings");
+        }
+
         /** Loss and forward solver iterations of one step. */
         public record Step(double loss, int iterations) implements TrainingStep.Outcome {}
 

@@ -31,21 +31,18 @@ import java.util.SplittableRandom;
 public final class ConvClassifierTrainer {
     private ConvClassifierTrainer() {}
 
-    public record Config(ConvEquilibriumNet.Config net, int epochs, int batch, double learningRate, double noiseSigma,
-                         double marginEpsilon, double logitScale, int backwardIterations, long seed) {
+    /** @param backwardIterations at most this many iterations of the implicit backward solve */
+    public record Config(ConvEquilibriumNet.Config net, ClassifierTrainer.Loop loop, ClassifierTrainer.Margin margin,
+                         int backwardIterations) {
         public Config {
-            if (epochs < 1 || batch < 1 || backwardIterations < 1) throw new IllegalArgumentException("epochs, batch and backward iterations must be >= 1");
-            if (!(learningRate > 0) || !(noiseSigma >= 0) || !(marginEpsilon >= 0) || !(logitScale > 0))
-                throw new IllegalArgumentException("bad training settings");
+            if (backwardIterations < 1) throw new IllegalArgumentException("backward iterations must be >= 1");
         }
 
-        /** The shared training loop these settings describe. */
-        public ClassifierTrainer.Loop loop() { return new ClassifierTrainer.Loop(epochs, batch, learningRate, noiseSigma, seed); }
+        public long seed() { return loop.seed(); }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = loop().settings();
-            m.put("marginEpsilon", marginEpsilon);
-            m.put("logitScale", logitScale);
+            Map<String, Object> m = loop.settings();
+            margin.put(m);
             m.put("gradient", "implicit (DeqLayer, ift with Anderson on the FB map, relative tolerance 1e-4, max " + backwardIterations + ")");
             m.put("forwardSolver", "forward-backward + Anderson(m=5), alpha = " + net.alphaScale() + " mu/L^2, tolerance " + net.tolerance());
             return m;
@@ -67,7 +64,7 @@ public final class ConvClassifierTrainer {
         var nc = c.net();
         int d = nc.inputDim(), classes = nc.classes();
         if (train.height() != nc.height() || train.width() != nc.width()) throw new IllegalArgumentException("image size does not match the model");
-        double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.marginEpsilon());
+        double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.margin().epsilon());
         GradientMode ift = new GradientMode.Implicit(Solvers.parse("anderson"),
                 GradientMode.defaultBackwardOptions().withTolerance(1e-4).withMaxIterations(c.backwardIterations()).withBatched(true).withDivergencePatience(50));
         ClassifierTrainer.Loop loop = c.loop();
@@ -84,14 +81,14 @@ public final class ConvClassifierTrainer {
             double loss;
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {
                 NDArray z = Autograd.leaf(sol.z());
-                NDArray l = ClassifierTrainer.marginLoss(net.operators(sm, alpha).logits(z), labels, classes, kappa, c.logitScale());
+                NDArray l = ClassifierTrainer.marginLoss(net.operators(sm, alpha).logits(z), labels, classes, kappa, c.margin().scale());
                 loss = l.getFloat();
                 gc.backward(l);
                 NDArray v = z.getGradient().duplicate();
                 layer.backward(x, eq, v, false);
             }
             return new ClassifierTrainer.Loop.Step(loss, sol.iterations());
-        }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);
+        }, epoch -> evaluate(net, test, c.loop().noiseSigma(), c.seed() + epoch), listener);
         return new Result(net, o.history(), o.validation(), o.seconds());
     }
 
