@@ -227,7 +227,6 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         return target;
     }
 
-    /** Progress lines: five per epoch, or every {@code maxInterval} steps if that is more often; a summary per epoch. */
     /** --epochs, --batch (default 128), --lr, --noise-sigma and --seed (default 1), with each kind's defaults. */
     private static ClassifierTrainer.Loop loop(CommandLine l, int epochs, double lr, double noiseSigma) {
         return new ClassifierTrainer.Loop(Args.integer(l, "epochs", epochs), Args.integer(l, "batch", 128), Args.dbl(l, "lr", lr),
@@ -239,6 +238,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         return new ClassifierTrainer.Margin(Args.dbl(l, "margin", lben ? 0.5 : 0), Args.dbl(l, "logit-scale", lben ? 4 : 1));
     }
 
+    /** Progress lines: five per epoch, or every {@code maxInterval} steps if that is more often; a summary per epoch. */
     private static ClassifierTrainer.Listener printer(int maxInterval) {
         long t0 = System.nanoTime();
         return new ClassifierTrainer.Listener() {
