@@ -23,9 +23,11 @@ import io.equilibria.reconstruct.deq.DeqModel;
 import io.equilibria.reconstruct.oder.BlockSampler;
 import io.equilibria.reconstruct.oder.MinibatchData;
 import io.equilibria.reconstruct.oder.OderSettings;
-import io.equilibria.train.DenoiserTrainer;
+import io.equilibria.train.DataConfig;
 import io.equilibria.train.DeqTrainer;
 import io.equilibria.train.DeqTraining;
+import io.equilibria.train.loop.OptimizerConfig;
+import io.equilibria.train.loop.ScheduleConfig;
 import org.apache.commons.cli.CommandLine;
 
 import java.io.IOException;
@@ -120,9 +122,12 @@ final class OderBench {
         for (boolean useOder : new boolean[] {false, true}) {
             io.equilibria.priors.DenoiserConfig net = ((io.equilibria.priors.TrainableDenoiser) io.equilibria.priors.DenoiserHolder.load("deq-deblur", m)).config(); // denoiser and scalars of deq-deblur
             OderSettings o = useOder ? new OderSettings(batch, BlockSampler.Kind.UNIFORM, MinibatchData.Scaling.UNBIASED, 42, 5, 5, true) : null;
-            DeqTraining.Config c = new DeqTraining.Config(DeqModel.Task.DEBLUR, DeqForm.RED, "ift", "deq-deblur", net, 64, 4, epochs, steps,
-                    1e-4, 200, "constant", 0.002, 0.05, useOder ? 60 : 30, 15, data, 0.5, DenoiserTrainer.DEFAULT_EXCLUDE, 2, 128, 42,
-                    1, 0.2, 1, 2.0, blocks, o);
+            DataConfig d = DeqTraining.Config.DEFAULT_DATA;
+            DeqTraining.Config c = new DeqTraining.Config(DeqModel.Task.DEBLUR, DeqForm.RED, "deq-deblur", net,
+                    new DataConfig(d.patch(), d.batch(), data, d.phantomFraction(), d.exclude(), d.validationFraction(), 2, d.validationSize()),
+                    new DeqTraining.Problems(DeqTraining.Problems.DEFAULT.sigmaMin(), DeqTraining.Problems.DEFAULT.sigmaMax(), blocks),
+                    new ScheduleConfig(epochs, steps), new OptimizerConfig(1e-4, "constant"), DeqTraining.Config.DEFAULT_SCALAR_RATE,
+                    new DeqTraining.Solver("ift", useOder ? 60 : 30, 15, o), DeqTraining.Scalars.DEFAULT, DeqTraining.Config.DEFAULT_SEED);
             List<Map<String, Object>> h = new ArrayList<>();
             DeqTraining.Result r = DeqTraining.train(m, c, null, false, new DeqTraining.Listener() {
                 @Override public void epoch(Map<String, Object> summary) { h.add(summary); }

@@ -84,17 +84,15 @@ final class TrainClassifier implements TrainCommand.Subcommand {
             net = new EquilibriumNet.Config(kind, 1, train.height(), train.width(), Args.integer(l, "hidden", 256), 10,
                     Args.dbl(l, "monotonicity", 0.2), Args.dbl(l, "gamma", 1.0), 1e-3, EquilibriumNet.Method.PR, 1.0, 1e-4, 300,
                     Args.lng(l, "seed", 1));
-            c = new ClassifierTrainer.Config(net, Args.integer(l, "epochs", 10), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 1e-3),
-                    Args.dbl(l, "noise-sigma", lben ? 0 : 0.25), Args.dbl(l, "margin", lben ? 0.5 : 0), Args.dbl(l, "logit-scale", lben ? 4 : 1),
-                    Args.lng(l, "seed", 1));
+            c = new ClassifierTrainer.Config(net, loop(l, 10, 1e-3, lben ? 0 : 0.25), margin(l, lben));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
         TrainDenoiser.Target target = target(l, kind.name().toLowerCase(Locale.ROOT) + "-" + net.hidden());
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.printf(Locale.ROOT, "equilibria: training %s classifier '%s' on %s: %d train / %d test images, hidden %d, %d epochs x %d, noise sigma %.3g%s%n",
-                kind, target.name(), Compute.describe(device), train.count(), test.count(), net.hidden(), c.epochs(), c.batch(), c.noiseSigma(),
-                lben ? String.format(Locale.ROOT, ", gamma %.3g, margin radius %.3g", net.gamma(), c.marginEpsilon()) : "");
+                kind, target.name(), Compute.describe(device), train.count(), test.count(), net.hidden(), c.loop().epochs(), c.loop().batch(), c.loop().noiseSigma(),
+                lben ? String.format(Locale.ROOT, ", gamma %.3g, margin radius %.3g", net.gamma(), c.margin().epsilon()) : "");
         try (NDManager m = Compute.manager(device)) {
             ClassifierTrainer.Result r = ClassifierTrainer.train(m, c, train, test, printer(Integer.MAX_VALUE));
             Map<String, Object> validation = new LinkedHashMap<>(r.validation());
@@ -103,7 +101,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
             validation.put("lbenSchurMargin", lb.schurMargin());
             String desc = String.format(Locale.ROOT, "%s equilibrium classifier, fully connected, %d hidden units, %s, input %dx%d in [0,1]%s",
                     kind, net.hidden(), lben ? "direct parameterisation, Lipschitz bound gamma = " + net.gamma() : "monotonicity m = " + net.monotonicity(),
-                    net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "");
+                    net.height(), net.width(), c.loop().noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.loop().noiseSigma() : "");
             save(target, desc, new ModelCard.Architecture(EquilibriumNet.class.getName(), net.toMap()), sets, commandLine, c.seed(),
                     c.toMap(), r.history(), r.seconds(), validation, r.net());
         }
@@ -120,17 +118,16 @@ final class TrainClassifier implements TrainCommand.Subcommand {
             net = new ConvEquilibriumNet.Config(kind, train.height(), train.width(), Args.integer(l, "channels", 16), 10,
                     Args.dbl(l, "monotonicity", 0.5), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "epsilon", 1.0), Args.dbl(l, "alpha-scale", 1.5),
                     Args.dbl(l, "tolerance", 1e-3), 500, Args.lng(l, "seed", 1));
-            c = new ConvClassifierTrainer.Config(net, Args.integer(l, "epochs", 3), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 1e-3),
-                    Args.dbl(l, "noise-sigma", lben ? 0 : 0.25), Args.dbl(l, "margin", lben ? 0.5 : 0), Args.dbl(l, "logit-scale", lben ? 4 : 1),
-                    Args.integer(l, "backward-iterations", 30), Args.lng(l, "seed", 1));
+            c = new ConvClassifierTrainer.Config(net, loop(l, 3, 1e-3, lben ? 0 : 0.25), margin(l, lben),
+                    Args.integer(l, "backward-iterations", 30));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
         TrainDenoiser.Target target = target(l, kindName + "-" + net.channels());
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.printf(Locale.ROOT, "equilibria: training conv %s classifier '%s' on %s: %d train / %d test images, %d channels, %d epochs x %d, noise sigma %.3g%s%n",
-                kind, target.name(), Compute.describe(device), train.count(), test.count(), net.channels(), c.epochs(), c.batch(), c.noiseSigma(),
-                lben ? String.format(Locale.ROOT, ", gamma %.3g, epsilon %.3g, margin radius %.3g", net.gamma(), net.epsilon(), c.marginEpsilon()) : "");
+                kind, target.name(), Compute.describe(device), train.count(), test.count(), net.channels(), c.loop().epochs(), c.loop().batch(), c.loop().noiseSigma(),
+                lben ? String.format(Locale.ROOT, ", gamma %.3g, epsilon %.3g, margin radius %.3g", net.gamma(), net.epsilon(), c.margin().epsilon()) : "");
         try (NDManager m = Compute.manager(device)) {
             ConvEquilibriumNet init = null;
             if (l.hasOption("init")) {
@@ -147,7 +144,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
             String desc = String.format(Locale.ROOT, "%s equilibrium classifier, convolutional (3x3 stride-2 input conv to %d x %d x %d state, 3x3 convs, dense readout), %s, input %dx%d in [0,1]%s%s",
                     kind, net.channels(), net.height() / 2, net.width() / 2,
                     lben ? "direct parameterisation with scalar Lambda, epsilon " + net.epsilon() + ", Lipschitz bound gamma = " + net.gamma() : "monotonicity m = " + net.monotonicity(),
-                    net.height(), net.width(), c.noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.noiseSigma() : "",
+                    net.height(), net.width(), c.loop().noiseSigma() > 0 ? ", trained with Gaussian noise sigma " + c.loop().noiseSigma() : "",
                     train.count() < 60000 ? ", trained on the first " + train.count() + " training images only" : "");
             save(target, desc, new ModelCard.Architecture(ConvEquilibriumNet.class.getName(), net.toMap()), sets, commandLine, c.seed(),
                     c.toMap(), r.history(), r.seconds(), validation, r.net());
@@ -167,8 +164,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
             net = new GeqNet.Config(kernel, train.height(), train.width(), patches, Args.integer(l, "hidden", 32), Args.integer(l, "grid", 7), 10,
                     Args.dbl(l, "gamma-factor", 0.2), gammaRule(l), Args.dbl(l, "fixed-gamma", 0), 1e-3, Args.dbl(l, "spectral-bound", 1.0), meanStd[0], meanStd[1], Args.dbl(l, "alpha-scale", 1.0),
                     Args.dbl(l, "tolerance", 1e-3), 200, Args.integer(l, "phantom-steps", 5), 0.5, Args.lng(l, "seed", 1));
-            c = new GeqTrainer.Config(net, Args.integer(l, "epochs", 3), Args.integer(l, "batch", 128), Args.dbl(l, "lr", 2e-3),
-                    Args.dbl(l, "noise-sigma", 0), Args.lng(l, "seed", 1));
+            c = new GeqTrainer.Config(net, loop(l, 3, 2e-3, 0));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -176,7 +172,7 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.printf(Locale.ROOT, "equilibria: training %s classifier '%s' on %s: %d train / %d test images, patches %s, hidden %d, grid %d, gamma %s, %d epochs x %d%n",
                 kindName, target.name(), Compute.describe(device), train.count(), test.count(), Arrays.toString(net.patches()), net.hidden(), net.grid(),
-                net.describeGamma(), c.epochs(), c.batch());
+                net.describeGamma(), c.loop().epochs(), c.loop().batch());
         try (NDManager m = Compute.manager(device)) {
             GeqTrainer.Result r = GeqTrainer.train(m, c, train, test, printer(50));
             Map<String, Object> validation = new LinkedHashMap<>(r.validation());
@@ -229,6 +225,17 @@ final class TrainClassifier implements TrainCommand.Subcommand {
         }
         Files.createDirectories(target.dir());
         return target;
+    }
+
+    /** --epochs, --batch (default 128), --lr, --noise-sigma and --seed (default 1), with each kind's defaults. */
+    private static ClassifierTrainer.Loop loop(CommandLine l, int epochs, double lr, double noiseSigma) {
+        return new ClassifierTrainer.Loop(Args.integer(l, "epochs", epochs), Args.integer(l, "batch", 128), Args.dbl(l, "lr", lr),
+                Args.dbl(l, "noise-sigma", noiseSigma), Args.lng(l, "seed", 1));
+    }
+
+    /** --margin and --logit-scale: an LBEN trains with a certified margin by default, a MonDEQ with plain cross-entropy. */
+    private static ClassifierTrainer.Margin margin(CommandLine l, boolean lben) {
+        return new ClassifierTrainer.Margin(Args.dbl(l, "margin", lben ? 0.5 : 0), Args.dbl(l, "logit-scale", lben ? 4 : 1));
     }
 
     /** Progress lines: five per epoch, or every {@code maxInterval} steps if that is more often; a summary per epoch. */

@@ -38,6 +38,19 @@ final class TrainCommand implements Command {
     @Override public String name() { return "train"; }
 
     @Override
+    public io.equilibria.errors.Setting.Names settingNames() {
+        return s -> switch (s) {
+            case MINIBATCH -> "--minibatch";
+            case EPOCHS -> "--epochs";
+            case LEARNING_RATE -> "--lr";
+            case CHECKPOINT -> "--checkpoint";
+            case DENOISER -> "--denoiser";
+            case OUTPUT -> "--output";
+            default -> null;
+        };
+    }
+
+    @Override
     public String summary() {
         StringBuilder b = new StringBuilder("train models:");
         SUBCOMMANDS.values().forEach(s -> b.append(' ').append(s.name()).append(" (").append(s.summary()).append(')'));

@@ -9,8 +9,11 @@ import io.equilibria.models.ModelStore;
 import io.equilibria.priors.DenoiserConfig;
 import io.equilibria.priors.DnCnn;
 import io.equilibria.priors.UNet;
+import io.equilibria.train.DataConfig;
 import io.equilibria.train.DenoiserTrainer;
 import io.equilibria.train.TrainingNoise;
+import io.equilibria.train.loop.OptimizerConfig;
+import io.equilibria.train.loop.ScheduleConfig;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
@@ -39,20 +42,20 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
                         + "DIR/NAME, or an existing folder (the name is then dncnn-dDEPTH-wWIDTH)"),
                 Args.opt("overwrite", null, "replace an existing model of that name"),
                 Args.opt("data", "DIR", "folder of natural images (TIFF/PNG/JPEG) mixed with phantoms (default: phantoms only)"),
-                Args.opt("phantom-fraction", "F", "with --data: share of phantom patches (default " + d.phantomFraction() + ")"),
+                Args.opt("phantom-fraction", "F", "with --data: share of phantom patches (default " + d.data().phantomFraction() + ")"),
                 Args.opt("exclude", "GLOBS", "comma-separated file-name globs never used (default "
-                        + String.join(",", DenoiserTrainer.DEFAULT_EXCLUDE) + ": the evaluation images; 'none' for none)"),
-                Args.opt("validation-fraction", "F", "with --data: share of files held out for validation (default " + d.validationFraction() + ")"),
-                Args.opt("validation-images", "N", "validation images per source (default " + d.validationImages() + ")"),
-                Args.opt("patch", "P", "patch side in pixels (default " + d.patch() + ")"),
-                Args.opt("batch", "B", "patches per step (default " + d.batch() + ")"),
-                Args.opt("epochs", "N", "epochs (default " + d.epochs() + ")"),
-                Args.opt("steps-per-epoch", "N", "optimiser steps per epoch (default " + d.stepsPerEpoch() + ")"),
-                Args.opt("lr", "LR", "Adam learning rate (default " + d.learningRate() + ")"),
-                Args.opt("lr-schedule", "S", "cosine (to 1% at the end) | step (x0.2 at 50% and 75%) | constant (default " + d.schedule() + ")"),
-                Args.opt("sigma-max", "S", "largest noise sigma in [0,1] units; sigma uniform in [0, S] per patch (default " + d.sigmaMax() + ")"),
+                        + String.join(",", DataConfig.DEFAULT_EXCLUDE) + ": the evaluation images; 'none' for none)"),
+                Args.opt("validation-fraction", "F", "with --data: share of files held out for validation (default " + d.data().validationFraction() + ")"),
+                Args.opt("validation-images", "N", "validation images per source (default " + d.data().validationImages() + ")"),
+                Args.opt("patch", "P", "patch side in pixels (default " + d.data().patch() + ")"),
+                Args.opt("batch", "B", "patches per step (default " + d.data().batch() + ")"),
+                Args.opt("epochs", "N", "epochs (default " + d.schedule().epochs() + ")"),
+                Args.opt("steps-per-epoch", "N", "optimiser steps per epoch (default " + d.schedule().stepsPerEpoch() + ")"),
+                Args.opt("lr", "LR", "Adam learning rate (default " + d.optimizer().learningRate() + ")"),
+                Args.opt("lr-schedule", "S", "cosine (to 1% at the end) | step (x0.2 at 50% and 75%) | constant (default " + d.optimizer().schedule() + ")"),
+                Args.opt("sigma-max", "S", "largest noise sigma in [0,1] units; sigma uniform in [0, S] per patch (default " + d.noise().sigmaMax() + ")"),
                 Args.opt("sigma-distribution", "D", "uniform | low (half the draws sigma-max*u^2: more weak noise) (default uniform)"),
-                Args.opt("camera-fraction", "F", "share of patches with Poisson-Gaussian camera noise instead of Gaussian (default " + d.cameraFraction() + ")"),
+                Args.opt("camera-fraction", "F", "share of patches with Poisson-Gaussian camera noise instead of Gaussian (default " + d.noise().cameraFraction() + ")"),
                 Args.opt("arch", "A", "unet (multi-scale, bias-free) | dncnn (spectrally normalised) (default unet)"),
                 Args.opt("widths", "W,W,..", "unet: channels per level, finest first (default "
                         + UNet.Config.defaults().widths().toString().replaceAll("[\\[\\] ]", "") + ")"),
@@ -73,19 +76,21 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
         Path data = Args.path(l, "data");
         if (data != null && !Files.isDirectory(data)) throw new UsageException("--data must be a folder of images, got " + data);
         if (l.hasOption("phantom-fraction") && data == null) throw new UsageException("--phantom-fraction needs --data");
-        List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
-        int patch = positive(l, "patch", d.patch());
+        List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DataConfig.DEFAULT_EXCLUDE;
+        int patch = positive(l, "patch", d.data().patch());
         if (patch < 8) throw new UsageException("--patch must be >= 8");
         DenoiserTrainer.Config c;
         try {
-            c = new DenoiserTrainer.Config(net, patch, positive(l, "batch", d.batch()),
-                    positive(l, "epochs", d.epochs()), positive(l, "steps-per-epoch", d.stepsPerEpoch()),
-                    Args.dbl(l, "lr", d.learningRate()), l.getOptionValue("lr-schedule", d.schedule()),
-                    Args.dbl(l, "sigma-max", d.sigmaMax()), Args.dbl(l, "camera-fraction", d.cameraFraction()), data,
-                    Args.dbl(l, "phantom-fraction", d.phantomFraction()), exclude,
-                    Args.dbl(l, "validation-fraction", d.validationFraction()),
-                    positive(l, "validation-images", d.validationImages()), d.validationSize(), Args.lng(l, "seed", d.seed()),
-                    Args.choice(l, "sigma-distribution", TrainingNoise.Distribution.class, TrainingNoise.Distribution.UNIFORM));
+            DataConfig dd = d.data();
+            c = new DenoiserTrainer.Config(net,
+                    new DataConfig(patch, positive(l, "batch", dd.batch()), data, Args.dbl(l, "phantom-fraction", dd.phantomFraction()),
+                            exclude, Args.dbl(l, "validation-fraction", dd.validationFraction()),
+                            positive(l, "validation-images", dd.validationImages()), dd.validationSize()),
+                    new ScheduleConfig(positive(l, "epochs", d.schedule().epochs()), positive(l, "steps-per-epoch", d.schedule().stepsPerEpoch())),
+                    new OptimizerConfig(Args.dbl(l, "lr", d.optimizer().learningRate()), l.getOptionValue("lr-schedule", d.optimizer().schedule())),
+                    new TrainingNoise(Args.dbl(l, "sigma-max", d.noise().sigmaMax()), Args.dbl(l, "camera-fraction", d.noise().cameraFraction()),
+                            Args.choice(l, "sigma-distribution", TrainingNoise.Distribution.class, TrainingNoise.Distribution.UNIFORM)),
+                    Args.lng(l, "seed", d.seed()));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -101,11 +106,11 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
         if (!Files.isWritable(target.dir())) throw new OutputException(target.dir(), "is not writable");
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.println("equilibria: training denoiser '" + target.name() + "' on " + Compute.describe(device) + ": "
-                + c.epochs() + " epochs x " + c.stepsPerEpoch() + " steps, batch " + c.batch() + " of " + patch + "x" + patch
-                + ", sigma in [0, " + c.sigmaMax() + "], " + (data == null ? "phantoms only" : "data " + data
-                + " with phantom fraction " + c.phantomFraction()) + ", seed " + c.seed());
+                + c.schedule().epochs() + " epochs x " + c.schedule().stepsPerEpoch() + " steps, batch " + c.data().batch() + " of "
+                + patch + "x" + patch + ", sigma in [0, " + c.noise().sigmaMax() + "], " + (data == null ? "phantoms only" : "data "
+                + data + " with phantom fraction " + c.data().phantomFraction()) + ", seed " + c.seed());
         DenoiserTrainer.Result result;
-        try (NDManager m = Compute.manager(device); Progress progress = new Progress("train", c.totalSteps())) {
+        try (NDManager m = Compute.manager(device); Progress progress = new Progress("train", c.schedule().totalSteps())) {
             result = DenoiserTrainer.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
             ModelCard card = ModelStore.save(target.dir(), DenoiserTrainer.card(target.name(), result, commandLine), result.net());
             System.out.println("equilibria: wrote " + target.params() + " (" + card.parameterBytes() + " bytes, sha256 "
@@ -203,7 +208,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
         Printer(DenoiserTrainer.Config c, Progress progress) {
             this.c = c;
             this.progress = progress;
-            this.every = Math.max(1, c.stepsPerEpoch() / 10);
+            this.every = Math.max(1, c.schedule().stepsPerEpoch() / 10);
         }
 
         @Override
@@ -223,9 +228,9 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
             progress.step(global, String.format(Locale.ROOT, "epoch %d loss %.3e", epoch, loss));
             if (!console && (step % every == 0 || step == stepsPerEpoch)) {
                 double perStep = (System.nanoTime() - t0) / 1e9 / (done - 1);
-                long left = c.totalSteps() - global;
+                long left = c.schedule().totalSteps() - global;
                 System.out.printf(Locale.ROOT, "epoch %d/%d step %d/%d  loss %.4e  lr %.2e  %.3f s/step  ~%.1f min left%n",
-                        epoch, c.epochs(), step, stepsPerEpoch, recent / recentCount, lr, perStep, left * perStep / 60);
+                        epoch, c.schedule().epochs(), step, stepsPerEpoch, recent / recentCount, lr, perStep, left * perStep / 60);
                 recent = 0;
                 recentCount = 0;
             }

@@ -9,9 +9,11 @@ import io.equilibria.models.ModelStore;
 import io.equilibria.priors.DnCnn;
 import io.equilibria.reconstruct.deq.DeqForm;
 import io.equilibria.reconstruct.deq.DeqModel;
-import io.equilibria.train.DenoiserTrainer;
 import io.equilibria.train.DeqTrainer;
+import io.equilibria.train.DataConfig;
 import io.equilibria.train.DeqTraining;
+import io.equilibria.train.loop.OptimizerConfig;
+import io.equilibria.train.loop.ScheduleConfig;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
@@ -28,6 +30,8 @@ import java.util.Map;
  * the same with ODER's minibatches of measurement blocks in the forward and the backward solve (same data and cards).
  */
 final class TrainDeq implements TrainCommand.Subcommand {
+    /** ODER's defaults: more views per problem than the full-batch DEQ's one, and more (cheaper) forward iterations. */
+    private static final int ODER_BLOCKS = 8, ODER_FORWARD_ITERATIONS = 60;
     private final boolean oder;
 
     TrainDeq(boolean oder) { this.oder = oder; }
@@ -67,7 +71,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
                 Args.opt("data", "DIR", "folder of natural images mixed with phantoms (default: phantoms only)"),
                 Args.opt("phantom-fraction", "F", "with --data: share of phantom patches (default 0.5)"),
                 Args.opt("exclude", "GLOBS", "comma-separated file-name globs never used (default "
-                        + String.join(",", DenoiserTrainer.DEFAULT_EXCLUDE) + "; 'none' for none)"),
+                        + String.join(",", DataConfig.DEFAULT_EXCLUDE) + "; 'none' for none)"),
                 Args.opt("validation-images", "N", "validation images per source (default 4)"),
                 Args.opt("patch", "P", "training patch side (default 64; a multiple of 32 for cs)"),
                 Args.opt("batch", "B", "problems per step (default 4)"),
@@ -111,7 +115,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
         if (l.hasOption("resume") && checkpoint == null) throw new UsageException("--resume needs --checkpoint DIR");
         Path data = Args.path(l, "data");
         if (data != null && !Files.isDirectory(data)) throw new UsageException("--data must be a folder of images, got " + data);
-        List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DenoiserTrainer.DEFAULT_EXCLUDE;
+        List<String> exclude = l.hasOption("exclude") ? globs(l.getOptionValue("exclude")) : DataConfig.DEFAULT_EXCLUDE;
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"),
                 oder ? io.equilibria.reconstruct.methods.LearnedReconstruction.defaultOderModel(task)
@@ -138,27 +142,40 @@ final class TrainDeq implements TrainCommand.Subcommand {
                     os = new io.equilibria.reconstruct.oder.OderSettings(Args.integer(l, "minibatch", 2),
                             io.equilibria.reconstruct.oder.BlockSampler.Kind.parse(l.getOptionValue("sampling", "uniform")),
                             io.equilibria.reconstruct.oder.MinibatchData.Scaling.parse(l.getOptionValue("scaling", "unbiased")),
-                            Args.lng(l, "seed", 42), Args.integer(l, "window", 5), Args.integer(l, "average", 5), true);
+                            Args.lng(l, "seed", DeqTraining.Config.DEFAULT_SEED), Args.integer(l, "window", 5), Args.integer(l, "average", 5), true);
                 }
-                c = new DeqTraining.Config(task, form, l.getOptionValue("gradient", "ift"), denoiser, net,
-                        Args.integer(l, "patch", 64), Args.integer(l, "batch", 4), Args.integer(l, "epochs", 4),
-                        Args.integer(l, "steps-per-epoch", 100), Args.dbl(l, "lr", 5e-5), Args.dbl(l, "scalar-rate", 200),
-                        l.getOptionValue("lr-schedule", "cosine"), Args.dbl(l, "sigma-min", 0.002), Args.dbl(l, "sigma-max", 0.05),
-                        Args.integer(l, "forward-iterations", oder ? 60 : 30), Args.integer(l, "backward-iterations", 30), data,
-                        Args.dbl(l, "phantom-fraction", 0.5), exclude, Args.integer(l, "validation-images", 4), 128,
-                        Args.lng(l, "seed", 42), Args.dbl(l, "gamma", 1.0), Args.dbl(l, "tau", 0.2), Args.dbl(l, "sigma-scale", 1.0),
-                        Args.dbl(l, "tau-exponent", 2.0), Args.integer(l, "blocks", oder ? 8 : 1), os,
-                        Args.dbl(l, "null-space-sigma", 0),
-                        Args.choice(l, "start", io.equilibria.reconstruct.deq.DeqScalars.Start.class, io.equilibria.reconstruct.deq.DeqScalars.Start.TIKHONOV));
-                io.equilibria.deq.GradientMode.parse(c.gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
+                DataConfig dd = DeqTraining.Config.DEFAULT_DATA;
+                DeqTraining.Problems dp = DeqTraining.Problems.DEFAULT;
+                DeqTraining.Scalars ds = DeqTraining.Scalars.DEFAULT;
+                OptimizerConfig dopt = DeqTraining.Config.DEFAULT_OPTIMIZER;
+                c = new DeqTraining.Config(task, form, denoiser, net,
+                        new DataConfig(Args.integer(l, "patch", dd.patch()), Args.integer(l, "batch", dd.batch()), data,
+                                Args.dbl(l, "phantom-fraction", dd.phantomFraction()), exclude, dd.validationFraction(),
+                                Args.integer(l, "validation-images", dd.validationImages()), dd.validationSize()),
+                        new DeqTraining.Problems(Args.dbl(l, "sigma-min", dp.sigmaMin()), Args.dbl(l, "sigma-max", dp.sigmaMax()),
+                                Args.integer(l, "blocks", oder ? ODER_BLOCKS : dp.blocks())),
+                        new ScheduleConfig(Args.integer(l, "epochs", DeqTraining.Config.DEFAULT_SCHEDULE.epochs()),
+                                Args.integer(l, "steps-per-epoch", DeqTraining.Config.DEFAULT_SCHEDULE.stepsPerEpoch())),
+                        new OptimizerConfig(Args.dbl(l, "lr", dopt.learningRate()), l.getOptionValue("lr-schedule", dopt.schedule())),
+                        Args.dbl(l, "scalar-rate", DeqTraining.Config.DEFAULT_SCALAR_RATE),
+                        new DeqTraining.Solver(l.getOptionValue("gradient", DeqTraining.Solver.DEFAULT.gradient()),
+                                Args.integer(l, "forward-iterations", oder ? ODER_FORWARD_ITERATIONS : DeqTraining.Solver.DEFAULT.forwardIterations()),
+                                Args.integer(l, "backward-iterations", DeqTraining.Solver.DEFAULT.backwardIterations()), os),
+                        new DeqTraining.Scalars(Args.dbl(l, "gamma", ds.gamma()), Args.dbl(l, "tau", ds.tau()),
+                                Args.dbl(l, "sigma-scale", ds.sigmaScale()), Args.dbl(l, "tau-exponent", ds.tauExponent()),
+                                Args.dbl(l, "null-space-sigma", ds.nullSpaceSigma()),
+                                Args.choice(l, "start", io.equilibria.reconstruct.deq.DeqScalars.Start.class, ds.start())),
+                        Args.lng(l, "seed", DeqTraining.Config.DEFAULT_SEED));
+                io.equilibria.deq.GradientMode.parse(c.solver().gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
-            System.out.println("equilibria: training " + (oder ? "ODER (DEQ-RED, " + c.oder().batch() + " of " + c.blocks()
+            System.out.println("equilibria: training " + (oder ? "ODER (DEQ-RED, " + c.oder().batch() + " of " + c.problems().blocks()
                     + " blocks per iteration)" : "DEQ-" + form) + " for " + task.label() + " '" + target.name() + "' on "
-                    + Compute.describe(device) + ": " + c.epochs() + " epochs x " + c.stepsPerEpoch() + " steps, batch "
-                    + c.batch() + " of " + c.patch() + "x" + c.patch() + ", gradient " + c.gradient() + ", seed " + c.seed());
-            try (Progress progress = new Progress("train " + name(), c.totalSteps())) {
+                    + Compute.describe(device) + ": " + c.schedule().epochs() + " epochs x " + c.schedule().stepsPerEpoch() + " steps, batch "
+                    + c.data().batch() + " of " + c.data().patch() + "x" + c.data().patch() + ", gradient " + c.solver().gradient()
+                    + ", seed " + c.seed());
+            try (Progress progress = new Progress("train " + name(), c.schedule().totalSteps())) {
                 DeqTraining.Result r = DeqTraining.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
                 ModelCard card = ModelStore.save(target.dir(), DeqTraining.card(target.name(), r, commandLine), r.model());
                 System.out.println("equilibria: wrote " + target.params() + " (" + card.parameterBytes() + " bytes, sha256 "
@@ -186,7 +203,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
         Printer(DeqTraining.Config c, Progress progress) {
             this.c = c;
             this.progress = progress;
-            this.every = Math.max(1, c.stepsPerEpoch() / 10);
+            this.every = Math.max(1, c.schedule().stepsPerEpoch() / 10);
         }
 
         @Override public void message(String text) { System.out.println("equilibria: " + text); }
@@ -203,8 +220,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
             if (!console && (step % every == 0 || step == stepsPerEpoch)) {
                 double perStep = done > 1 ? (System.nanoTime() - t0) / 1e9 / (done - 1) : Double.NaN;
                 System.out.printf(Locale.ROOT, "epoch %d/%d step %d/%d  loss %.4e  fwd %.1f bwd %.1f iterations  lr %.2e  %.2f s/step  ~%.1f min left%n",
-                        epoch, c.epochs(), step, stepsPerEpoch, loss / count, fwd / count, bwd / count, lr, perStep,
-                        (c.totalSteps() - global) * perStep / 60);
+                        epoch, c.schedule().epochs(), step, stepsPerEpoch, loss / count, fwd / count, bwd / count, lr, perStep,
+                        (c.schedule().totalSteps() - global) * perStep / 60);
                 loss = fwd = bwd = 0;
                 count = 0;
             }

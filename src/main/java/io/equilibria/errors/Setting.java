@@ -37,6 +37,10 @@ public enum Setting {
     SMOOTHING_SIGMA("the smoothing noise level"),
     SAMPLES("the sample counts"),
     SRS_STEPS("the SRS steps and recheck count"),
+    EPOCHS("the epoch count"),
+    LEARNING_RATE("the learning rate"),
+    CHECKPOINT("the checkpoint directory"),
+    DENOISER("the starting denoiser"),
     INPUT("the input"),
     OUTPUT("the output"),
     REPORT("the report");

@@ -71,7 +71,8 @@ public final class GpComparison {
 
         EquilibriumNet.Config net = new EquilibriumNet.Config(EquilibriumNet.Kind.MONDEQ, 1, tr.height(), tr.width(), 256, 10,
                 0.2, 1.0, 1e-3, EquilibriumNet.Method.PR, 1.0, 1e-4, 300, seed);
-        ClassifierTrainer.Config c = new ClassifierTrainer.Config(net, epochs, Math.min(50, n), 1e-3, 0, 0, 1, seed);
+        ClassifierTrainer.Config c = new ClassifierTrainer.Config(net, new ClassifierTrainer.Loop(epochs, Math.min(50, n), 1e-3, 0, seed),
+                ClassifierTrainer.Margin.NONE);
         ClassifierTrainer.Result r = ClassifierTrainer.train(manager, c, tr, te, new ClassifierTrainer.Listener() {
             @Override public void step(int epoch, int step, int steps, double loss, int iterations) {}
 

@@ -15,6 +15,17 @@ public record Noise(double sigma, double photons, long seed) {
         if (photons < 0 || !Double.isFinite(photons)) throw new IllegalArgumentException("photons must be >= 0");
     }
 
+    /**
+     * The smallest noise σ that defaults (regularisation weights, the prior's noise level) are computed for: noise-free
+     * or nearly noise-free data still get a finite, positive weight.
+     */
+    public static final double SIGMA_FLOOR = 1e-3;
+
+    /** {@code sigma}, at least {@link #SIGMA_FLOOR}. */
+    public static double floored(double sigma) {
+        return Math.max(sigma, SIGMA_FLOOR);
+    }
+
     public static Noise none() { return new Noise(0, 0, 0); }
 
     public boolean isNone() { return sigma == 0 && photons == 0; }

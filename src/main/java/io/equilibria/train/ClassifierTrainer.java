@@ -14,8 +14,14 @@ import io.equilibria.classify.EquilibriumNet;
 import io.equilibria.compute.Autograd;
 import io.equilibria.compute.Compute;
 import io.equilibria.deq.Equilibrium;
+import io.equilibria.train.loop.AdamOptimizer;
+import io.equilibria.train.loop.Epoch;
+import io.equilibria.train.loop.HistoryListener;
+import io.equilibria.train.loop.TrainingListener;
+import io.equilibria.train.loop.TrainingLoop;
+import io.equilibria.train.loop.TrainingStep;
+import io.equilibria.train.loop.ValidationListener;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,21 +47,29 @@ import java.util.SplittableRandom;
 public final class ClassifierTrainer {
     private ClassifierTrainer() {}
 
-    public record Config(EquilibriumNet.Config net, int epochs, int batch, double learningRate, double noiseSigma,
-                         double marginEpsilon, double logitScale, long seed) {
-        public Config {
-            if (epochs < 1 || batch < 1) throw new IllegalArgumentException("epochs and batch must be >= 1");
-            if (!(learningRate > 0) || !(noiseSigma >= 0) || !(marginEpsilon >= 0) || !(logitScale > 0))
-                throw new IllegalArgumentException("bad training settings");
+    /**
+     * The loss's margin: κ = √2·γ·{@code epsilon} for an LBEN (0 otherwise) and the logits' {@code scale}.
+     */
+    public record Margin(double epsilon, double scale) {
+        /** No margin, unscaled logits: plain cross-entropy. */
+        public static final Margin NONE = new Margin(0, 1);
+
+        public Margin {
+            if (!(epsilon >= 0) || !(scale > 0)) throw new IllegalArgumentException("bad training settings");
         }
 
-        /** The shared training loop these settings describe. */
-        public Loop loop() { return new Loop(epochs, batch, learningRate, noiseSigma, seed); }
+        void put(Map<String, Object> m) {
+            m.put("marginEpsilon", epsilon);
+            m.put("logitScale", scale);
+        }
+    }
+
+    public record Config(EquilibriumNet.Config net, Loop loop, Margin margin) {
+        public long seed() { return loop.seed(); }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = loop().settings();
-            m.put("marginEpsilon", marginEpsilon);
-            m.put("logitScale", logitScale);
+            Map<String, Object> m = loop.settings();
+            margin.put(m);
             m.put("gradient", "implicit: g = (I - W^T D)^-1 dL/dz*, Peaceman-Rachford adjoint solve to the forward tolerance");
             m.put("forwardSolver", "Peaceman-Rachford alpha " + net.alpha() + ", tolerance " + net.tolerance());
             return m;
@@ -74,7 +88,7 @@ public final class ClassifierTrainer {
         EquilibriumNet net = new EquilibriumNet(c.net()).initialize(manager);
         int n = c.net().hidden(), d = c.net().inputDim(), classes = c.net().classes();
         if (train.height() * train.width() != d) throw new IllegalArgumentException("images are " + train.height() + "x" + train.width() + ", model expects " + d + " pixels");
-        double kappa = marginOffset(c.net().kind(), c.net().gamma(), c.marginEpsilon());
+        double kappa = marginOffset(c.net().kind(), c.net().gamma(), c.margin().epsilon());
         EquilibriumNet.Config solveCfg = c.net();
         Loop loop = c.loop();
         Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
@@ -87,13 +101,13 @@ public final class ClassifierTrainer {
             NDArray z = Autograd.leaf(sol.z());
             double loss;
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {
-                NDArray l = marginLoss(net.operators(sm, false).logits(z), labels, classes, kappa, c.logitScale());
+                NDArray l = marginLoss(net.operators(sm, false).logits(z), labels, classes, kappa, c.margin().scale());
                 loss = l.getFloat();
                 gc.backward(l);
                 net.layer(sm).backward(x, new Equilibrium(sol.z(), null), z.getGradient(), false);
             }
             return new Loop.Step(loss, sol.iterations());
-        }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);
+        }, epoch -> evaluate(net, test, c.loop().noiseSigma(), c.seed() + epoch), listener);
         return new Result(net, o.history(), o.validation(), o.seconds());
     }
 
@@ -117,8 +131,13 @@ public final class ClassifierTrainer {
      * the gradients), an evaluation and a summary per epoch.
      */
     public record Loop(int epochs, int batch, double learningRate, double noiseSigma, long seed) {
+        public Loop {
+            if (epochs < 1 || batch < 1) throw new IllegalArgumentException("epochs and batch must be >= 1");
+            if (!(learningRate > 0) || !(noiseSigma >= 0)) throw new IllegalArgumentException("bad training settings");
+        }
+
         /** Loss and forward solver iterations of one step. */
-        public record Step(double loss, int iterations) {}
+        public record Step(double loss, int iterations) implements TrainingStep.Outcome {}
 
         /** What the loop does, for a model card: optimizer and schedule, learning rate, epochs, batch, noise augmentation. */
         public Map<String, Object> settings() {
@@ -145,51 +164,86 @@ public final class ClassifierTrainer {
             int steps = train.count() / batch;
             int total = steps * epochs;
             Tracker lr = s -> (float) (learningRate * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * Math.min(s, total) / total))));
-            List<Map<String, Object>> history = new ArrayList<>();
-            long t0 = System.nanoTime();
-            SplittableRandom random = new SplittableRandom(seed);
+            HistoryListener history = new HistoryListener();
             try (AdamOptimizer adam = new AdamOptimizer(manager, lr)) {
-                for (int epoch = 1; epoch <= epochs; epoch++) {
-                    long te = System.nanoTime();
-                    int[] order = permutation(train.count(), random);
-                    double lossSum = 0;
-                    long iterSum = 0;
-                    for (int s = 0; s < steps; s++) {
-                        float[] flat = new float[batch * d];
-                        int[] labels = new int[batch];
-                        for (int i = 0; i < batch; i++) {
-                            int k = order[s * batch + i];
-                            labels[i] = train.labels()[k];
-                            float[] img = train.images()[k];
-                            for (int j = 0; j < d; j++) {
-                                flat[i * d + j] = (float) (img[j] + (noiseSigma > 0 ? noiseSigma * random.nextGaussian() : 0));
-                            }
-                        }
-                        Step r;
-                        try (NDManager sm = manager.newSubManager(); NDScope ignored = new NDScope()) {
-                            r = step.run(sm, flat, labels);
-                            adam.step(net.getParameters());
-                        }
-                        if (!Double.isFinite(r.loss())) throw new IllegalStateException("training loss is not finite at epoch " + epoch + " step " + (s + 1));
-                        lossSum += r.loss();
-                        iterSum += r.iterations();
-                        listener.step(epoch, s + 1, steps, r.loss(), r.iterations());
+                Steps strategy = new Steps(this, manager, net, train, d, step, adam, steps);
+                ValidationListener test = new ValidationListener(() -> evaluate.apply(strategy.epoch), null);
+                TrainingListener<Step> progress = new TrainingListener<>() {
+                    @Override
+                    public void onStepEnd(StepEnd<? extends Step> s) {
+                        listener.step(s.epoch(), s.step(), s.stepsPerEpoch(), s.outcome().loss(), s.outcome().iterations());
                     }
-                    Map<String, Object> ev = evaluate.apply(epoch);
-                    Map<String, Object> summary = new LinkedHashMap<>();
-                    summary.put("epoch", epoch);
-                    summary.put("loss", lossSum / steps);
-                    summary.put("meanTrainIterations", iterSum / (double) steps);
-                    summary.put("seconds", (System.nanoTime() - te) / 1e9);
-                    summary.put("test", ev);
-                    history.add(summary);
-                    listener.epoch(summary);
-                }
+
+                    @Override
+                    public void onEpochEnd(Epoch e) { listener.epoch(e.summary()); }
+                };
+                new TrainingLoop<>(new TrainingLoop.Plan(epochs, steps, Integer.MAX_VALUE, false), strategy,
+                        List.<TrainingListener<? super Step>>of(test, history, progress)).run(0);
             }
             for (var p : net.getParameters()) p.getValue().getArray().setRequiresGradient(false);
-            @SuppressWarnings("unchecked")
-            Map<String, Object> validation = history.isEmpty() ? Map.of() : (Map<String, Object>) history.get(history.size() - 1).get("test");
-            return new Outcome(history, validation, (System.nanoTime() - t0) / 1e9);
+            Map<String, Object> validation = history.last("test");
+            return new Outcome(history.history(), validation == null ? Map.of() : validation, history.seconds());
+        }
+
+        /** A seeded shuffle per epoch, noise from the same stream, then the step function and Adam in a sub-manager. */
+        private static final class Steps implements TrainingStep<Step> {
+            private final Loop loop;
+            private final NDManager manager;
+            private final ai.djl.nn.Block net;
+            private final IdxDataset train;
+            private final int d, steps;
+            private final StepFunction step;
+            private final AdamOptimizer adam;
+            private final SplittableRandom random;
+            private int epoch, s;
+            private int[] order;
+            private double iterSum;
+
+            Steps(Loop loop, NDManager manager, ai.djl.nn.Block net, IdxDataset train, int d, StepFunction step, AdamOptimizer adam, int steps) {
+                this.loop = loop;
+                this.manager = manager;
+                this.net = net;
+                this.train = train;
+                this.d = d;
+                this.step = step;
+                this.adam = adam;
+                this.steps = steps;
+                this.random = new SplittableRandom(loop.seed());
+            }
+
+            @Override
+            public void beginEpoch(int e) {
+                epoch = e;
+                s = 0;
+                iterSum = 0;
+                order = permutation(train.count(), random);
+            }
+
+            @Override
+            public Step step(long global) {
+                int batch = loop.batch();
+                double noiseSigma = loop.noiseSigma();
+                int first = s * batch;
+                float[] flat = flatten(train, batch, i -> order[first + i], d, noiseSigma, random);
+                int[] labels = new int[batch];
+                for (int i = 0; i < batch; i++) labels[i] = train.labels()[order[first + i]];
+                s++;
+                Step r;
+                try (NDManager sm = manager.newSubManager(); NDScope ignored = new NDScope()) {
+                    r = step.run(sm, flat, labels);
+                    adam.step(net.getParameters());
+                }
+                if (!Double.isFinite(r.loss())) throw new IllegalStateException("training loss is not finite at epoch " + epoch + " step " + s);
+                iterSum += r.iterations();
+                return r;
+            }
+
+            @Override
+            public void summarise(Epoch e) {
+                e.summary().put("meanTrainIterations", iterSum / steps);
+                e.summary().put("seconds", e.seconds());
+                e.summary().put("test", e.validation());
+            }
         }
     }
 
@@ -221,11 +275,7 @@ public final class ClassifierTrainer {
         double fb = net.config().method() == EquilibriumNet.Method.FB ? net.forwardBackwardStep() : 0;
         for (int start = 0; start < set.count(); start += bs) {
             final int b = Math.min(bs, set.count() - start), at = start;
-            float[] flat = new float[b * d];
-            for (int i = 0; i < b; i++) {
-                float[] img = set.images()[start + i];
-                for (int j = 0; j < d; j++) flat[i * d + j] = (float) (img[j] + (sigma > 0 ? sigma * r.nextGaussian() : 0));
-            }
+            float[] flat = flatten(set, b, i -> at + i, d, sigma, r);
             try (NDManager sm = parent.newSubManager()) {
                 EquilibriumNet.Solution s = Autograd.noGrad(() -> {
                     EquilibriumNet.Operators ops = net.operators(sm, net.config().method() == EquilibriumNet.Method.PR);
@@ -238,6 +288,16 @@ public final class ClassifierTrainer {
             }
         }
         return new Predictions(out, batches == 0 ? 0 : iters / (double) batches);
+    }
+
+    /** Images {@code index(0)} … {@code index(b − 1)} of a set as one b × d array, with N(0, σ²) noise from {@code r} when σ &gt; 0. */
+    static float[] flatten(IdxDataset set, int b, java.util.function.IntUnaryOperator index, int d, double sigma, SplittableRandom r) {
+        float[] flat = new float[b * d];
+        for (int i = 0; i < b; i++) {
+            float[] img = set.images()[index.applyAsInt(i)];
+            for (int j = 0; j < d; j++) flat[i * d + j] = (float) (img[j] + (sigma > 0 ? sigma * r.nextGaussian() : 0));
+        }
+        return flat;
     }
 
     public static double accuracy(int[] predicted, int[] labels) {

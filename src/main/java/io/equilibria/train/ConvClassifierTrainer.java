@@ -29,21 +29,18 @@ import java.util.SplittableRandom;
 public final class ConvClassifierTrainer {
     private ConvClassifierTrainer() {}
 
-    public record Config(ConvEquilibriumNet.Config net, int epochs, int batch, double learningRate, double noiseSigma,
-                         double marginEpsilon, double logitScale, int backwardIterations, long seed) {
+    /** @param backwardIterations at most this many iterations of the implicit backward solve */
+    public record Config(ConvEquilibriumNet.Config net, ClassifierTrainer.Loop loop, ClassifierTrainer.Margin margin,
+                         int backwardIterations) {
         public Config {
-            if (epochs < 1 || batch < 1 || backwardIterations < 1) throw new IllegalArgumentException("epochs, batch and backward iterations must be >= 1");
-            if (!(learningRate > 0) || !(noiseSigma >= 0) || !(marginEpsilon >= 0) || !(logitScale > 0))
-                throw new IllegalArgumentException("bad training settings");
+            if (backwardIterations < 1) throw new IllegalArgumentException("backward iterations must be >= 1");
         }
 
-        /** The shared training loop these settings describe. */
-        public ClassifierTrainer.Loop loop() { return new ClassifierTrainer.Loop(epochs, batch, learningRate, noiseSigma, seed); }
+        public long seed() { return loop.seed(); }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = loop().settings();
-            m.put("marginEpsilon", marginEpsilon);
-            m.put("logitScale", logitScale);
+            Map<String, Object> m = loop.settings();
+            margin.put(m);
             m.put("gradient", "implicit (DeqLayer, ift with Anderson on the FB map, relative tolerance 1e-4, max " + backwardIterations + ")");
             m.put("forwardSolver", "forward-backward + Anderson(m=5), alpha = " + net.alphaScale() + " mu/L^2, tolerance " + net.tolerance());
             return m;
@@ -66,7 +63,7 @@ public final class ConvClassifierTrainer {
         var nc = c.net();
         int d = nc.inputDim(), classes = nc.classes();
         if (train.height() != nc.height() || train.width() != nc.width()) throw new IllegalArgumentException("image size does not match the model");
-        double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.marginEpsilon());
+        double kappa = ClassifierTrainer.marginOffset(nc.kind(), nc.gamma(), c.margin().epsilon());
         ClassifierTrainer.Loop loop = c.loop();
         ClassifierTrainer.Loop.Outcome o = loop.run(manager, net, train, d, (sm, flat, labels) -> {
             NDArray x = Tensors.owned(sm.create(flat, new Shape(labels.length, 1, nc.height(), nc.width())));
@@ -78,14 +75,14 @@ public final class ConvClassifierTrainer {
             double loss;
             try (GradientCollector gc = Compute.engine().newGradientCollector()) {
                 NDArray z = Autograd.leaf(sol.z());
-                NDArray l = ClassifierTrainer.marginLoss(net.operators(sm, alpha).logits(z), labels, classes, kappa, c.logitScale());
+                NDArray l = ClassifierTrainer.marginLoss(net.operators(sm, alpha).logits(z), labels, classes, kappa, c.margin().scale());
                 loss = l.getFloat();
                 gc.backward(l);
                 NDArray v = z.getGradient().duplicate();
                 layer.backward(x, eq, v, false);
             }
             return new ClassifierTrainer.Loop.Step(loss, sol.iterations());
-        }, epoch -> evaluate(net, test, c.noiseSigma(), c.seed() + epoch), listener);
+        }, epoch -> evaluate(net, test, c.loop().noiseSigma(), c.seed() + epoch), listener);
         return new Result(net, o.history(), o.validation(), o.seconds());
     }
 
@@ -115,11 +112,7 @@ public final class ConvClassifierTrainer {
             ConvEquilibriumNet.Operators ops = Autograd.noGrad(() -> net.operators(parent));
             for (int start = 0; start < set.count(); start += bs) {
                 final int b = Math.min(bs, set.count() - start), at = start;
-                float[] flat = new float[b * d];
-                for (int i = 0; i < b; i++) {
-                    float[] img = set.images()[start + i];
-                    for (int j = 0; j < d; j++) flat[i * d + j] = (float) (img[j] + (sigma > 0 ? sigma * r.nextGaussian() : 0));
-                }
+                float[] flat = ClassifierTrainer.flatten(set, b, i -> at + i, d, sigma, r);
                 try (NDManager sm = parent.newSubManager()) {
                     Solution s = Autograd.noGrad(() -> {
                         NDArray inj = ops.inject(Tensors.owned(sm.create(flat, new Shape(b, 1, nc.height(), nc.width()))));

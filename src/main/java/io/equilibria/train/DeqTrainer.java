@@ -30,6 +30,8 @@ import io.equilibria.reconstruct.deq.DeqReconstructor;
 import io.equilibria.reconstruct.deq.DeqScalars;
 import io.equilibria.solvers.SolverOptions;
 import io.equilibria.solvers.Solvers;
+import io.equilibria.train.loop.AdamOptimizer;
+import io.equilibria.train.loop.TrainingStep;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +65,8 @@ public final class DeqTrainer {
     }
 
     /** What one step did. */
-    public record Step(double loss, int forwardIterations, double forwardResidual, int backwardIterations, double seconds) {}
+    public record Step(double loss, int forwardIterations, double forwardResidual, int backwardIterations, double seconds)
+            implements TrainingStep.Outcome {}
 
     private final Config config;
     private final Denoiser denoiser;

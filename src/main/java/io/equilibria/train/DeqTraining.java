@@ -1,17 +1,26 @@
 package io.equilibria.train;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.tracker.Tracker;
 import io.equilibria.image.Plane;
 import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
-import io.equilibria.models.Architectures;
 import io.equilibria.priors.DenoiserConfig;
 import io.equilibria.priors.TrainableDenoiser;
 import io.equilibria.reconstruct.deq.DeqForm;
 import io.equilibria.reconstruct.deq.DeqModel;
 import io.equilibria.reconstruct.deq.DeqScalars;
+import io.equilibria.reconstruct.oder.OderSettings;
 import io.equilibria.train.data.PatchSampler;
+import io.equilibria.train.loop.AdamOptimizer;
+import io.equilibria.train.loop.CheckpointListener;
+import io.equilibria.train.loop.Epoch;
+import io.equilibria.train.loop.HistoryListener;
+import io.equilibria.train.loop.OptimizerConfig;
+import io.equilibria.train.loop.ScheduleConfig;
+import io.equilibria.train.loop.TrainingListener;
+import io.equilibria.train.loop.TrainingLoop;
+import io.equilibria.train.loop.TrainingStep;
+import io.equilibria.train.loop.ValidationListener;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -24,102 +33,144 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * {@code train deq}: end-to-end training of a DEQ reconstruction ({@link DeqModel}) through its fixed point
- * ({@link DeqTrainer}). Clean patches come from the same sources as the denoiser's (phantoms and a folder of images,
- * with the same exclusions and validation split); each becomes a problem with a random PSF and noise (deblurring) or
- * a random CS operator and ratio ({@link ProblemFactory}). The denoiser usually starts from a trained one
- * ({@code --denoiser}), so the DEQ stage mostly fits the scalars γ, τ, s and adapts the prior to the iterates it
- * meets. Batches are a pure function of (seed, step): a resumed run draws what the uninterrupted run would have.
+ * ({@link DeqTrainer}) in the shared {@link TrainingLoop}. Clean patches come from {@link TrainingData}, as the
+ * denoiser's; each becomes a problem with a random PSF and noise (deblurring) or a random CS operator and ratio
+ * ({@link ProblemFactory}). The denoiser usually starts from a trained one ({@code --denoiser}), so the DEQ stage
+ * mostly fits the scalars γ, τ, s and adapts the prior to the iterates it meets. Batches are a pure function of
+ * (seed, step): a resumed run draws what the uninterrupted run would have.
  */
 public final class DeqTraining {
     public static final long VALIDATION_SEED = 0x0DE0_0000_0000L;
 
     /**
-     * @param denoiserInit model name/path of a trained denoiser to start from (null: He initialisation)
+     * The problems trained on.
+     *
+     * @param sigmaMin Gaussian noise σ is uniform in [sigmaMin, sigmaMax]
+     * @param blocks   measurement blocks per problem: views (deblurring) or CS row groups
+     */
+    public record Problems(double sigmaMin, double sigmaMax, int blocks) {
+        public static final Problems DEFAULT = new Problems(0.002, 0.05, 1);
+
+        public Problems {
+            if (!(sigmaMin >= 0 && sigmaMax >= sigmaMin && sigmaMax <= 0.5)) throw new IllegalArgumentException("need 0 <= sigma-min <= sigma-max <= 0.5");
+            if (blocks < 1) throw new IllegalArgumentException("blocks must be >= 1, got " + blocks);
+        }
+    }
+
+    /**
+     * The fixed-point solves of a step.
+     *
+     * @param gradient {@code ift}, {@code ift:SOLVER}, {@code jfb} or {@code neumann:K}
+     * @param oder     ODER's minibatch settings, or null for full batch
+     */
+    public record Solver(String gradient, int forwardIterations, int backwardIterations, OderSettings oder) {
+        public static final double FORWARD_TOLERANCE = 1e-3, BACKWARD_TOLERANCE = 1e-4;
+        public static final Solver DEFAULT = new Solver("ift", 30, 30, null);
+
+        public Solver {
+            if (forwardIterations < 1 || backwardIterations < 1) throw new IllegalArgumentException("iterations must be >= 1");
+        }
+
+        /** As settings have always written a tolerance ("1e-3"): checkpoints compare settings as text. */
+        static String text(double tolerance) {
+            return String.format(Locale.ROOT, "%.0e", tolerance).replace("e-0", "e-");
+        }
+    }
+
+    /**
+     * The scalars' starting values (a DEQ given as {@code denoiserInit} brings its own γ, τ, s).
+     *
+     * @param tauExponent    red: the prior weight scales as (σ/σref)^p
+     * @param nullSpaceSigma cs: the prior's noise level grows with the unmeasured share
+     * @param start          where the fixed-point iteration starts
+     */
+    public record Scalars(double gamma, double tau, double sigmaScale, double tauExponent, double nullSpaceSigma,
+                          DeqScalars.Start start) {
+        public static final Scalars DEFAULT = new Scalars(1, 0.2, 1, 2, 0, DeqScalars.Start.TIKHONOV);
+
+        public Scalars {
+            if (start == null) start = DeqScalars.Start.TIKHONOV;
+            if (!(nullSpaceSigma >= 0)) throw new IllegalArgumentException("null-space sigma must be >= 0");
+        }
+    }
+
+    /**
+     * @param denoiserInit model name/path of a trained denoiser (or DEQ) to start from (null: He initialisation)
      * @param scalarRate   the scalars' learning rate as a multiple of the denoiser's
      */
-    public record Config(DeqModel.Task task, DeqForm form, String gradient, String denoiserInit, DenoiserConfig net,
-                         int patch, int batch, int epochs, int stepsPerEpoch, double learningRate, double scalarRate,
-                         String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
-                         Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
-                         long seed, double gamma, double tau, double sigmaScale, double tauExponent, int blocks,
-                         io.equilibria.reconstruct.oder.OderSettings oder, double nullSpaceSigma,
-                         io.equilibria.reconstruct.deq.DeqScalars.Start start) {
-        public Config(DeqModel.Task task, DeqForm form, String gradient, String denoiserInit, DenoiserConfig net,
-                      int patch, int batch, int epochs, int stepsPerEpoch, double learningRate, double scalarRate,
-                      String schedule, double sigmaMin, double sigmaMax, int forwardIterations, int backwardIterations,
-                      Path data, double phantomFraction, List<String> exclude, int validationImages, int validationSize,
-                      long seed, double gamma, double tau, double sigmaScale, double tauExponent, int blocks,
-                      io.equilibria.reconstruct.oder.OderSettings oder) {
-            this(task, form, gradient, denoiserInit, net, patch, batch, epochs, stepsPerEpoch, learningRate, scalarRate,
-                    schedule, sigmaMin, sigmaMax, forwardIterations, backwardIterations, data, phantomFraction, exclude,
-                    validationImages, validationSize, seed, gamma, tau, sigmaScale, tauExponent, blocks, oder, 0, null);
-        }
+    public record Config(DeqModel.Task task, DeqForm form, String denoiserInit, DenoiserConfig net, DataConfig data,
+                         Problems problems, ScheduleConfig schedule, OptimizerConfig optimizer, double scalarRate,
+                         Solver solver, Scalars scalars, long seed) {
+        public static final DataConfig DEFAULT_DATA = new DataConfig(64, 4, null, DataConfig.DEFAULT_PHANTOM_FRACTION,
+                DataConfig.DEFAULT_EXCLUDE, DataConfig.DEFAULT_VALIDATION_FRACTION, 4, DataConfig.DEFAULT_VALIDATION_SIZE);
+        public static final ScheduleConfig DEFAULT_SCHEDULE = new ScheduleConfig(4, 100);
+        public static final OptimizerConfig DEFAULT_OPTIMIZER = new OptimizerConfig(5e-5, OptimizerConfig.COSINE);
+        public static final double DEFAULT_SCALAR_RATE = 200;
+        public static final long DEFAULT_SEED = 42;
 
         public Config {
-            if (start == null) start = io.equilibria.reconstruct.deq.DeqScalars.Start.TIKHONOV;
-            if (!(nullSpaceSigma >= 0)) throw new IllegalArgumentException("null-space sigma must be >= 0");
-            if (blocks < 1) throw new IllegalArgumentException("blocks must be >= 1, got " + blocks);
-            if (oder != null && oder.batch() > blocks) {
-                throw new IllegalArgumentException("ODER --batch " + oder.batch() + " is more than the " + blocks + " blocks per problem");
+            OderSettings oder = solver.oder();
+            if (oder != null && oder.batch() > problems.blocks()) {
+                throw new IllegalArgumentException("ODER's " + io.equilibria.errors.Setting.MINIBATCH + " " + oder.batch() + " is more than the " + problems.blocks() + " blocks per problem");
             }
-            if (task == DeqModel.Task.CS && patch % 32 != 0) throw new IllegalArgumentException("CS patches must be a multiple of 32 (the block size), got " + patch);
-            if (!(sigmaMin >= 0 && sigmaMax >= sigmaMin && sigmaMax <= 0.5)) throw new IllegalArgumentException("need 0 <= sigma-min <= sigma-max <= 0.5");
-            if (forwardIterations < 1 || backwardIterations < 1) throw new IllegalArgumentException("iterations must be >= 1");
+            if (task == DeqModel.Task.CS && data.patch() % 32 != 0) throw new IllegalArgumentException("CS patches must be a multiple of 32 (the block size), got " + data.patch());
             if (!(scalarRate > 0)) throw new IllegalArgumentException("scalar rate must be > 0");
-            exclude = List.copyOf(exclude);
         }
 
-        public int totalSteps() { return epochs * stepsPerEpoch; }
-
-        /** The denoiser-stage config whose data preparation (sources, split, validation patches) we share. */
-        DenoiserTrainer.Config dataConfig() {
-            return new DenoiserTrainer.Config(net, patch, batch, epochs, stepsPerEpoch, learningRate, schedule,
-                    Math.max(sigmaMax, 1e-3), 0, data, phantomFraction, exclude, 0.1, validationImages, validationSize, seed);
-        }
+        public OderSettings oder() { return solver.oder(); }
 
         DeqTrainer.Config trainer() {
-            return new DeqTrainer.Config(form, gradient, forwardIterations, 1e-3, backwardIterations, 1e-4, learningRate, oder);
+            return new DeqTrainer.Config(form, solver.gradient(), solver.forwardIterations(), Solver.FORWARD_TOLERANCE,
+                    solver.backwardIterations(), Solver.BACKWARD_TOLERANCE, optimizer.learningRate(), solver.oder());
+        }
+
+        DeqModel.Config model() {
+            return new DeqModel.Config(task, form, net, scalars.gamma(), scalars.tau(), scalars.sigmaScale(), scalars.tauExponent(),
+                    scalars.nullSpaceSigma(), scalars.start(), 1e-4);
         }
 
         public Map<String, Object> settings() {
+            int blocks = problems.blocks();
+            OderSettings oder = solver.oder();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("task", task.label());
             m.put("form", form.name().toLowerCase(Locale.ROOT));
-            m.put("gradient", gradient);
+            m.put("gradient", solver.gradient());
             m.put("denoiserInit", denoiserInit);
-            m.put("patch", patch);
-            m.put("batch", batch);
-            m.put("epochs", epochs);
-            m.put("stepsPerEpoch", stepsPerEpoch);
+            m.put("patch", data.patch());
+            m.put("batch", data.batch());
+            m.put("epochs", schedule.epochs());
+            m.put("stepsPerEpoch", schedule.stepsPerEpoch());
             m.put("optimizer", "Adam(beta1 0.9, beta2 0.999, eps 1e-8); scalars at " + scalarRate + "x the rate");
-            m.put("learningRate", learningRate);
-            m.put("schedule", schedule);
+            m.put("learningRate", optimizer.learningRate());
+            m.put("schedule", optimizer.schedule());
             m.put("loss", "mean squared error of the fixed point x* against the ground truth");
-            m.put("noise", task == DeqModel.Task.DEBLUR
-                    ? "Gaussian sigma uniform in [" + sigmaMin + ", " + sigmaMax + "], half of the problems also Poisson with 50-1000 photons at 1.0"
-                    : "Gaussian sigma uniform in [" + sigmaMin + ", " + sigmaMax + "]");
+            String sigmas = "Gaussian sigma uniform in [" + problems.sigmaMin() + ", " + problems.sigmaMax() + "]";
+            m.put("noise", task == DeqModel.Task.DEBLUR ? sigmas + ", half of the problems also Poisson with 50-1000 photons at 1.0" : sigmas);
             m.put("operators", task == DeqModel.Task.DEBLUR
                     ? "periodic FFT blur; PSF Gaussian sigma 1-3 px or Airy NA 0.7-1.4, wavelength 450-650 nm, first ring at 1.5-4 px"
                       + (blocks > 1 ? "; " + blocks + " views per problem, PSFs stretched 2x at angles pi k/" + blocks + " plus a random rotation" : "")
                     : "block CS, 32x32 blocks, Gaussian or Walsh-Hadamard rows, 8 operators with ratios 0.1-0.5"
                       + (blocks > 1 ? ", rows in " + blocks + " groups" : ""));
             m.put("blocks", blocks);
-            if (nullSpaceSigma > 0) m.put("nullSpaceSigma", nullSpaceSigma);
-            if (start != io.equilibria.reconstruct.deq.DeqScalars.Start.TIKHONOV) m.put("start", start.name().toLowerCase(Locale.ROOT));
+            if (scalars.nullSpaceSigma() > 0) m.put("nullSpaceSigma", scalars.nullSpaceSigma());
+            if (scalars.start() != DeqScalars.Start.TIKHONOV) m.put("start", scalars.start().name().toLowerCase(Locale.ROOT));
             if (oder != null) m.put("oder", oder.toMap());
-            m.put("forwardSolver", (oder == null ? "anderson" : oder.solverSpec()) + ", at most " + forwardIterations + " iterations, tolerance 1e-3");
-            m.put("backwardSolver", gradient + ", at most " + backwardIterations + " iterations, tolerance 1e-4");
-            m.put("data", data == null ? null : data.toAbsolutePath().normalize().toString());
-            m.put("phantomFraction", data == null ? 1.0 : phantomFraction);
-            m.put("exclude", exclude);
-            m.put("validationImages", validationImages);
-            m.put("validationSize", validationSize);
+            m.put("forwardSolver", (oder == null ? "anderson" : oder.solverSpec()) + ", at most " + solver.forwardIterations()
+                    + " iterations, tolerance " + Solver.text(Solver.FORWARD_TOLERANCE));
+            m.put("backwardSolver", solver.gradient() + ", at most " + solver.backwardIterations() + " iterations, tolerance "
+                    + Solver.text(Solver.BACKWARD_TOLERANCE));
+            m.putAll(data.sourceSettings());
+            m.put("validationImages", data.validationImages());
+            m.put("validationSize", data.validationSize());
             m.put("seed", seed);
-            m.put("tauExponent", tauExponent);
+            m.put("tauExponent", scalars.tauExponent());
             return m;
         }
 
@@ -144,144 +195,148 @@ public final class DeqTraining {
     private DeqTraining() {}
 
     public static Result train(NDManager manager, Config c, Path checkpointDir, boolean resume, Listener listener) {
-        long t0 = System.nanoTime();
-        DenoiserTrainer.Data data = DenoiserTrainer.prepare(c.dataConfig(), new DenoiserTrainer.Listener() {
-            @Override public void message(String text) { listener.message(text); }
-        });
+        HistoryListener history = new HistoryListener();
+        TrainingData data = TrainingData.prepare(c.data(), listener::message);
         ProblemFactory.Task ptask = c.task() == DeqModel.Task.DEBLUR ? ProblemFactory.Task.DEBLUR : ProblemFactory.Task.CS;
-        DenoiserConfig net = c.net();
-        DeqModel model = new DeqModel(new DeqModel.Config(c.task(), c.form(), net, c.gamma(), c.tau(), c.sigmaScale(), c.tauExponent(),
-                c.nullSpaceSigma(), c.start(), 1e-4));
-        List<Map<String, Object>> history = new ArrayList<>();
-        int startEpoch = 0;
-        double previousSeconds = 0;
-        float lr = (float) c.learningRate();
-        Tracker schedule = switch (c.schedule()) {
-            case "cosine" -> Tracker.cosine().setBaseValue(lr).optFinalValue(lr * 0.01f).setMaxUpdates(Math.max(1, c.totalSteps())).build();
-            default -> Tracker.fixed(lr);
-        };
-        try (AdamOptimizer adam = new AdamOptimizer(manager, schedule);
-             ProblemFactory train = new ProblemFactory(ptask, manager, c.patch(), c.sigmaMin(), c.sigmaMax(), c.seed(), c.blocks());
-             ProblemFactory valFactory = new ProblemFactory(ptask, manager, c.validationSize(), c.sigmaMin(), c.sigmaMax(), VALIDATION_SEED, c.blocks())) {
-            adam.setLearningRateScale(name -> java.util.Set.of("logGamma", "logTau", "logSigmaScale").contains(name) ? c.scalarRate() : 1.0);
-            DenoiserTrainer.Checkpoint cp = resume ? DenoiserTrainer.Checkpoint.read(checkpointDir) : null;
-            if (cp != null) {
-                if (!DenoiserTrainer.json(cp.identity()).equals(DenoiserTrainer.json(c.identity()))) {
-                    List<String> diff = new ArrayList<>();
-                    Map<String, Object> now = c.identity();
-                    for (String k : now.keySet()) {
-                        if (!DenoiserTrainer.json(now.get(k)).equals(DenoiserTrainer.json(cp.identity().get(k)))) {
-                            diff.add(k + " " + cp.identity().get(k) + " -> " + now.get(k));
-                        }
-                    }
-                    throw new IllegalArgumentException("checkpoint in " + checkpointDir + " was made with other settings ("
-                            + String.join("; ", diff) + "); only --epochs may change on --resume");
-                }
-                cp.load(model, model::initialize, adam, manager);
-                history.addAll(cp.history());
-                startEpoch = cp.epoch();
-                previousSeconds = cp.seconds();
-                listener.message("resumed from " + checkpointDir + " after epoch " + startEpoch + " (step " + adam.steps() + ")");
-            } else {
-                if (resume) listener.message("no checkpoint in " + checkpointDir + "; starting afresh");
-                model.initialize(manager);
-                if (c.denoiserInit() != null) {
-                    io.equilibria.models.StoredModel init = ModelStore.load(c.denoiserInit(), manager);
-                    TrainableDenoiser trained = (TrainableDenoiser) io.equilibria.priors.DenoiserHolder.load(c.denoiserInit(), manager);
-                    copy(trained, model.denoiser(), manager);
-                    listener.message("denoiser initialised from " + c.denoiserInit() + ": " + trained.describe());
-                    if (init.block() instanceof DeqModel from) { // fine-tuning a DEQ (e.g. ODER from full batch): its scalars too
-                        try (DeqScalars src = from.scalars(); DeqScalars dst = model.scalars()) {
-                            for (int i = 0; i < 3; i++) dst.parameters().get(i).set(src.parameters().get(i).toFloatArray());
-                            listener.message(String.format(Locale.ROOT, "scalars from %s: gamma %.4f, tau %.4f, sigma scale %.4f",
-                                    c.denoiserInit(), dst.gammaValue(), dst.tauValue(), dst.sigmaScaleValue()));
-                        }
-                    }
-                } else {
-                    model.denoiser().prepareForTraining();
-                }
-            }
+        DeqModel model = new DeqModel(c.model());
+        ScheduleConfig schedule = c.schedule();
+        Problems pr = c.problems();
+        try (AdamOptimizer adam = new AdamOptimizer(manager, c.optimizer().tracker(schedule.totalSteps()));
+             ProblemFactory train = new ProblemFactory(ptask, manager, c.data().patch(), pr.sigmaMin(), pr.sigmaMax(), c.seed(), pr.blocks());
+             ProblemFactory valFactory = new ProblemFactory(ptask, manager, c.data().validationSize(), pr.sigmaMin(), pr.sigmaMax(),
+                     VALIDATION_SEED, pr.blocks())) {
+            adam.setLearningRateScale(name -> Set.of("logGamma", "logTau", "logSigmaScale").contains(name) ? c.scalarRate() : 1.0);
+            CheckpointListener checkpoint = new CheckpointListener(checkpointDir, c.identity(), model, adam, history);
+            OptionalInt resumed = checkpoint.resume(resume, model::initialize, manager, listener::message);
+            if (resumed.isEmpty()) initialise(model, c.denoiserInit(), manager, listener);
             DeqTrainer trainer = new DeqTrainer(c.trainer(), model, adam);
             List<ReconstructionProblem> validation = new ArrayList<>();
-            List<Plane> valClean = data.validation().clean();
+            List<Plane> valClean = data.validation();
             for (int i = 0; i < valClean.size(); i++) {
                 validation.add(valFactory.make(valClean.get(i), new SplittableRandom(VALIDATION_SEED + i)));
             }
             listener.message(model.describe());
-            Map<String, Object> val = history.isEmpty() ? null : DenoiserTrainer.castMap(history.get(history.size() - 1).get("validation"));
             Object before = null; // PSNR of the starting model (epoch 1 keeps it, so a resumed run still knows it)
-            if (history.isEmpty()) {
-                Map<String, Object> b = validate(trainer, validation, data.validation().sources(), c.task());
+            if (history.history().isEmpty()) {
+                Map<String, Object> b = validate(trainer, validation, data.validationSources(), c.task());
                 listener.message("validation before training: " + b);
                 before = b.get("psnr");
             }
-            long step = (long) startEpoch * c.stepsPerEpoch();
-            for (int epoch = startEpoch; epoch < c.epochs(); epoch++) {
-                long te = System.nanoTime();
-                double lossSum = 0, fwd = 0, bwd = 0;
-                int skipped = 0;
-                for (int s = 0; s < c.stepsPerEpoch(); s++, step++) {
-                    List<ReconstructionProblem> batch = batch(c, data.sampler(), train, step);
-                    float rate = adam.currentLearningRate();
-                    DeqTrainer.Step st;
-                    try {
-                        st = trainer.step(batch);
-                    } finally {
-                        batch.forEach(ReconstructionProblem::close);
-                    }
-                    if (Double.isFinite(st.loss())) lossSum += st.loss();
-                    else {
-                        skipped++;
-                        listener.message("step " + (step + 1) + ": the forward solve diverged or the loss or a gradient is not finite; update skipped");
-                    }
-                    fwd += st.forwardIterations();
-                    bwd += st.backwardIterations();
-                    listener.step(epoch + 1, s + 1, c.stepsPerEpoch(), st, rate);
+            ValidationListener validate = new ValidationListener(
+                    () -> validate(trainer, validation, data.validationSources(), c.task()), history.last("validation"));
+            TrainingListener<DeqTrainer.Step> progress = new TrainingListener<>() {
+                @Override
+                public void onStepEnd(StepEnd<? extends DeqTrainer.Step> s) {
+                    if (s.skipped()) listener.message("step " + (s.global() + 1)
+                            + ": the forward solve diverged or the loss or a gradient is not finite; update skipped");
+                    listener.step(s.epoch(), s.step(), s.stepsPerEpoch(), s.outcome(), s.learningRate());
                 }
-                double trainSeconds = (System.nanoTime() - te) / 1e9;
-                model.denoiser().refine();
-                val = validate(trainer, validation, data.validation().sources(), c.task());
-                Map<String, Object> summary = new LinkedHashMap<>();
-                summary.put("epoch", epoch + 1);
-                summary.put("steps", (long) (epoch + 1) * c.stepsPerEpoch());
-                summary.put("loss", lossSum / Math.max(1, c.stepsPerEpoch() - skipped));
-                if (skipped > 0) summary.put("skippedSteps", skipped);
-                summary.put("meanForwardIterations", fwd / c.stepsPerEpoch());
-                summary.put("meanBackwardIterations", bwd / c.stepsPerEpoch());
-                try (DeqScalars sc = model.scalars()) {
-                    summary.put("gamma", sc.gammaValue());
-                    summary.put("tau", sc.tauValue());
-                    summary.put("sigmaScale", sc.sigmaScaleValue());
-                }
-                summary.put("seconds", (System.nanoTime() - te) / 1e9);
-                summary.put("trainSeconds", trainSeconds);
-                summary.put("validation", val);
-                if (epoch == 0) summary.put("psnrBeforeTraining", before);
-                history.add(summary);
-                if (checkpointDir != null) {
-                    DenoiserTrainer.Checkpoint.write(checkpointDir, c.identity(), model, adam, epoch + 1, history,
-                            previousSeconds + (System.nanoTime() - t0) / 1e9);
-                }
-                listener.epoch(summary);
-            }
-            if (val == null) val = validate(trainer, validation, data.validation().sources(), c.task());
-            if (before == null && !history.isEmpty()) before = castBefore(history.get(0));
-            val = new LinkedHashMap<>(val);
+
+                @Override
+                public void onEpochEnd(Epoch e) { listener.epoch(e.summary()); }
+            };
+            new TrainingLoop<>(new TrainingLoop.Plan(schedule.epochs(), schedule.stepsPerEpoch(), Integer.MAX_VALUE, true),
+                    new Steps(c, data.sampler(), train, trainer, model, adam, before),
+                    List.<TrainingListener<? super DeqTrainer.Step>>of(validate, history, checkpoint, progress))
+                    .run(resumed.orElse(0));
+            Map<String, Object> val = new LinkedHashMap<>(validate.result());
+            if (before == null && !history.history().isEmpty()) before = history.history().get(0).get("psnrBeforeTraining");
             val.put("psnrBeforeTraining", before); // the same validation problems with the starting model
             validation.forEach(ReconstructionProblem::close);
             for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : model.getParameters()) p.getValue().getArray().setRequiresGradient(false);
-            return new Result(model, c, history, val, data.sources(), previousSeconds + (System.nanoTime() - t0) / 1e9);
+            return new Result(model, c, history.history(), val, data.sources(), history.seconds());
         }
     }
 
-    private static Object castBefore(Map<String, Object> firstEpoch) {
-        return firstEpoch.get("psnrBeforeTraining");
+    /** A fresh run's start: He initialisation, or a trained denoiser's weights (and a trained DEQ's scalars). */
+    private static void initialise(DeqModel model, String denoiserInit, NDManager manager, Listener listener) {
+        model.initialize(manager);
+        if (denoiserInit == null) {
+            model.denoiser().prepareForTraining();
+            return;
+        }
+        io.equilibria.models.StoredModel init = ModelStore.load(denoiserInit, manager);
+        TrainableDenoiser trained = (TrainableDenoiser) io.equilibria.priors.DenoiserHolder.load(denoiserInit, manager);
+        copy(trained, model.denoiser(), manager);
+        listener.message("denoiser initialised from " + denoiserInit + ": " + trained.describe());
+        if (init.block() instanceof DeqModel from) { // fine-tuning a DEQ (e.g. ODER from full batch): its scalars too
+            try (DeqScalars src = from.scalars(); DeqScalars dst = model.scalars()) {
+                for (int i = 0; i < 3; i++) dst.parameters().get(i).set(src.parameters().get(i).toFloatArray());
+                listener.message(String.format(Locale.ROOT, "scalars from %s: gamma %.4f, tau %.4f, sigma scale %.4f",
+                        denoiserInit, dst.gammaValue(), dst.tauValue(), dst.sigmaScaleValue()));
+            }
+        }
+    }
+
+    /** The DEQ's step: a batch of problems through {@link DeqTrainer#step}; the summary adds solver iterations and the scalars. */
+    private static final class Steps implements TrainingStep<DeqTrainer.Step> {
+        private final Config c;
+        private final PatchSampler sampler;
+        private final ProblemFactory factory;
+        private final DeqTrainer trainer;
+        private final DeqModel model;
+        private final AdamOptimizer adam;
+        private final Object before;
+        private double fwd, bwd, trainSeconds;
+
+        Steps(Config c, PatchSampler sampler, ProblemFactory factory, DeqTrainer trainer, DeqModel model, AdamOptimizer adam, Object before) {
+            this.c = c;
+            this.sampler = sampler;
+            this.factory = factory;
+            this.trainer = trainer;
+            this.model = model;
+            this.adam = adam;
+            this.before = before;
+        }
+
+        @Override
+        public void beginEpoch(int epoch) { fwd = bwd = 0; }
+
+        @Override
+        public double learningRate() { return adam.currentLearningRate(); }
+
+        @Override
+        public DeqTrainer.Step step(long global) {
+            List<ReconstructionProblem> batch = batch(c, sampler, factory, global);
+            DeqTrainer.Step st;
+            try {
+                st = trainer.step(batch);
+            } finally {
+                batch.forEach(ReconstructionProblem::close);
+            }
+            fwd += st.forwardIterations();
+            bwd += st.backwardIterations();
+            return st;
+        }
+
+        @Override
+        public void endEpoch(Epoch e) {
+            trainSeconds = e.seconds();
+            model.denoiser().refine();
+        }
+
+        @Override
+        public void summarise(Epoch e) {
+            int spe = c.schedule().stepsPerEpoch();
+            Map<String, Object> summary = e.summary();
+            summary.put("meanForwardIterations", fwd / spe);
+            summary.put("meanBackwardIterations", bwd / spe);
+            try (DeqScalars sc = model.scalars()) {
+                summary.put("gamma", sc.gammaValue());
+                summary.put("tau", sc.tauValue());
+                summary.put("sigmaScale", sc.sigmaScaleValue());
+            }
+            summary.put("seconds", e.seconds());
+            summary.put("trainSeconds", trainSeconds);
+            summary.put("validation", e.validation());
+            if (e.number() == 1) summary.put("psnrBeforeTraining", before);
+        }
     }
 
     /** The problems of global step {@code step}: a pure function of (config, step). */
     static List<ReconstructionProblem> batch(Config c, PatchSampler sampler, ProblemFactory factory, long step) {
-        List<PatchSampler.Patch> patches = sampler.sample(c.patch(), c.batch(), DenoiserTrainer.mix(c.seed(), 2 * step));
-        SplittableRandom r = new SplittableRandom(DenoiserTrainer.mix(c.seed(), 2 * step + 1));
+        List<PatchSampler.Patch> patches = TrainingData.patches(sampler, c.data(), c.seed(), step);
+        SplittableRandom r = TrainingData.random(c.seed(), step);
         List<ReconstructionProblem> out = new ArrayList<>();
         for (PatchSampler.Patch p : patches) out.add(factory.make(p.plane(), r));
         return out;
@@ -309,7 +364,7 @@ public final class DeqTraining {
     /** Copies a trained denoiser's parameters and power vectors into {@code to} (same architecture). */
     static void copy(TrainableDenoiser from, TrainableDenoiser to, NDManager manager) {
         if (!from.config().withSeed(0).equals(to.config().withSeed(0))) {
-            throw new IllegalArgumentException("--denoiser has architecture " + from.config() + " but the DEQ asks for " + to.config());
+            throw new IllegalArgumentException(io.equilibria.errors.Setting.DENOISER + " has architecture " + from.config() + " but the DEQ asks for " + to.config());
         }
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();

@@ -28,17 +28,11 @@ import java.util.Map;
 public final class GeqTrainer {
     private GeqTrainer() {}
 
-    public record Config(GeqNet.Config net, int epochs, int batch, double learningRate, double noiseSigma, long seed) {
-        public Config {
-            if (epochs < 1 || batch < 1) throw new IllegalArgumentException("epochs and batch must be >= 1");
-            if (!(learningRate > 0) || !(noiseSigma >= 0)) throw new IllegalArgumentException("bad training settings");
-        }
-
-        /** The shared training loop these settings describe. */
-        public ClassifierTrainer.Loop loop() { return new ClassifierTrainer.Loop(epochs, batch, learningRate, noiseSigma, seed); }
+    public record Config(GeqNet.Config net, ClassifierTrainer.Loop loop) {
+        public long seed() { return loop.seed(); }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = loop().settings();
+            Map<String, Object> m = loop.settings();
             m.put("gradient", "phantom gradient: " + net.phantomSteps() + " recorded damped FB steps (lambda " + net.phantomDamping() + ") from the detached equilibrium");
             m.put("forwardSolver", "forward-backward + Anderson(m=5), alpha = " + net.alphaScale() + "/L, relative tolerance " + net.tolerance() + ", max " + net.maxIterations());
             m.put("gamma", net.describeGamma());

@@ -389,7 +389,8 @@ class MenuCommandsTest {
         IdxDataset set = IdxDataset.read(data.resolve("t10k-images-idx3-ubyte.gz"), data.resolve("t10k-labels-idx1-ubyte.gz"), 1000);
         EquilibriumNet.Config net = new EquilibriumNet.Config(EquilibriumNet.Kind.LBEN, 1, 28, 28, 16, 10, 0.2, 1.0, 1e-3,
                 EquilibriumNet.Method.PR, 1.0, 1e-4, 300, 3);
-        ClassifierTrainer.Config config = new ClassifierTrainer.Config(net, 10, 32, 3e-3, 0.0, 0.5, 4.0, 3);
+        ClassifierTrainer.Config config = new ClassifierTrainer.Config(net, new ClassifierTrainer.Loop(10, 32, 3e-3, 0.0, 3),
+                new ClassifierTrainer.Margin(0.5, 4.0));
         try (NDManager m = Compute.manager(Device.cpu())) {
             ClassifierTrainer.Result r = ClassifierTrainer.train(m, config, set, set, new ClassifierTrainer.Listener() {
                 @Override public void step(int epoch, int step, int steps, double loss, int iterations) {}

@@ -7,7 +7,11 @@ import io.equilibria.TestSupport;
 import io.equilibria.compute.Autograd;
 import io.equilibria.models.ModelStore;
 import io.equilibria.models.StoredModel;
+import io.equilibria.train.DataConfig;
 import io.equilibria.train.DenoiserTrainer;
+import io.equilibria.train.TrainingNoise;
+import io.equilibria.train.loop.OptimizerConfig;
+import io.equilibria.train.loop.ScheduleConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,8 +98,9 @@ class UNetTest {
 
     private void trainAndResume() {
         try (NDManager m = TestSupport.manager().newSubManager()) {
-            DenoiserTrainer.Config c = new DenoiserTrainer.Config(new UNet.Config(List.of(4, 8), 1, 0), 16, 4, 2, 3, 5e-3,
-                    "cosine", 0.1, 0.3, null, 0.0, DenoiserTrainer.DEFAULT_EXCLUDE, 0.3, 2, 32, 9);
+            DenoiserTrainer.Config c = new DenoiserTrainer.Config(new UNet.Config(List.of(4, 8), 1, 0),
+                    new DataConfig(16, 4, null, 0.0, DataConfig.DEFAULT_EXCLUDE, 0.3, 2, 32), new ScheduleConfig(2, 3),
+                    new OptimizerConfig(5e-3, "cosine"), new TrainingNoise(0.1, 0.3), 9);
             DenoiserTrainer.Listener quiet = new DenoiserTrainer.Listener() {};
             DenoiserTrainer.Result a = DenoiserTrainer.train(m, c, null, false, quiet);
             assertTrue(a.net() instanceof UNet);

@@ -15,6 +15,9 @@ import io.equilibria.priors.DnCnn;
 import io.equilibria.train.data.CameraModel;
 import io.equilibria.train.data.PatchSampler;
 import io.equilibria.train.data.PhantomGenerator;
+import io.equilibria.train.loop.AdamOptimizer;
+import io.equilibria.train.loop.OptimizerConfig;
+import io.equilibria.train.loop.ScheduleConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,8 +71,9 @@ class DenoiserTrainerTest {
 
     /** 16 px patches of {@code data} only, a 3 × 4 network, 2 validation images of 32 px: a few seconds. */
     static DenoiserTrainer.Config tiny(Path data, int epochs, int steps, long seed) {
-        return new DenoiserTrainer.Config(DnCnn.Config.defaults().withDepth(3).withWidth(4).withNormSize(16), 16, 4,
-                epochs, steps, 5e-3, "cosine", 0.1, 0.3, data, 0.0, DenoiserTrainer.DEFAULT_EXCLUDE, 0.3, 2, 32, seed);
+        return new DenoiserTrainer.Config(DnCnn.Config.defaults().withDepth(3).withWidth(4).withNormSize(16),
+                new DataConfig(16, 4, data, 0.0, DataConfig.DEFAULT_EXCLUDE, 0.3, 2, 32), new ScheduleConfig(epochs, steps),
+                new OptimizerConfig(5e-3, "cosine"), new TrainingNoise(0.1, 0.3), seed);
     }
 
     private static List<float[]> parameters(ai.djl.nn.Block net) {
@@ -221,9 +225,7 @@ class DenoiserTrainerTest {
             ij.process.FloatProcessor fp = new ij.process.FloatProcessor(48, 48, p.data());
             new ij.io.FileSaver(new ij.ImagePlus(name, fp.convertToByteProcessor())).saveAsPng(data.resolve(name + ".png").toString());
         }
-        DenoiserTrainer.Config c = new DenoiserTrainer.Config(DnCnn.Config.defaults().withDepth(3).withWidth(4).withNormSize(16),
-                16, 4, 1, 1, 1e-3, "constant", 0.1, 0.3, data, 0.5, DenoiserTrainer.DEFAULT_EXCLUDE, 0.3, 2, 32, 1);
-        DenoiserTrainer.Data d = DenoiserTrainer.prepare(c, new DenoiserTrainer.Listener() {});
+        TrainingData d = TrainingData.prepare(new DataConfig(16, 4, data, 0.5, DataConfig.DEFAULT_EXCLUDE, 0.3, 2, 32), text -> {});
         @SuppressWarnings("unchecked")
         Map<String, Object> folder = d.sources().stream().filter(s -> s.get("kind").equals("folder")).findFirst().orElseThrow();
         assertEquals(List.of("pywt_camera.png", "skimage_cell_qpi.png"), folder.get("excluded"));
@@ -232,6 +234,6 @@ class DenoiserTrainerTest {
         assertEquals(8, train.size() + val.size());
         assertFalse(val.isEmpty(), "with 30% held out some file is on the validation side");
         assertTrue(train.stream().noneMatch(val::contains));
-        assertTrue(d.validation().sources().contains("natural") && d.validation().sources().contains("phantom"));
+        assertTrue(d.validationSources().contains("natural") && d.validationSources().contains("phantom"));
     }
 }

@@ -33,7 +33,7 @@ public final class FistaTv implements Reconstructor {
 
     /** The default weight of {@link #defaults}. */
     public static double defaultLambda(double noiseSigma, boolean compressedSensing) {
-        double sigma = Math.max(noiseSigma, 1e-3);
+        double sigma = io.equilibria.physics.Noise.floored(noiseSigma);
         return compressedSensing ? Math.max(1e-3, 0.2 * sigma) : 0.25 * sigma;
     }
 

@@ -37,6 +37,12 @@ public final class Tikhonov implements Reconstructor {
     private final int maxIterations;
     private final double tolerance;
 
+    /** The {@code wiener} method's default weight for noise σ (floored): 1e-3 for CS, max(1e-4, 100σ²) for deblurring. */
+    public static double defaultLambda(double noiseSigma, boolean compressedSensing) {
+        double sigma = io.equilibria.physics.Noise.floored(noiseSigma);
+        return compressedSensing ? 1e-3 : Math.max(1e-4, 100 * sigma * sigma);
+    }
+
     public Tikhonov(double lambda, int maxIterations, double tolerance) {
         this(lambda, maxIterations, tolerance, Regulariser.IDENTITY);
     }

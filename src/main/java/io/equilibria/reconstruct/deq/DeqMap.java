@@ -83,7 +83,7 @@ public final class DeqMap {
     /** With the model's null-space level ν (see {@link DeqScalars#withNullSpaceSigma}): √((σ√c)² + (ν f)²), ≥ 1e-3. */
     public static double priorSigma(double noiseSigma, LinearOperator a, double nullSpaceSigma) {
         double s = noiseSigma * Math.sqrt(a.dataScale()), n = nullSpaceSigma * a.nullSpaceFraction();
-        return Math.max(Math.sqrt(s * s + n * n), 1e-3);
+        return io.equilibria.physics.Noise.floored(Math.sqrt(s * s + n * n));
     }
 
     /** Applies {@code f} to every problem i of a (N, 1, H, W) state; results (domain shape) stacked back as (N, 1, H, W). */

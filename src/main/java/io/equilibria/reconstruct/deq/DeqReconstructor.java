@@ -103,7 +103,7 @@ public final class DeqReconstructor implements Reconstructor {
      * pseudo-inverse.
      */
     public static Tikhonov initialiser(double noiseSigma, boolean cs) {
-        double sigma = Math.max(noiseSigma, 1e-3);
+        double sigma = io.equilibria.physics.Noise.floored(noiseSigma);
         return cs ? new Tikhonov(1e-2, 30, 1e-4)
                 : new Tikhonov(Math.max(1e-5, INIT_GRADIENT_WEIGHT * sigma * sigma), 60, 1e-4, Tikhonov.Regulariser.GRADIENT,
                         sigma);

@@ -72,14 +72,13 @@ public record MethodConfig(String method, int iterations, double lambda, double 
 
     /** Builds the reconstructor; {@code noiseSigma} is the noise level in the data's normalised units. */
     public Reconstructor create(double noiseSigma, boolean compressedSensing) {
-        double sigma = Math.max(noiseSigma, 1e-3);
         switch (method) {
             case "rl":
                 return new RichardsonLucy(iterations > 0 ? iterations : 30, 0);
             case "rltv":
                 return new RichardsonLucy(iterations > 0 ? iterations : 50, Double.isNaN(lambda) ? 0.002 : lambda);
             case "wiener":
-                return new Tikhonov(Double.isNaN(lambda) ? (compressedSensing ? 1e-3 : Math.max(1e-4, 100 * sigma * sigma)) : lambda,
+                return new Tikhonov(Double.isNaN(lambda) ? Tikhonov.defaultLambda(noiseSigma, compressedSensing) : lambda,
                         iterations > 0 ? iterations : 200, Double.isNaN(tolerance) ? 1e-4 : tolerance);
             case "tv":
                 return new FistaTv(Double.isNaN(lambda) ? FistaTv.defaultLambda(noiseSigma, compressedSensing) : lambda,

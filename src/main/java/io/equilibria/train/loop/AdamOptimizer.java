@@ -1,4 +1,4 @@
-package io.equilibria.train;
+package io.equilibria.train.loop;
 
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
