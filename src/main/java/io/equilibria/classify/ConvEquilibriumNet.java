@@ -1,5 +1,7 @@
 package io.equilibria.classify;
 
+import io.equilibria.models.ArchitectureFields;
+
 import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
@@ -86,20 +88,19 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", kind.name());
-            m.put("inputShape", java.util.List.of(1, height, width));
-            m.put("channels", channels);
-            m.put("classes", classes);
-            m.put("monotonicity", monotonicity);
-            m.put("gamma", gamma);
-            m.put("epsilon", epsilon);
-            m.put("solver", "FB+Anderson");
-            m.put("alphaScale", alphaScale);
-            m.put("tolerance", tolerance);
-            m.put("maxIterations", maxIterations);
-            m.put("seed", seed);
-            return m;
+            return ArchitectureFields.fields(
+                    "kind", kind.name(),
+                    "inputShape", java.util.List.of(1, height, width),
+                    "channels", channels,
+                    "classes", classes,
+                    "monotonicity", monotonicity,
+                    "gamma", gamma,
+                    "epsilon", epsilon,
+                    "solver", "FB+Anderson",
+                    "alphaScale", alphaScale,
+                    "tolerance", tolerance,
+                    "maxIterations", maxIterations,
+                    "seed", seed);
         }
 
         public static Config fromMap(Map<String, Object> m) {

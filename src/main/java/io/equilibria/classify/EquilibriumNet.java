@@ -1,5 +1,7 @@
 package io.equilibria.classify;
 
+import io.equilibria.models.ArchitectureFields;
+
 import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
@@ -102,20 +104,19 @@ public final class EquilibriumNet extends AbstractBlock {
         }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", kind.name());
-            m.put("inputShape", java.util.List.of(channels, height, width));
-            m.put("hidden", hidden);
-            m.put("classes", classes);
-            m.put("monotonicity", monotonicity); // MonDEQ only; kept for all so a card round-trips exactly
-            m.put("gamma", gamma);               // LBEN only
-            m.put("epsilon", epsilon);           // LBEN only
-            m.put("solver", method.name());
-            m.put("alpha", alpha);
-            m.put("tolerance", tolerance);
-            m.put("maxIterations", maxIterations);
-            m.put("seed", seed);
-            return m;
+            return ArchitectureFields.fields(
+                    "kind", kind.name(),
+                    "inputShape", java.util.List.of(channels, height, width),
+                    "hidden", hidden,
+                    "classes", classes,
+                    "monotonicity", monotonicity, // MonDEQ only; kept for all so a card round-trips exactly
+                    "gamma", gamma,               // LBEN only
+                    "epsilon", epsilon,           // LBEN only
+                    "solver", method.name(),
+                    "alpha", alpha,
+                    "tolerance", tolerance,
+                    "maxIterations", maxIterations,
+                    "seed", seed);
         }
 
         public static Config fromMap(Map<String, Object> m) {

@@ -141,13 +141,8 @@ public final class ClassifierTrainer {
 
         /** What the loop does, for a model card: optimizer and schedule, learning rate, epochs, batch, noise augmentation. */
         public Map<String, Object> settings() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("optimizer", "Adam (beta1 0.9, beta2 0.999), cosine learning rate to 1%");
-            m.put("learningRate", learningRate);
-            m.put("epochs", epochs);
-            m.put("batch", batch);
-            m.put("noiseAugmentationSigma", noiseSigma);
-            return m;
+            return io.equilibria.models.ArchitectureFields.fields("optimizer", "Adam (beta1 0.9, beta2 0.999), cosine learning rate to 1%",
+                    "learningRate", learningRate, "epochs", epochs, "batch", batch, "noiseAugmentationSigma", noiseSigma);
         }
 
         /** One batch: {@code flat} holds the noisy images (B × d), {@code labels} their classes; runs in {@code sm} and a scope. */

@@ -77,7 +77,7 @@ public class ImageFilesTest {
         Path rgb = dir.resolve("rgb.png");
         assertTrue(new FileSaver(new ImagePlus("c", cp)).saveAsPng(rgb.toString()));
         InputException e = assertThrows(InputException.class, () -> ImageFiles.read(rgb));
-        assertTrue(e.getMessage().contains("--channel"), e.getMessage());
+        assertTrue(e.getMessage().contains(io.equilibria.errors.Setting.CHANNEL.phrase()), e.getMessage());
         assertEquals(20, ImageFiles.read(rgb, ChannelChoice.parse("green")).plane(0).get(2, 2), 0);
         assertEquals(0.299 * 10 + 0.587 * 20 + 0.114 * 30, ImageFiles.read(rgb, ChannelChoice.parse("luminance")).plane(0).get(2, 2), 1e-3);
     }

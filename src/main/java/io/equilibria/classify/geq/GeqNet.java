@@ -1,5 +1,7 @@
 package io.equilibria.classify.geq;
 
+import io.equilibria.models.ArchitectureFields;
+
 import io.equilibria.compute.Tensors;
 import io.equilibria.compute.Scalars;
 import ai.djl.ndarray.NDArray;
@@ -119,27 +121,26 @@ public final class GeqNet extends AbstractBlock {
         }
 
         public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kernel", kernel.name());
-            m.put("inputShape", List.of(1, height, width));
-            m.put("patches", Arrays.stream(patches).boxed().toList());
-            m.put("hidden", hidden);
-            m.put("grid", grid);
-            m.put("classes", classes);
-            m.put("gammaFactor", gammaFactor);
-            m.put("gammaRule", gammaRule.name());
-            m.put("fixedGamma", fixedGamma);
-            m.put("distanceFloor", distanceFloor);
-            m.put("spectralBound", spectralBound);
-            m.put("mean", mean);
-            m.put("std", std);
-            m.put("alphaScale", alphaScale);
-            m.put("tolerance", tolerance);
-            m.put("maxIterations", maxIterations);
-            m.put("phantomSteps", phantomSteps);
-            m.put("phantomDamping", phantomDamping);
-            m.put("seed", seed);
-            return m;
+            return ArchitectureFields.fields(
+                    "kernel", kernel.name(),
+                    "inputShape", List.of(1, height, width),
+                    "patches", Arrays.stream(patches).boxed().toList(),
+                    "hidden", hidden,
+                    "grid", grid,
+                    "classes", classes,
+                    "gammaFactor", gammaFactor,
+                    "gammaRule", gammaRule.name(),
+                    "fixedGamma", fixedGamma,
+                    "distanceFloor", distanceFloor,
+                    "spectralBound", spectralBound,
+                    "mean", mean,
+                    "std", std,
+                    "alphaScale", alphaScale,
+                    "tolerance", tolerance,
+                    "maxIterations", maxIterations,
+                    "phantomSteps", phantomSteps,
+                    "phantomDamping", phantomDamping,
+                    "seed", seed);
         }
 
         public static Config fromMap(Map<String, Object> m) {

@@ -70,7 +70,7 @@ class TileGridTest {
         assertTrue(MemoryModel.estimate("deq", 4096, 4096, 1, t.width(), t.height(), 17, 17) <= 2 * gib, "the tiles fit the budget");
         assertTrue(MemoryModel.plan("deq", 4096, 4096, 1, 17, 17, 40, 3 * gib).size() < big.size(), "more memory, fewer tiles");
         MemoryException e = assertThrows(MemoryException.class, () -> MemoryModel.plan("deq", 4096, 4096, 1, 17, 17, 40, 600L << 20));
-        assertTrue(e.getMessage().contains("--max-memory") && e.getMessage().contains("at least"), e.getMessage());
+        assertTrue(e.getMessage().contains(io.equilibria.errors.Setting.MEMORY_BUDGET.phrase()) && e.getMessage().contains("at least"), e.getMessage());
         assertEquals(2L * gib, MemoryModel.parseBytes("2g"));
         assertEquals(1500L << 20, MemoryModel.parseBytes("1500m"));
         assertEquals(800L << 20, MemoryModel.parseBytes("800"));
