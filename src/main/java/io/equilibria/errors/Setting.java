@@ -68,6 +68,7 @@ public enum Setting {
         for (Setting s : values()) {
             String name = names.of(s);
             if (name == null || out.contains(s.phrase + " (" + name + ")")) continue;
+            if (s.phrase.equals("the " + name.replace('_', ' '))) continue; // "the model (model)" says nothing
             // the phrase as words of its own ("the model", not "the model's" or "the models")
             out = out.replaceAll("(?<![\\w-])" + java.util.regex.Pattern.quote(s.phrase) + "(?![\\w'-])",
                     java.util.regex.Matcher.quoteReplacement(s.phrase + " (" + name + ")"));

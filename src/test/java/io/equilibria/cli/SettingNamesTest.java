@@ -18,6 +18,8 @@ class SettingNamesTest {
         assertEquals("the memory budget (--max-memory) 600 MiB is too small; rerun with a lower the memory budget (--max-memory)", once);
         assertEquals(once, Setting.annotate(once, ReconstructOptions::flag), "annotating twice changes nothing");
         assertEquals("the model's card", Setting.annotate("the model's card", ReconstructOptions::flag), "only the phrase as words of its own");
+        assertEquals("the model takes 28x28 images", Setting.annotate("the model takes 28x28 images", x -> x == Setting.MODEL ? "model" : null),
+                "a name that only repeats the phrase adds nothing");
     }
 
     @Test

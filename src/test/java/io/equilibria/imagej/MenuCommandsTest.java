@@ -222,9 +222,9 @@ class MenuCommandsTest {
         Plane truth = TestSupport.scene(64, 64);
         ImagePlus blurred = run(image("gt", truth), "Simulate Measurement...", "psf=gaussian:1.5 noise_sigma=0.02 photons=0 seed=6 boundary=extended");
         ImagePlus fixed = run(blurred, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=default prior_strength=2 noise_sigma=0 iterations=0 boundary=extended device=cpu");
-        assertTrue(info(fixed).contains("strength=2.0"), info(fixed));
+        assertTrue(info(fixed).contains("\"strength\" : 2.0"), info(fixed));
         ImagePlus auto = run(blurred, "Deblur (DEQ)...", "method=deq psf=gaussian:1.5 model=default noise_sigma=0 iterations=0 boundary=extended device=cpu");
-        assertTrue(info(auto).contains("strengthRule=SURE"), info(auto));
+        assertTrue(info(auto).contains("\"strengthRule\" : \"SURE"), info(auto));
     }
 
     @Test
@@ -322,7 +322,7 @@ class MenuCommandsTest {
         String info = info(out);
         assertTrue(info.contains("equilibria.method: rl"), info);
         String report = info.substring(info.indexOf("report: "));
-        assertEquals(3, report.split("relativeChange=").length - 1, "one reconstruction per slice: " + report);
+        assertEquals(3, report.split("\"relativeChange\"").length - 1, "one reconstruction per slice: " + report);
         // each slice of the result is that slice deblurred alone (not mixed with the other slices)
         for (int i = 0; i < 3; i++) {
             ImagePlus alone = run(image("slice" + i, slices[i]), "Deblur (DEQ)...", DEBLUR_RL);
