@@ -98,13 +98,28 @@ class DenoiserTrainerTest {
                 new TrainingNoise(0.1, 0.3), 0);
         ParameterStore ps = new ParameterStore(m, false);
         try (AdamOptimizer adam = new AdamOptimizer(m, Tracker.fixed(1e-2f))) {
-            double first = DenoiserTrainer.trainStep(net, ps, adam, b, m), last = first;
+            double first = DenoiserTrainer.trainStep(net, ps, adam, b, m);
+            // on this project's AMD machines some JVMs give NaN steps (README, "Native memory": open); the trainer
+            // skips such a step and counts it, and so does this test, a few times at most
+            int skipped = 0, retried = 0;
+            if (Double.isNaN(first)) {
+                skipped++;
+                retried = 1;
+                first = DenoiserTrainer.trainStep(net, ps, adam, b, m);
+            }
+            assertTrue(Double.isFinite(first), "two non-finite steps in a row");
+            double last = first;
             int before = m.getManagedArrays().size();
-            for (int i = 0; i < 30; i++) last = DenoiserTrainer.trainStep(net, ps, adam, b, m);
-            System.out.printf("loss %.4e -> %.4e%n", first, last);
+            for (int i = 0; i < 30; i++) {
+                double l = DenoiserTrainer.trainStep(net, ps, adam, b, m);
+                if (Double.isNaN(l)) skipped++;
+                else last = l;
+            }
+            System.out.printf("loss %.4e -> %.4e (%d skipped)%n", first, last, skipped);
+            assertTrue(skipped <= 3, skipped + " of " + (31 + retried) + " steps skipped");
             assertTrue(last < 0.8 * first, first + " -> " + last);
             assertEquals(before, m.getManagedArrays().size(), "memory stays flat across steps");
-            assertEquals(31, adam.steps());
+            assertEquals(31 + retried, adam.steps(), "a skipped step still counts");
         }
     }
 
