@@ -15,7 +15,7 @@ public record Shard(int index, int count) {
 
     public Shard {
         if (count < 1 || index < 1 || index > count) {
-            throw new IllegalArgumentException(io.equilibria.errors.Setting.SHARD + " must be i/n with 1 <= i <= n, got " + index + "/" + count
+            throw new IllegalArgumentException(Setting.SHARD + " must be i/n with 1 <= i <= n, got " + index + "/" + count
                     + (index == 0 ? " (shards count from 1; with a 0-based SLURM array pass $((SLURM_ARRAY_TASK_ID+1))/n)" : ""));
         }
     }
@@ -28,7 +28,7 @@ public record Shard(int index, int count) {
         } catch (NumberFormatException ignored) {
             // fall through to the message below
         }
-        throw new IllegalArgumentException(io.equilibria.errors.Setting.SHARD + " must look like i/n (e.g. 3/8), got '" + spec + "'");
+        throw new IllegalArgumentException(Setting.SHARD + " must look like i/n (e.g. 3/8), got '" + spec + "'");
     }
 
     public <T> List<T> select(List<T> sorted) {

@@ -84,7 +84,7 @@ public final class Compute {
                     if (gpus == 0) {
                         throw new DeviceException("a GPU was requested but the PyTorch engine (" + engine.getVersion()
                                 + ", " + flavour() + ") sees none. Install CUDA libtorch and set PYTORCH_LIBRARY_PATH, "
-                                + "PYTORCH_VERSION=2.7.1, PYTORCH_FLAVOR=cu128 (see README, 'GPU'), or set " + io.equilibria.errors.Setting.DEVICE + " to cpu");
+                                + "PYTORCH_VERSION=2.7.1, PYTORCH_FLAVOR=cu128 (see README, 'GPU'), or set " + Setting.DEVICE + " to cpu");
                     }
                     if (id >= gpus) throw new DeviceException("GPU " + id + " requested but only " + gpus + " visible");
                     return Device.gpu(id);
@@ -124,7 +124,7 @@ public final class Compute {
         String r = request == null ? "auto" : request.trim().toLowerCase(Locale.ROOT);
         if (r.equals("auto") || r.equals("cpu")) return "cpu (plain Java)";
         if (r.equals("gpu") || r.startsWith("gpu:") || r.equals("cuda")) {
-            throw new DeviceException(what + " runs in plain Java on the CPU; it has no GPU path (set " + io.equilibria.errors.Setting.DEVICE + " to cpu or auto)");
+            throw new DeviceException(what + " runs in plain Java on the CPU; it has no GPU path (set " + Setting.DEVICE + " to cpu or auto)");
         }
         throw new IllegalArgumentException("unknown device '" + request + "' (use auto, cpu, gpu or gpu:N)");
     }

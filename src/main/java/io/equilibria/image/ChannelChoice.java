@@ -34,7 +34,7 @@ public final class ChannelChoice {
                     if (i < 1) throw new NumberFormatException();
                     return new ChannelChoice("channel " + i, i);
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(io.equilibria.errors.Setting.CHANNEL + " must be red, green, blue, luminance or 1..C, got '" + s + "'");
+                    throw new IllegalArgumentException(Setting.CHANNEL + " must be red, green, blue, luminance or 1..C, got '" + s + "'");
                 }
         }
     }

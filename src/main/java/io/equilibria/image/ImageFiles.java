@@ -85,12 +85,12 @@ public final class ImageFiles {
         if (nChannels > 1 && !imp.isRGB()) {
             int c = channel.index();
             if (c < 1 || c > nChannels) {
-                throw new InputException(where + ": " + nChannels + "-channel image; set " + io.equilibria.errors.Setting.CHANNEL + " to 1.."
+                throw new InputException(where + ": " + nChannels + "-channel image; set " + Setting.CHANNEL + " to 1.."
                         + nChannels);
             }
         } else if (colour && channel == ChannelChoice.NONE) {
             throw new InputException(where + ": colour (RGB) image; Equilibria works on grayscale intensities. "
-                    + "Choose " + io.equilibria.errors.Setting.CHANNEL + " explicitly: red, green, blue or luminance");
+                    + "Choose " + Setting.CHANNEL + " explicitly: red, green, blue or luminance");
         }
         ImageStack stack = imp.getStack();
         List<Plane> planes = new ArrayList<>();

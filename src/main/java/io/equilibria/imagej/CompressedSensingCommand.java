@@ -73,7 +73,7 @@ public final class CompressedSensingCommand implements PlugIn {
     /** @param strength the learned prior's strength (auto: cross-validated on held-out rows; ignored by classical methods) */
     static ImagePlus reconstruct(Path file, String method, String model, int iterations, Device device,
                                  io.equilibria.reconstruct.deq.PriorStrength strength) {
-        boolean strengthApplies = method.equals("deq") || method.equals("pnp");
+        boolean strengthApplies = MethodConfig.takesStrength(method);
         ReconstructRequest request = ReconstructRequest.cs(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null, null,
                 strengthApplies ? strength : io.equilibria.reconstruct.deq.PriorStrength.AUTO), Double.NaN, device);
         boolean[] cancelled = {false};

@@ -60,7 +60,7 @@ public final class DeblurCommand implements PlugIn {
             int iterations = (int) gd.getNextNumber();
             Deconvolution.Options options = new Deconvolution.Options(Boundary.parse(gd.getNextChoice()),
                     Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null);
-            boolean strengthApplies = method.equals("deq") || method.equals("pnp");
+            boolean strengthApplies = MethodConfig.takesStrength(method);
             ImagePlus result = deblur(imp, ReconstructRequest.deblur(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null,
                     null, strengthApplies ? strength : PriorStrength.AUTO), psf, options, Compute.resolve(gd.getNextChoice())));
             if (result != null) result.show();

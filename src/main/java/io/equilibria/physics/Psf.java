@@ -70,7 +70,7 @@ public final class Psf {
     public Plane single() {
         if (planes.size() != 1) {
             throw new InputException("PSF " + description + " has " + planes.size()
-                    + " slices; a 2D reconstruction needs one (use " + io.equilibria.errors.Setting.MULTI_FRAME + " for one PSF per frame)");
+                    + " slices; a 2D reconstruction needs one (use " + Setting.MULTI_FRAME + " for one PSF per frame)");
         }
         return planes.get(0);
     }

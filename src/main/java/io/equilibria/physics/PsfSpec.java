@@ -31,7 +31,7 @@ public final class PsfSpec {
     }
 
     public static PsfSpec parse(String text) {
-        if (text == null || text.isBlank()) throw new InputException("no PSF given (" + io.equilibria.errors.Setting.PSF + ": a file, gaussian:S or airy:NA,L,P)");
+        if (text == null || text.isBlank()) throw new InputException("no PSF given (" + Setting.PSF + ": a file, gaussian:S or airy:NA,L,P)");
         String t = text.trim();
         int colon = t.indexOf(':');
         String head = colon > 0 ? t.substring(0, colon).toLowerCase(Locale.ROOT) : "";

@@ -41,7 +41,7 @@ public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconv
         if (!method.learned() && method.solver() != null) {
             throw new InvalidRequestException(Setting.SOLVER, "applies only to the learned methods deq, pnp and oder");
         }
-        if (!method.method().equals("deq") && !method.method().equals("pnp") && method.strength() != PriorStrength.AUTO) {
+        if (!MethodConfig.takesStrength(method.method()) && method.strength() != PriorStrength.AUTO) {
             throw new InvalidRequestException(Setting.STRENGTH, "applies only to the methods deq and pnp");
         }
         if (method.oder() != null && !method.method().equals("oder")) {

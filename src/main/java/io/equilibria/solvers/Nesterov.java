@@ -100,8 +100,8 @@ public final class Nesterov implements FixedPointSolver {
                     throw new DivergenceException(String.format(Locale.ROOT,
                             "%s diverged: the iterate grew to %.3g times its starting size by iteration %d (a stochastic "
                                     + "gradient with too much variance for momentum: enlarge %s, set %s to raw, "
-                                    + "or set %s to anderson)", describe(), size / scale, count, io.equilibria.errors.Setting.MINIBATCH, io.equilibria.errors.Setting.SCALING,
-                            io.equilibria.errors.Setting.SOLVER), Arrays.copyOf(trace, count));
+                                    + "or set %s to anderson)", describe(), size / scale, count, Setting.MINIBATCH, Setting.SCALING,
+                            Setting.SOLVER), Arrays.copyOf(trace, count));
                 } else if (r > o.blowUpFactor() * first) {
                     closeAll(next, momentum, tail);
                     throw new DivergenceException(String.format(Locale.ROOT,

@@ -65,6 +65,11 @@ public record MethodConfig(String method, int iterations, double lambda, double 
         };
     }
 
+    /** Whether the method takes a prior strength: the full-batch learned methods (ODER keeps the model's own). */
+    public static boolean takesStrength(String method) {
+        return method.equals("deq") || method.equals("pnp");
+    }
+
     /** Whether the method is a learned DEQ (it needs a model). */
     public boolean learned() {
         return method.equals("deq") || method.equals("pnp") || method.equals("oder");

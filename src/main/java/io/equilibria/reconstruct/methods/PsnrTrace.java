@@ -14,7 +14,6 @@ import io.equilibria.physics.LinearOperator;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * With a known ground truth, the PSNR after every iteration (data range: the reference's max − min), so a user

@@ -2,6 +2,7 @@ package io.equilibria.reconstruct.methods;
 
 import io.equilibria.errors.Setting;
 
+import io.equilibria.reconstruct.report.MethodParameters;
 import io.equilibria.reconstruct.report.WarmStartSummary;
 
 import io.equilibria.reconstruct.Result;
@@ -12,9 +13,7 @@ import ai.djl.ndarray.NDArray;
 import io.equilibria.compute.Tensors;
 import io.equilibria.physics.LinearOperator;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Counts what warm starts across slices save. A warm-started solve may fall back to the cold start when that is
@@ -35,7 +34,7 @@ final class WarmStartLedger {
         if (warm) {
             anyWarm = true;
             warmSolves++;
-            if (Boolean.FALSE.equals(r.parameters().get("warmStartUsed"))) fellBack++; // see MethodParameters.warmStartUsed
+            if (!new MethodParameters(r.parameters()).warmStartUsed()) fellBack++;
             warmIterations += r.iterations();
         } else {
             coldSolves++;
@@ -67,7 +66,7 @@ final class WarmStartLedger {
         if (!verify && coldSolves > 0) {
             estimated = Math.round(coldIterations / (double) coldSolves * warmSolves - warmIterations);
             estimate = "each warm solve is compared with the mean of the cold solves (the first slice); "
-                    + io.equilibria.errors.Setting.WARM_START + " verify measures it exactly";
+                    + Setting.WARM_START + " verify measures it exactly";
         }
         return new WarmStartSummary(mode.name().toLowerCase(Locale.ROOT), coldSolves, warmSolves, fellBack, coldIterations, warmIterations,
                 verify ? verifiedColdIterations : null, verify ? verifiedColdIterations - warmIterations : null,

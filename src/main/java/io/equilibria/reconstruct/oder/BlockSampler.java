@@ -43,7 +43,7 @@ public final class BlockSampler {
     public BlockSampler(Kind kind, int total, int batch) {
         if (total < 1) throw new IllegalArgumentException("the operator has no measurement blocks");
         if (batch < 1 || batch > total) {
-            throw new IllegalArgumentException(io.equilibria.errors.Setting.MINIBATCH + " must be in 1.." + total + " (the measurement has " + total + " blocks), got " + batch);
+            throw new IllegalArgumentException(Setting.MINIBATCH + " must be in 1.." + total + " (the measurement has " + total + " blocks), got " + batch);
         }
         this.kind = kind;
         this.total = total;
