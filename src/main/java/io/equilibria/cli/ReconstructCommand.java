@@ -51,7 +51,7 @@ final class ReconstructCommand implements Command {
                 : ReconstructRequest.deblur(method, l.hasOption("psf") ? PsfSpec.parse(l.getOptionValue("psf")).load() : null, deblur(l),
                 Compute.resolve(l.getOptionValue("device", "auto")));
         for (String o : cs ? List.of("max-memory", "warm-start", "tile", "reference", "side-by-side", "boundary", "normalize", "offset",
-                "multi-frame") : List.<String>of()) {
+                "multi-frame", "3d") : List.<String>of()) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " applies to deblur");
         }
         Selection selection = new Selection(l.hasOption("recursive"), values(l, "include"), values(l, "exclude"), Shard.parse(l.getOptionValue("shard")));
@@ -80,7 +80,8 @@ final class ReconstructCommand implements Command {
                 Args.dbl(l, "noise-sigma", Double.NaN), null)
                 .withWarmStart(Deconvolution.WarmStart.parse(l.getOptionValue("warm-start", "on")))
                 .withMaxMemory(l.hasOption("max-memory") ? MemoryModel.parseBytes(l.getOptionValue("max-memory")) : 0)
-                .withTileCore(Args.integer(l, "tile", 0));
+                .withTileCore(Args.integer(l, "tile", 0))
+                .withVolume(l.hasOption("3d"));
     }
 
     /** ODER's settings when any is given or the method is oder, else null. */

@@ -41,6 +41,8 @@ final class ReconstructOptions {
                 .addOption(Args.opt("tolerance", "T", "stop when the relative change (tv, wiener) or fixed-point residual (deq, pnp, oder; default "
                         + MethodConfig.DEQ_TOLERANCE + ") falls below T"))
                 .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
+                .addOption(Args.opt("3d", null, "deblur: the stack is one volume blurred by a 3D PSF (implied by a PSF with several "
+                        + "slices unless --multi-frame); the PSF's voxel size is matched to the data's"))
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
                 .addOption(Args.opt("normalize", "N", "deblur: scale (divide by the 99.8th percentile above the camera offset; "
                         + "nothing clipped) | percentile[:LO,HI] (subtract the LO-th percentile) | minmax | none (default scale)"))
@@ -89,6 +91,7 @@ final class ReconstructOptions {
             case NORMALIZATION -> "--normalize";
             case OFFSET -> "--offset";
             case MULTI_FRAME -> "--multi-frame";
+            case VOLUME -> "--3d";
             case REFERENCE -> "--reference";
             case MEMORY_BUDGET -> "--max-memory";
             case TILE -> "--tile";

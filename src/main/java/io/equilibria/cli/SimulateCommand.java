@@ -31,6 +31,8 @@ final class SimulateCommand implements Command {
                 .addOption(Args.required("output", "FILE", "deblur: observation TIFF; cs: measurement file (.tif)"))
                 .addOption(Args.required("seed", "N", "random seed (noise, CS matrix)"))
                 .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM | bornwolf:..."))
+                .addOption(Args.opt("3d", null, "deblur: the ground truth is a volume (z-stack) blurred by a 3D PSF; implied by a PSF "
+                        + "with several slices and one frame"))
                 .addOption(Args.opt("frames", "K", "deblur: K views of the scene, one PSF each (default 1)"))
                 .addOption(Args.opt("anisotropy", "A", "deblur, K>1 with a generator PSF: stretch of each view's PSF (default 2)"))
                 .addOption(Args.opt("psf-output", "PSF.tif", "deblur, K>1: where to write the K-slice PSF stack (default OUTPUT_psf.tif)"))
@@ -69,12 +71,15 @@ final class SimulateCommand implements Command {
             Args.positive("anisotropy", aniso);
             PsfSpec spec = PsfSpec.parse(l.getOptionValue("psf"));
             Psf psf = frames > 1 ? spec.frames(frames, aniso) : spec.load();
-            if (frames == 1 && psf.size() > 1) {
-                throw new InputException("PSF " + spec + " has " + psf.size() + " slices; use --frames " + psf.size()
-                        + " to simulate one observation per slice");
+            // a 3D PSF with one frame blurs a volume (--3d says so explicitly); a 2D PSF cannot
+            boolean volume = l.hasOption("3d") || (frames == 1 && psf.size() > 1);
+            if (volume && frames > 1) throw new UsageException("--3d and --frames exclude each other");
+            if (volume && psf.size() < 2) {
+                throw new InputException("PSF " + spec + " is 2D (one plane); --3d needs a 3D PSF, e.g. bornwolf:... or a z-stack file");
             }
-            Simulator.Blurred b = Simulator.deblur(gt, psf, noise, frames > 1,
-                    io.equilibria.physics.Boundary.parse(l.getOptionValue("boundary", "extended")), device);
+            io.equilibria.physics.Boundary boundary = io.equilibria.physics.Boundary.parse(l.getOptionValue("boundary", "extended"));
+            Simulator.Blurred b = volume ? Simulator.deblurVolume(gt, psf, noise, boundary, device)
+                    : Simulator.deblur(gt, psf, noise, frames > 1, boundary, device);
             b.observations().info().put("equilibria.simulation", Json.text(b.spec()).replace('\n', ' '));
             ImageFiles.writeFloatTiff(b.observations(), out);
             System.out.println("wrote " + out + " (" + b.observations().size() + " plane(s), psf " + psf.description()

@@ -81,6 +81,40 @@ public final class Simulator {
         return new Blurred(obs, spec);
     }
 
+    /**
+     * One blurred, noisy z-stack of a volume ground truth (its planes, first to last) with a 3D PSF. The scene outside
+     * the stack is the mirrored volume (extended), dark (zero) or periodic, in all three axes; noise is drawn for the
+     * whole volume from one seed.
+     */
+    public static Blurred deblurVolume(ImageData gt, Psf psf, Noise noise, Boundary boundary, Device device) {
+        if (gt.size() < 2) throw new InputException("a 3D simulation needs a z-stack ground truth; this one has one plane");
+        if (psf.size() < 2) throw new InputException("PSF " + psf.description() + " is 2D; a 3D simulation needs a 3D PSF");
+        io.equilibria.image.Volume scene = io.equilibria.image.Volume.of(gt.planes());
+        double peak = scene.max();
+        if (!(peak > 0)) throw new InputException("ground truth: no positive intensity (max " + peak + ")");
+        float[] n = new float[scene.data().length];
+        for (int k = 0; k < n.length; k++) n[k] = (float) (scene.data()[k] / peak);
+        Map<String, Object> spec = new LinkedHashMap<>();
+        float[] noisy;
+        try (NDManager manager = Compute.manager(device);
+             io.equilibria.physics.VolumeConvolution a = io.equilibria.physics.VolumeConvolution.create(manager,
+                     io.equilibria.image.Volume.of(psf.planes()), psf.description(), scene.width(), scene.height(), scene.depth(), boundary);
+             NDManager sub = manager.newSubManager()) {
+            NDArray x = a.initialGuess(sub.create(n, a.rangeShape()));
+            float[] clean = a.apply(x).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            noisy = noise.apply(clean);
+            spec.put("operator", a.spec());
+        }
+        for (int k = 0; k < noisy.length; k++) noisy[k] = (float) (noisy[k] * peak);
+        spec.put("intensityScale", peak);
+        spec.put("simulation", "deblur 3d");
+        spec.put("psf", psf.description());
+        spec.put("noise", noise.spec());
+        spec.put("device", Compute.describe(device));
+        io.equilibria.image.Volume out = new io.equilibria.image.Volume(scene.width(), scene.height(), scene.depth(), noisy);
+        return new Blurred(new ImageData(out.planes(), gt.calibration(), 32), spec);
+    }
+
     /** Block CS measurements of a (mirror-padded) single-plane ground truth. */
     public static Measured cs(Plane gt, SensingMatrix.Kind kind, double ratio, int block, int groups, Noise noise,
                               long seed, Device device) {

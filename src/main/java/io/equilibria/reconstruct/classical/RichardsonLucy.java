@@ -53,8 +53,10 @@ public final class RichardsonLucy implements Reconstructor {
             NDArray denom = norm;
             if (tvWeight > 0) {
                 NDList g = TotalVariation.gradient(x);
-                NDArray mag = g.get(0).square().add(g.get(1).square()).add(1e-8f).sqrt();
-                NDArray div = TotalVariation.divergence(g.get(0).div(mag), g.get(1).div(mag));
+                NDArray mag = TotalVariation.magnitude(g, 1e-8f);
+                NDList unit = new NDList();
+                for (NDArray gi : g) unit.add(gi.div(mag));
+                NDArray div = TotalVariation.divergence(unit);
                 // Dey et al.: Aᵀ1 − λ div(∇x/|∇x|). The TV term is scaled by Aᵀ1 so that it fades where the data
                 // do not constrain x (the extended border), and the factor is kept >= 0.5 so no pixel can grow
                 // without bound in one step (the known instability of RL-TV for large λ).

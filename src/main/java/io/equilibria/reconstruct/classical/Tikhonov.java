@@ -69,7 +69,7 @@ public final class Tikhonov implements Reconstructor {
 
     public Regulariser regulariser() { return regulariser; }
 
-    /** I p, DᵀD p = −div ∇p (forward differences, Neumann ends) over the last two axes, or (DᵀD)² p. */
+    /** I p, DᵀD p = −div ∇p (forward differences, Neumann ends) over every axis (x, y, and z for a volume), or (DᵀD)² p. */
     public NDArray penalty(NDArray p) {
         if (regulariser == Regulariser.IDENTITY) return p;
         if (regulariser == Regulariser.LAPLACIAN) {
@@ -82,7 +82,9 @@ public final class Tikhonov implements Reconstructor {
 
     private static NDArray gradientPenalty(NDArray p) {
         int d = p.getShape().dimension();
-        return laplacianAlong(p, d - 1).add(laplacianAlong(p, d - 2));
+        NDArray sum = laplacianAlong(p, d - 1);
+        for (int axis = d - 2; axis >= 0; axis--) sum = sum.add(laplacianAlong(p, axis));
+        return sum;
     }
 
     /** DᵀD along one axis: (Dᵀ D p)_i = 2p_i − p_{i−1} − p_{i+1} inside, p_0 − p_1 and p_n − p_{n−1} at the ends. */

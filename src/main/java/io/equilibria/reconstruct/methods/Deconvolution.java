@@ -63,12 +63,13 @@ public final class Deconvolution {
     /**
      * Options beyond the method: boundary, normalisation spec, multi-frame, known noise sigma (input units), a reference
      * for a PSNR trace, warm starts across slices, and the memory budget in bytes that decides the tiling (0: three
-     * quarters of the machine's memory; {@link Long#MAX_VALUE}: never tile), or a fixed tile core size.
+     * quarters of the machine's memory; {@link Long#MAX_VALUE}: never tile), or a fixed tile core size; {@code volume}:
+     * the stack is one 3D volume blurred by a 3D PSF ({@link VolumeDeconvolution}).
      */
     public record Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma,
-                          ImageData reference, WarmStart warmStart, long maxMemoryBytes, int tileCore) {
+                          ImageData reference, WarmStart warmStart, long maxMemoryBytes, int tileCore, boolean volume) {
         public Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma, ImageData reference) {
-            this(boundary, normalization, multiFrame, noiseSigma, reference, WarmStart.ON, 0, 0);
+            this(boundary, normalization, multiFrame, noiseSigma, reference, WarmStart.ON, 0, 0, false);
         }
 
         public static Options defaults() {
@@ -76,21 +77,26 @@ public final class Deconvolution {
         }
 
         public Options withWarmStart(WarmStart w) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, w, maxMemoryBytes, tileCore);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, w, maxMemoryBytes, tileCore, volume);
         }
 
         public Options withMaxMemory(long bytes) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, bytes, tileCore);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, bytes, tileCore, volume);
         }
 
         /** A ground truth for the PSNR after every iteration (input units), or null. */
         public Options withReference(ImageData ref) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, ref, warmStart, maxMemoryBytes, tileCore);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, ref, warmStart, maxMemoryBytes, tileCore, volume);
         }
 
         /** Tiles of at most {@code core} pixels a side whatever the budget (0: from the budget). */
         public Options withTileCore(int core) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, core);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, core, volume);
+        }
+
+        /** The stack as one volume with a 3D PSF (true), or as planes (false). */
+        public Options withVolume(boolean v) {
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, v);
         }
 
         long budget() { return maxMemoryBytes > 0 ? maxMemoryBytes : MemoryModel.defaultBudgetBytes(); }
@@ -118,6 +124,7 @@ public final class Deconvolution {
     /** As above with the reconstructor of each solve made by {@code reconstructors} from the noise level (tests fake it). */
     public static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
                                      PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
+        if (options.volume()) return VolumeDeconvolution.run(input, psf, method, options, device, listener, reconstructors);
         long t0 = System.nanoTime();
         float[][] all = new float[input.size()][];
         for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
@@ -221,7 +228,7 @@ public final class Deconvolution {
     }
 
     /** For tiles of a million pixels or more, returns freed native memory to the OS after every iteration (see NativeMemory). */
-    private static IterationListener trimming(IterationListener inner, long pixels) {
+    static IterationListener trimming(IterationListener inner, long pixels) {
         if (pixels < 1_000_000) return inner;
         return (k, max, x, change) -> {
             io.equilibria.compute.NativeMemory.trim();

@@ -46,6 +46,24 @@ final class PsnrTrace {
         return new PsnrTrace(Tensors.of(manager, norm.forward(ref)), ImageMetrics.dataRange(ref) / norm.scale(), a);
     }
 
+    /** The trace of a 3D solve: the reference is a volume of the same size as the field of view. */
+    static PsnrTrace ofVolume(ImageData reference, Normalization norm, LinearOperator a, NDManager manager) {
+        if (reference == null) return new PsnrTrace(null, 0, a);
+        long[] field = a.rangeShape().getShape();
+        if (reference.size() != field[0] || reference.width() != field[2] || reference.height() != field[1]) {
+            throw new InputException("reference is " + reference.width() + "x" + reference.height() + "x" + reference.size()
+                    + " but the volume is " + field[2] + "x" + field[1] + "x" + field[0]);
+        }
+        List<Plane> planes = new ArrayList<>();
+        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+        for (Plane p : reference.planes()) {
+            planes.add(norm.forward(p));
+            lo = Math.min(lo, p.min());
+            hi = Math.max(hi, p.max());
+        }
+        return new PsnrTrace(Tensors.stack(manager, planes), (hi - lo) / norm.scale(), a);
+    }
+
     IterationListener wrap(IterationListener inner) {
         if (reference == null) return inner;
         return (k, max, x, change) -> {

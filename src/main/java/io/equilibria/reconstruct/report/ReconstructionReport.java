@@ -29,7 +29,19 @@ public record ReconstructionReport(int schemaVersion, String method, String devi
     /** How a deblur was set up: PSF, boundary, normalisation, tiling and memory, warm starts across slices. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record DeblurSetup(String psf, String boundary, boolean multiFrame, String normalization, int tiles, String tiling,
-                              long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart) {}
+                              long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart, VolumeSetup volume) {
+        public DeblurSetup(String psf, String boundary, boolean multiFrame, String normalization, int tiles, String tiling,
+                           long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart) {
+            this(psf, boundary, multiFrame, normalization, tiles, tiling, memoryBudgetMiB, estimatedPeakMiB, warmStart, null);
+        }
+    }
+
+    /**
+     * A 3D deconvolution: the volume's size (W×H×D voxels), its voxel size and the PSF's, and what was done to make the
+     * PSF's voxels match the data's (null when nothing was needed).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record VolumeSetup(String size, String voxelSize, String psfSize, String psfVoxelSize, String psfResampling) {}
 
     /** The noise level a CS reconstruction was given (measurement units), and where it came from. */
     public record CsSetup(double noiseSigma, String noiseSigmaSource) {}
@@ -75,6 +87,10 @@ public record ReconstructionReport(int schemaVersion, String method, String devi
             info.put("equilibria.normalization", deblur.normalization());
             if (deblur.tiles() > 1) info.put("equilibria.tiling", deblur.tiling());
             if (deblur.warmStart() != null) info.put("equilibria.warmStart", deblur.warmStart().line());
+            if (deblur.volume() != null) info.put("equilibria.volume", deblur.volume().size() + ", voxel " + deblur.volume().voxelSize());
+            if (deblur.volume() != null && deblur.volume().psfResampling() != null) {
+                info.put("equilibria.psfResampling", deblur.volume().psfResampling());
+            }
         } else {
             info.put("equilibria.operator", String.valueOf(first().operator()));
         }

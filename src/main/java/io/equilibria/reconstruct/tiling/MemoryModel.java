@@ -44,9 +44,23 @@ public final class MemoryModel {
 
     /** Estimated peak bytes for a W×H×K image solved in tiles of the given extended size. */
     public static double estimate(String method, int width, int height, int frames, int tileW, int tileH, int psfW, int psfH) {
+        return estimate(method, width, height, frames, frames, tileW, tileH, psfW, psfH);
+    }
+
+    /**
+     * Estimated peak bytes for a W×H×D volume solved in x/y tiles of the given size: its domain has D + psfD − 1
+     * planes (the extended boundary in z), each costing what a plane of a 2D solve does.
+     */
+    public static double estimateVolume(String method, int width, int height, int depth, int tileW, int tileH, int psfW,
+                                        int psfH, int psfD) {
+        return estimate(method, width, height, depth, depth + psfD - 1, tileW, tileH, psfW, psfH);
+    }
+
+    private static double estimate(String method, int width, int height, int imagePlanes, int domainPlanes, int tileW,
+                                   int tileH, int psfW, int psfH) {
         Cost c = cost(method);
-        return c.fixedMiB() * 1024 * 1024 + HEAP_BYTES_PER_IMAGE_PIXEL * (double) width * height * frames
-                + c.bytesPerPixel() * (double) (tileW + psfW) * (tileH + psfH) * frames;
+        return c.fixedMiB() * 1024 * 1024 + HEAP_BYTES_PER_IMAGE_PIXEL * (double) width * height * imagePlanes
+                + c.bytesPerPixel() * (double) (tileW + psfW) * (tileH + psfH) * domainPlanes;
     }
 
     /**
@@ -54,17 +68,33 @@ public final class MemoryModel {
      * budget allows, each grown by {@code halo}. Throws {@link MemoryException} when even the smallest tile does not fit.
      */
     public static TileGrid plan(String method, int width, int height, int frames, int psfW, int psfH, int halo, long budgetBytes) {
-        if (estimate(method, width, height, frames, width, height, psfW, psfH) <= budgetBytes) return TileGrid.whole(width, height);
+        return plan(method, width, height, frames, frames, psfW, psfH, halo, budgetBytes);
+    }
+
+    /** As {@link #plan} for a W×H×D volume tiled in x and y (every tile keeps the whole depth). */
+    public static TileGrid planVolume(String method, int width, int height, int depth, int psfW, int psfH, int psfD, int halo,
+                                      long budgetBytes) {
+        return plan(method, width, height, depth, depth + psfD - 1, psfW, psfH, halo, budgetBytes);
+    }
+
+    private static TileGrid plan(String method, int width, int height, int imagePlanes, int domainPlanes, int psfW, int psfH,
+                                 int halo, long budgetBytes) {
+        if (estimate(method, width, height, imagePlanes, domainPlanes, width, height, psfW, psfH) <= budgetBytes) {
+            return TileGrid.whole(width, height);
+        }
         Cost c = cost(method);
-        double left = budgetBytes - c.fixedMiB() * 1024 * 1024 - HEAP_BYTES_PER_IMAGE_PIXEL * (double) width * height * frames;
-        int side = left <= 0 ? 0 : (int) Math.floor(Math.sqrt(left / (c.bytesPerPixel() * frames)));
+        double heap = HEAP_BYTES_PER_IMAGE_PIXEL * (double) width * height * imagePlanes;
+        double left = budgetBytes - c.fixedMiB() * 1024 * 1024 - heap;
+        int side = left <= 0 ? 0 : (int) Math.floor(Math.sqrt(left / (c.bytesPerPixel() * domainPlanes)));
         int core = side - 2 * halo - Math.max(psfW, psfH);
         if (core < Math.max(MIN_CORE, halo)) {
-            double need = estimate(method, width, height, frames, Math.max(MIN_CORE, halo) + 2 * halo, Math.max(MIN_CORE, halo) + 2 * halo, psfW, psfH);
+            int smallest = Math.max(MIN_CORE, halo) + 2 * halo;
+            double need = estimate(method, width, height, imagePlanes, domainPlanes, smallest, smallest, psfW, psfH);
             throw new MemoryException(String.format(Locale.ROOT, "%s %s is too small for a %dx%d%s image with method %s: "
                     + "it needs at least %s (the runtime and model take %.0f MiB, the image itself %.0f MiB, and the smallest tile "
-                    + "%d px with its %d px halo)", Setting.MEMORY_BUDGET, mib(budgetBytes), width, height, frames > 1 ? "x" + frames : "", method, mib((long) need),
-                    c.fixedMiB(), HEAP_BYTES_PER_IMAGE_PIXEL * (double) width * height * frames / (1 << 20), Math.max(MIN_CORE, halo), halo));
+                    + "%d px with its %d px halo)", Setting.MEMORY_BUDGET, mib(budgetBytes), width, height,
+                    imagePlanes > 1 ? "x" + imagePlanes : "", method, mib((long) need),
+                    c.fixedMiB(), heap / (1 << 20), Math.max(MIN_CORE, halo), halo));
         }
         return TileGrid.of(width, height, core, halo);
     }

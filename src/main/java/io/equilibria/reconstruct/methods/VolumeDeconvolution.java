@@ -1,0 +1,166 @@
+package io.equilibria.reconstruct.methods;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.equilibria.compute.Compute;
+import io.equilibria.compute.Tensors;
+import io.equilibria.errors.InputException;
+import io.equilibria.errors.MemoryException;
+import io.equilibria.errors.Setting;
+import io.equilibria.image.Calibration;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.NoiseEstimate;
+import io.equilibria.image.Normalization;
+import io.equilibria.image.Plane;
+import io.equilibria.image.Volume;
+import io.equilibria.physics.Psf;
+import io.equilibria.physics.VolumeConvolution;
+import io.equilibria.reconstruct.Reconstructor;
+import io.equilibria.reconstruct.Result;
+import io.equilibria.reconstruct.report.PlaneReport;
+import io.equilibria.reconstruct.report.PsnrSummary;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.reconstruct.report.ReconstructionReport;
+import io.equilibria.reconstruct.tiling.MemoryModel;
+import io.equilibria.reconstruct.tiling.TileGrid;
+import io.equilibria.solvers.IterationListener;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.DoubleFunction;
+
+/**
+ * Deblurs a z-stack as one volume with a 3D PSF: light from the planes above and below is what blurs a slice, so
+ * the unknown is the whole volume ({@link VolumeConvolution}, extended past the stack in all three axes by default).
+ * A volume that does not fit the memory budget is solved in x/y tiles that keep the whole depth, with halos from the
+ * PSF's lateral extent, blended as in 2D. Intensities are normalised for the solver and mapped back exactly.
+ */
+final class VolumeDeconvolution {
+    private VolumeDeconvolution() {}
+
+    static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Deconvolution.Options options, Device device,
+                              Deconvolution.PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
+        long t0 = System.nanoTime();
+        if (options.multiFrame()) {
+            throw new InputException(Setting.MULTI_FRAME + " and " + Setting.VOLUME + " exclude each other: a stack is either K views "
+                    + "of one plane or the planes of one volume");
+        }
+        Volume kernel = kernel(psf);
+        int w = input.width(), h = input.height(), d = input.size();
+        if (d < 2) throw new InputException(Setting.VOLUME + " needs a z-stack; the image has one plane");
+        float[][] all = new float[d][];
+        for (int i = 0; i < d; i++) all[i] = input.plane(i).data();
+        Normalization norm = Normalization.fit(options.normalization(), input.bitDepth(), all);
+        if (method.learned()) norm = norm.toUnitPercentile(all);
+        List<Plane> normalized = new ArrayList<>(d);
+        for (Plane p : input.planes()) normalized.add(norm.forward(p));
+        double sigma = !Double.isNaN(options.noiseSigma()) ? norm.forwardSigma(options.noiseSigma()) : noiseSigma(normalized, method);
+        Reconstructor rec = reconstructors.apply(sigma);
+        int halo = halo(kernel, method, device);
+        TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
+                : MemoryModel.planVolume(method.method(), w, h, d, kernel.width(), kernel.height(), kernel.depth(), halo, options.budget());
+        if (grid.size() > 1 && options.reference() != null) {
+            throw new InputException("a per-iteration PSNR trace against " + Setting.REFERENCE + " needs the whole volume in memory, "
+                    + "and this one is solved in " + grid.size() + " tiles; raise " + Setting.MEMORY_BUDGET + " or score the result afterwards");
+        }
+        float[][] blended = grid.size() > 1 ? new float[d][w * h] : null;
+        List<Plane> solved = null;
+        List<Result> tiles = new ArrayList<>();
+        PsnrSummary psnr = null;
+        boolean cancelled = false;
+        VolumeConvolution a = null;
+        io.equilibria.compute.NativeMemory.keepLargeBlocks();
+        try (NDManager manager = Compute.manager(device)) {
+            for (TileGrid.Tile t : grid.tiles()) {
+                if (a == null || a.rangeShape().get(2) != t.width() || a.rangeShape().get(1) != t.height()) {
+                    if (a != null) a.close();
+                    a = VolumeConvolution.create(manager, kernel, psf.description(), t.width(), t.height(), d, options.boundary());
+                }
+                try (NDManager sub = manager.newSubManager()) {
+                    List<Plane> crops = new ArrayList<>(d);
+                    for (Plane p : normalized) crops.add(grid.size() > 1 ? grid.crop(p, t) : p);
+                    NDArray y = Tensors.stack(sub, crops);
+                    PsnrTrace trace = PsnrTrace.ofVolume(options.reference(), norm, a, sub);
+                    // no trimming between iterations: they reuse their pages (see NativeMemory.keepLargeBlocks); tiles trim
+                    IterationListener l = trace.wrap(listener.forPlane(t.index(), grid.size()));
+                    Result r = rec.reconstruct(a, y, l);
+                    float[] voxels = a.toImage(r.x()).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                    Volume result = new Volume(t.width(), t.height(), d, voxels);
+                    if (blended != null) {
+                        for (int z = 0; z < d; z++) grid.accumulate(t, result.plane(z), blended[z]);
+                    } else {
+                        solved = result.planes();
+                    }
+                    psnr = trace.summary();
+                    r.x().close();
+                    tiles.add(r);
+                    if (grid.size() > 1) io.equilibria.compute.NativeMemory.trim();
+                    if (r.cancelled()) {
+                        cancelled = true;
+                        break;
+                    }
+                }
+            }
+            List<Plane> out = new ArrayList<>(d);
+            for (int z = 0; z < d; z++) out.add(norm.inverse(blended != null ? new Plane(w, h, blended[z]) : solved.get(z)));
+            PlaneReport plane = Deconvolution.describe(tiles, sigma, a, grid, psnr);
+            if (a != null) a.close();
+            TileGrid.Tile big = grid.largest();
+            ReconstructionReport.VolumeSetup volume = new ReconstructionReport.VolumeSetup(w + "x" + h + "x" + d,
+                    voxel(input.calibration()), kernel.width() + "x" + kernel.height() + "x" + kernel.depth(), null, null);
+            ReconstructionReport.DeblurSetup setup = new ReconstructionReport.DeblurSetup(psf.description(), options.boundary().toString(),
+                    false, norm.describe(), grid.size(), grid.toString(), Math.round(options.budget() / 1048576.0),
+                    Math.round(MemoryModel.estimateVolume(method.method(), w, h, d, big.width(), big.height(), kernel.width(),
+                            kernel.height(), kernel.depth()) / 1048576.0), null, volume);
+            ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(),
+                    Compute.describe(device), cancelled ? Boolean.TRUE : null, setup, null, List.of(plane), (System.nanoTime() - t0) / 1e9);
+            ImageData result = input.withPlanes(out);
+            result.info().clear();
+            result.info().putAll(report.imageInfo());
+            return new Reconstruction(result, report);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (MemoryException.isAllocationFailure(e) && !(e instanceof MemoryException)) {
+                throw new MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h + "x" + d + " volume with "
+                        + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower "
+                        + Setting.MEMORY_BUDGET + ", e.g. " + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m")
+                        + ", so the x/y tiles get smaller", e);
+            }
+            throw e;
+        }
+    }
+
+    /** The PSF as one volume; a single plane cannot describe how light spreads between planes. */
+    static Volume kernel(Psf psf) {
+        if (psf.size() < 2) {
+            throw new InputException("PSF " + psf.description() + " is 2D (one plane); " + Setting.VOLUME
+                    + " needs a 3D PSF (a z-stack, e.g. bornwolf or a measured bead stack)");
+        }
+        return Volume.of(psf.planes());
+    }
+
+    /** Tiles need three lateral PSF radii of halo (the blur and the iterations spread that far), plus the prior's reach. */
+    static int halo(Volume kernel, MethodConfig method, Device device) {
+        int psfRadius = Math.max(kernel.width(), kernel.height()) / 2;
+        int receptive = method.learned() ? LearnedReconstruction.receptiveRadius(method.modelName(false), device) : 0;
+        int h = 3 * psfRadius + receptive + 8;
+        return (h + 7) / 8 * 8;
+    }
+
+    /** The volume's noise level: the median of the planes' estimates (planes far from focus are smooth, not noiseless). */
+    static double noiseSigma(List<Plane> normalized, MethodConfig method) {
+        double[] s = new double[normalized.size()];
+        for (int z = 0; z < s.length; z++) {
+            Plane p = normalized.get(z);
+            s[z] = method.learned() ? io.equilibria.priors.NoiseLevel.effective(p) : NoiseEstimate.sigma(p);
+        }
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
+
+    static String voxel(Calibration c) {
+        return String.format(Locale.ROOT, "%gx%gx%g %s", c.pixelWidth(), c.pixelHeight(), c.pixelDepth(), c.unit());
+    }
+}
