@@ -169,7 +169,7 @@ public final class VolumePhantomGenerator {
             placed[3 * i + 1] = y;
             placed[3 * i + 2] = a;
             Cell c = new Cell(x, y, coverslip, a, b, g.px(uniform(r, 1.5, 3.5)), r.nextDouble() * Math.PI, r,
-                    sMembrane, uniform(r, 0.5, 1), uniform(r, 0.1, 0.3), uniform(r, 0.25, 0.6), r.nextDouble() < 0.9,
+                    sMembrane, uniform(r, 0.7, 1), uniform(r, 0.1, 0.2), uniform(r, 0.25, 0.6), r.nextDouble() < 0.9,
                     texture, chromatin, g.a);
             g.render(c.x0(), c.x1(), c.y0(), c.y1(), c.z0(g.a), c.z1(g.a), c);
             if (cytoplasm != null) g.visit(c.x0(), c.x1(), c.y0(), c.y1(), c.z0(g.a), c.z1(g.a),
@@ -193,7 +193,7 @@ public final class VolumePhantomGenerator {
         float top = 0; // levels relative to the brightest structure, so a dim specimen is not drowned
         for (float v : g.v) top = Math.max(top, v);
         if (top == 0) top = 1;
-        double offset = top * uniform(r, 0.005, 0.02), vary = top * uniform(r, 0, 0.015);
+        double offset = top * uniform(r, 0.003, 0.012), vary = top * uniform(r, 0, 0.01);
         Noise3 low = new Noise3(r.nextLong(), uniform(r, 0.4, 1) * Math.max(Math.max(g.w, g.h), g.zLen));
         int step = 8; // the field varies over >= 40 px: sample each row every 8 px and interpolate (8x cheaper)
         double[] knots = new double[g.w / step + 2];
@@ -236,7 +236,7 @@ public final class VolumePhantomGenerator {
             this.sin = Math.sin(theta);
             this.sMem = sMem;
             this.memBright = memBright;
-            this.cyto = cyto;
+            this.cyto = cyto * memBright; // cytoplasm relative to the membrane, as with a membrane-bound dye
             this.nucBright = nucBright * memBright; // a nucleus dimmer than its membrane: the outline stays visible
             this.nucleus = nucleus;
             for (int k = 0; k < 3; k++) {
@@ -249,10 +249,10 @@ public final class VolumePhantomGenerator {
             double off = 0.2 * r.nextDouble(), phi = r.nextDouble() * 2 * Math.PI;
             this.na = a * uniform(r, 0.35, 0.5);
             this.nb = Math.min(na, b * 0.75) * uniform(r, 0.8, 1);
-            this.nc = 0.45 * c;
+            this.nc = 0.35 * c; // top at 0.9c: cytoplasm stays between the nucleus and the top membrane
             this.nx = x + off * a * Math.cos(phi);
             this.ny = y + off * b * Math.sin(phi);
-            this.nz = coverslip + 0.6 * c;
+            this.nz = coverslip + 0.55 * c;
             int k = 1 + r.nextInt(3);
             nucleoli = new double[4 * k];
             for (int i = 0; i < k; i++) {
