@@ -2,6 +2,7 @@ package io.equilibria.cli;
 
 import ai.djl.Device;
 import io.equilibria.compute.Compute;
+import io.equilibria.image.Calibration;
 import io.equilibria.image.ChannelChoice;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
@@ -11,25 +12,40 @@ import io.equilibria.physics.Noise;
 import io.equilibria.physics.Psf;
 import io.equilibria.physics.PsfSpec;
 import io.equilibria.physics.SensingMatrix;
+import io.equilibria.image.Volume;
 import io.equilibria.simulate.Simulator;
+import io.equilibria.train.data.PhantomGenerator;
+import io.equilibria.train.data.VolumePhantomGenerator;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code simulate deblur|cs}: make blurred/noisy observations or CS measurements of a ground truth. */
+/**
+ * {@code simulate deblur|cs|phantom}: make blurred/noisy observations or CS measurements of a ground truth, or a
+ * synthetic ground truth itself (a 2D phantom, or with {@code --3d} a calibrated z-stack).
+ */
 final class SimulateCommand implements Command {
+    /** Options only {@code phantom} takes, and options it does not take. */
+    private static final List<String> PHANTOM_ONLY = List.of("3d", "size", "voxel-size", "kind"),
+            NOT_PHANTOM = List.of("input", "psf", "frames", "anisotropy", "psf-output", "boundary", "noise-sigma",
+                    "photons", "ratio", "block", "operator", "groups", "channel", "device");
+
     @Override public String name() { return "simulate"; }
-    @Override public String summary() { return "simulate blurred observations or compressed-sensing measurements"; }
-    @Override public String arguments() { return "deblur|cs"; }
+    @Override public String summary() { return "simulate blurred observations, compressed-sensing measurements or ground-truth phantoms"; }
+    @Override public String arguments() { return "deblur|cs|phantom"; }
 
     @Override
     public Options options() {
         return new Options()
-                .addOption(Args.required("input", "GT", "ground-truth image (TIFF, PNG, JPEG)"))
-                .addOption(Args.required("output", "FILE", "deblur: observation TIFF; cs: measurement file (.tif)"))
-                .addOption(Args.required("seed", "N", "random seed (noise, CS matrix)"))
+                .addOption(Args.opt("input", "GT", "deblur, cs: ground-truth image (TIFF, PNG, JPEG), required"))
+                .addOption(Args.required("output", "FILE", "deblur: observation TIFF; cs: measurement file (.tif); phantom: 32-bit TIFF"))
+                .addOption(Args.required("seed", "N", "random seed (noise, CS matrix, phantom)"))
+                .addOption(Args.opt("3d", null, "phantom: a 3D z-stack (default: one 2D plane)"))
+                .addOption(Args.opt("size", "WxH[xD]", "phantom: size in pixels, WxH in 2D, WxHxD with --3d (default 256x256, 3D 256x256x64)"))
+                .addOption(Args.opt("voxel-size", "XY,Z", "phantom: pixel size and z step in µm, written as the calibration; 2D uses XY (default 0.1,0.25)"))
+                .addOption(Args.opt("kind", "K", "phantom: mixture | filaments | beads | cells | membranes (3D only) (default mixture)"))
                 .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM | bornwolf:..."))
                 .addOption(Args.opt("3d", null, "deblur: the ground truth is a volume (z-stack) blurred by a 3D PSF; implied by a PSF "
                         + "with several slices and one frame"))
@@ -50,9 +66,16 @@ final class SimulateCommand implements Command {
     @Override
     public int run(CommandLine l) {
         List<String> rest = l.getArgList();
-        if (rest.size() != 1 || !(rest.get(0).equals("deblur") || rest.get(0).equals("cs"))) {
-            throw new UsageException("say what to simulate: deblur or cs");
+        if (rest.size() != 1 || !List.of("deblur", "cs", "phantom").contains(rest.get(0))) {
+            throw new UsageException("say what to simulate: deblur, cs or phantom"
+                    + (rest.isEmpty() ? "" : " (got " + String.join(" ", rest) + ")"));
         }
+        boolean phantom = rest.get(0).equals("phantom");
+        for (String o : phantom ? NOT_PHANTOM : PHANTOM_ONLY) {
+            if (l.hasOption(o)) throw new UsageException("--" + o + " does not apply to simulate " + rest.get(0));
+        }
+        if (phantom) return phantom(l);
+        if (!l.hasOption("input")) throw new UsageException("--input is required for " + rest.get(0));
         Path in = Args.path(l, "input"), out = Args.path(l, "output");
         io.equilibria.batch.BatchPlan.guard(in, out);
         long seed = Args.lng(l, "seed", 0);
@@ -109,5 +132,75 @@ final class SimulateCommand implements Command {
                     + noise.kind() + ", device " + Compute.describe(device) + ")");
         }
         return ExitCodes.OK;
+    }
+
+    /** {@code simulate phantom}: a synthetic ground truth, calibrated, written atomically. */
+    private static int phantom(CommandLine l) {
+        boolean is3d = l.hasOption("3d");
+        Path out = Args.path(l, "output");
+        long seed = Args.lng(l, "seed", 0);
+        int[] size = size(l.getOptionValue("size", is3d ? "256x256x64" : "256x256"), is3d ? 3 : 2);
+        double[] voxel = voxelSize(l.getOptionValue("voxel-size", VolumePhantomGenerator.DEFAULT_VOXEL_XY + ","
+                + VolumePhantomGenerator.DEFAULT_VOXEL_Z));
+        // a 2D phantom has no z step; its calibration still says the pixel size
+        Calibration cal = new Calibration(voxel[0], voxel[0], is3d ? voxel[1] : 1, "micron", 0, "sec");
+        ImageData data;
+        String kind;
+        if (is3d) {
+            VolumePhantomGenerator.Kind k = Args.choice(l, "kind", VolumePhantomGenerator.Kind.class, VolumePhantomGenerator.Kind.MIXTURE);
+            Volume v = new VolumePhantomGenerator(k).generate(size[0], size[1], size[2], voxel[0], voxel[1], seed);
+            data = ImageData.stack(v.planes(), cal);
+            kind = k.name().toLowerCase(java.util.Locale.ROOT);
+        } else {
+            if ("membranes".equalsIgnoreCase(l.getOptionValue("kind", "").trim())) {
+                throw new UsageException("--kind membranes needs --3d (2D kinds: mixture, filaments, beads, cells)");
+            }
+            PhantomGenerator.Kind k = Args.choice(l, "kind", PhantomGenerator.Kind.class, PhantomGenerator.Kind.MIXTURE);
+            data = ImageData.of(new PhantomGenerator(k).generate(size[0], size[1], seed), cal);
+            kind = k.name().toLowerCase(java.util.Locale.ROOT);
+        }
+        String dims = size[0] + "x" + size[1] + (is3d ? "x" + size[2] : "");
+        data.info().put("equilibria.phantom", kind + " " + dims + (is3d ? " voxel " + voxel[0] + "x" + voxel[0] + "x"
+                + voxel[1] : " pixel " + voxel[0]) + " micron, seed " + seed);
+        ImageFiles.writeFloatTiff(data, out);
+        System.out.println("wrote " + out + " (" + kind + " phantom, " + dims + (is3d ? " voxels of " + voxel[0] + "x"
+                + voxel[0] + "x" + voxel[1] : " pixels of " + voxel[0]) + " µm, seed " + seed + ")");
+        return ExitCodes.OK;
+    }
+
+    /** "WxH" or "WxHxD", each a positive whole number. */
+    static int[] size(String text, int dims) {
+        String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split("x", -1);
+        String form = dims == 3 ? "WxHxD (with --3d)" : "WxH (without --3d)";
+        if (parts.length != dims) throw new UsageException("--size must be " + form + ", got '" + text + "'");
+        int[] out = new int[dims];
+        long voxels = 1;
+        for (int i = 0; i < dims; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--size must be " + form + " in whole pixels, got '" + text + "'");
+            }
+            if (out[i] < 1) throw new UsageException("--size must be positive, got '" + text + "'");
+            voxels *= out[i];
+        }
+        if (voxels > Integer.MAX_VALUE) throw new UsageException("--size " + text + " is too large (over 2^31 voxels)");
+        return out;
+    }
+
+    /** "XY,Z" (or "XY": the default z step) in µm, both positive. */
+    static double[] voxelSize(String text) {
+        String[] parts = text.split(",", -1);
+        if (parts.length < 1 || parts.length > 2) throw new UsageException("--voxel-size must be XY,Z in µm, got '" + text + "'");
+        double[] v = {0, VolumePhantomGenerator.DEFAULT_VOXEL_Z};
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                v[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--voxel-size must be XY,Z in µm, got '" + text + "'");
+            }
+            if (!(v[i] > 0) || !Double.isFinite(v[i])) throw new UsageException("--voxel-size must be positive, got '" + text + "'");
+        }
+        return v;
     }
 }
