@@ -131,11 +131,9 @@ final class PsfCommand implements Command {
         Args.nonNegative("working-distance", wd);
         double tg0 = Args.dbl(l, "design-coverslip-thickness", tg);
         Args.nonNegative("design-coverslip-thickness", tg0);
-        return GibsonLanni.Params.of(na, lambda, px, dz, nz).withSize(size)
-                .withImmersion(ni, Args.dbl(l, "design-immersion-index", ni))
-                .withSample(Args.dbl(l, "sample-index", GibsonLanni.Params.NS), depth)
-                .withCoverslip(ng, Args.dbl(l, "design-coverslip-index", ng), tg, tg0)
-                .withWorkingDistance(wd);
+        // one constructor call, so its checks see the final values (NA against the given immersion index)
+        return new GibsonLanni.Params(na, lambda, px, dz, nz, size, ni, Args.dbl(l, "design-immersion-index", ni),
+                Args.dbl(l, "sample-index", GibsonLanni.Params.NS), ng, Args.dbl(l, "design-coverslip-index", ng), tg, tg0, wd, depth);
     }
 
     private static int bead(CommandLine l, Path out, String device) {

@@ -91,8 +91,8 @@ public final class PsfSpec {
             if (!(v[i] > 0)) throw new InputException("PSF spec '" + t + "': values must be > 0");
         }
         if (v[4] != Math.rint(v[4])) throw new InputException("PSF spec '" + t + "': NZ must be a whole number");
-        GibsonLanni.Params p = GibsonLanni.Params.of(v[0], v[1], v[2], v[3], (int) v[4]);
-        double ni = p.ni(), ns = p.ns(), ng = p.ng(), depth = 0, tg = p.tgUm(), wd = p.workingDistanceUm();
+        double ni = GibsonLanni.Params.NI, ns = GibsonLanni.Params.NS, ng = GibsonLanni.Params.NG, depth = 0;
+        double tg = GibsonLanni.Params.TG_UM, wd = GibsonLanni.Params.WD_UM;
         Double ni0 = null, ng0 = null, tg0 = null; // design values default to the actual ones
         for (int i = 5; i < parts.length; i++) {
             String[] kv = parts[i].split("=", 2);
@@ -113,9 +113,11 @@ public final class PsfSpec {
                             + "' (ni, ns, ng, depth, tg, wd, ni0, ng0, tg0)");
             }
         }
+        GibsonLanni.Params p;
         try {
-            p = p.withImmersion(ni, ni0 == null ? ni : ni0).withSample(ns, depth)
-                    .withCoverslip(ng, ng0 == null ? ng : ng0, tg, tg0 == null ? tg : tg0).withWorkingDistance(wd);
+            // one constructor call: the checks see the final values (NA against the given immersion index, say)
+            p = new GibsonLanni.Params(v[0], v[1], v[2], v[3], (int) v[4], 0, ni, ni0 == null ? ni : ni0, ns, ng,
+                    ng0 == null ? ng : ng0, tg, tg0 == null ? tg : tg0, wd, depth);
         } catch (IllegalArgumentException e) {
             throw new InputException("PSF spec '" + t + "': " + e.getMessage());
         }

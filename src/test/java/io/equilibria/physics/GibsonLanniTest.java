@@ -4,6 +4,7 @@ import io.equilibria.image.Volume;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -169,5 +170,26 @@ class GibsonLanniTest {
         double s1 = peakSlice(GibsonLanni.volume(base.withSample(ns, depth))) - nz / 2;
         double s2 = peakSlice(GibsonLanni.volume(base.withSample(ns, 1.5 * depth))) - nz / 2;
         assertEquals(1.5 * s1, s2, 0.15 * s1);
+    }
+
+    @Test
+    void specsGiveVolumesWithVoxelSizesAndClearErrors() {
+        Psf gl = PsfSpec.parse("gibsonlanni:1.3,520,65,150,9,ns=1.33,depth=2000,tg=170").loadVolume();
+        assertTrue(gl.isVolume());
+        assertEquals(1.0, gl.volume().sum(), 1e-4);
+        assertEquals(0.065, gl.voxel().pixelWidth(), 1e-12);
+        assertEquals(0.15, gl.voxel().pixelDepth(), 1e-12);
+        assertEquals(9, PsfSpec.parse("gibsonlanni:1.3,520,65,150,9").frames(9, 1).size(), "per-frame stack for multi-frame");
+        Psf bw = PsfSpec.parse("bornwolf:1.2,520,65,1.33,150,9").load();
+        assertTrue(!bw.isVolume());
+        assertEquals(1.0, bw.plane(0).sum(), 1e-5, "load() keeps the per-plane normalisation");
+        for (String bad : new String[] {"gibsonlanni:1.3,520,65,150", "gibsonlanni:1.3,520,65,150,9,nx=2",
+                "gibsonlanni:1.3,520,65,150,9,depth=-1", "gibsonlanni:1.6,520,65,150,9", "gibsonlanni:1.3,520,65,150,9.5"}) {
+            assertThrows(io.equilibria.errors.InputException.class, () -> PsfSpec.parse(bad).loadVolume(), bad);
+        }
+        assertEquals(1.0, PsfSpec.parse("gibsonlanni:1.6,520,65,150,3,ni=1.78,ni0=1.78,ns=1.7,ng=1.78").loadVolume().volume().sum(), 1e-4,
+                "NA 1.6 is fine under an index-1.78 immersion");
+        assertThrows(io.equilibria.errors.InputException.class, () -> PsfSpec.parse("gaussian:2").loadVolume());
+        assertThrows(io.equilibria.errors.InputException.class, () -> PsfSpec.parse("gaussian:2").load().volume());
     }
 }
