@@ -107,7 +107,7 @@ final class ReconstructOptions {
             case INCLUDE -> "--include";
             case EXCLUDE -> "--exclude";
             case RECURSIVE -> "--recursive";
-            case SMOOTHING_SIGMA, SAMPLES, SRS_STEPS, EPOCHS, LEARNING_RATE, CHECKPOINT, DENOISER -> null;
+            case SMOOTHING_SIGMA, SAMPLES, SRS_STEPS, EPOCHS, LEARNING_RATE, CHECKPOINT, DENOISER, BEAD_BOX, BEADS -> null;
             case INPUT -> "--input";
             case OUTPUT -> "--output";
             case REPORT -> "--report";

@@ -44,7 +44,9 @@ public enum Setting {
     DENOISER("the starting denoiser"),
     INPUT("the input"),
     OUTPUT("the output"),
-    REPORT("the report");
+    REPORT("the report"),
+    BEAD_BOX("the bead box size"),
+    BEADS("the bead count");
 
     private final String phrase;
 

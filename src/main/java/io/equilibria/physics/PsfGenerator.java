@@ -1,6 +1,7 @@
 package io.equilibria.physics;
 
 import io.equilibria.image.Plane;
+import io.equilibria.image.Volume;
 import org.apache.commons.math3.special.BesselJ;
 import org.apache.commons.math3.special.Erf;
 
@@ -64,47 +65,44 @@ public final class PsfGenerator {
      * Born &amp; Wolf 3D PSF: I(r, z) = |int_0^1 J0(k NA r rho) exp(-i k z NA^2 rho^2 / (2 n)) rho d rho|^2, k =
      * 2 pi / lambda, immersion index n; {@code nz} planes centred on focus, {@code zStepNm} apart. Each plane is
      * normalised to unit sum (a focus series for multi-frame deblurring; the energy per plane is the same physically).
+     * For a 3D PSF normalised as one volume see {@link #bornWolfVolume}.
      */
     public static List<Plane> bornWolf(double na, double wavelengthNm, double pixelNm, double refractiveIndex,
                                        double zStepNm, int nz, int size) {
-        checkOptics(na, wavelengthNm, pixelNm);
-        if (na >= refractiveIndex) throw new IllegalArgumentException("NA must be below the refractive index");
-        if (nz < 1) throw new IllegalArgumentException("need at least one z plane");
-        int n = size > 0 ? size : Math.max(15, oddSize(8 * airyRadiusPixels(na, wavelengthNm, pixelNm)));
-        double k = 2 * Math.PI / wavelengthNm;
+        double[] zs = new double[Math.max(nz, 0)];
+        for (int iz = 0; iz < zs.length; iz++) zs[iz] = (iz - (nz - 1) / 2.0) * zStepNm;
         List<Plane> planes = new ArrayList<>();
-        for (int iz = 0; iz < nz; iz++) {
-            double z = (iz - (nz - 1) / 2.0) * zStepNm;
-            // tabulate the radial profile finely, then sample it per sub-pixel
-            double rMax = Math.sqrt(2) * (n / 2.0 + 1) * pixelNm;
-            int nr = 4 * n + 64;
-            double[] prof = new double[nr + 1];
-            for (int i = 0; i <= nr; i++) prof[i] = bornWolfIntensity(k, na, refractiveIndex, i * rMax / nr, z);
-            planes.add(normalise(sampleRadial(n, 1, 0, r -> {
-                double pos = r * pixelNm / rMax * nr;
-                int i0 = (int) Math.floor(pos);
-                if (i0 >= nr) return prof[nr];
-                double f = pos - i0;
-                return prof[i0] * (1 - f) + prof[i0 + 1] * f;
-            })));
-        }
+        for (Plane p : bornWolfRaw(na, wavelengthNm, pixelNm, refractiveIndex, zs, size, 0, 0)) planes.add(normalise(p));
         return planes;
     }
 
-    static double bornWolfIntensity(double k, double na, double n, double r, double z) {
-        int steps = 400; // Simpson on rho in [0,1]
-        double re = 0, im = 0, h = 1.0 / steps;
-        for (int i = 0; i <= steps; i++) {
-            double rho = i * h;
-            double w = (i == 0 || i == steps) ? 1 : (i % 2 == 1 ? 4 : 2);
-            double j0 = BesselJ.value(0, k * na * r * rho);
-            double phase = -k * z * na * na * rho * rho / (2 * n);
-            re += w * j0 * Math.cos(phase) * rho;
-            im += w * j0 * Math.sin(phase) * rho;
-        }
-        re *= h / 3;
-        im *= h / 3;
-        return re * re + im * im;
+    /**
+     * The Born &amp; Wolf PSF as one volume: {@code nz} planes with focus on slice nz/2 (the array centre), normalised to
+     * unit total sum, so that out-of-focus planes keep their (physically equal, here box-truncated) share of the light.
+     */
+    public static Volume bornWolfVolume(double na, double wavelengthNm, double pixelNm, double refractiveIndex,
+                                        double zStepNm, int nz, int size) {
+        return bornWolfVolume(na, wavelengthNm, pixelNm, refractiveIndex, zStepNm, nz, size, 0, 0, 0);
+    }
+
+    /** As above with the emitter moved by (ox, oy) pixels and oz slices from the array centre (synthetic bead data). */
+    static Volume bornWolfVolume(double na, double wavelengthNm, double pixelNm, double refractiveIndex,
+                                 double zStepNm, int nz, int size, double ox, double oy, double oz) {
+        double[] zs = new double[Math.max(nz, 0)];
+        for (int iz = 0; iz < zs.length; iz++) zs[iz] = (iz - nz / 2 - oz) * zStepNm;
+        return GibsonLanni.unitSum(Volume.of(bornWolfRaw(na, wavelengthNm, pixelNm, refractiveIndex, zs, size, ox, oy)));
+    }
+
+    private static List<Plane> bornWolfRaw(double na, double wavelengthNm, double pixelNm, double refractiveIndex,
+                                           double[] zs, int size, double ox, double oy) {
+        checkOptics(na, wavelengthNm, pixelNm);
+        if (na >= refractiveIndex) throw new IllegalArgumentException("NA must be below the refractive index");
+        if (zs.length < 1) throw new IllegalArgumentException("need at least one z plane");
+        if (!(zs.length == 1 || Math.abs(zs[1] - zs[0]) > 0)) throw new IllegalArgumentException("z step must be > 0");
+        int n = size > 0 ? size : Math.max(15, oddSize(8 * airyRadiusPixels(na, wavelengthNm, pixelNm)));
+        double k = 2 * Math.PI / wavelengthNm;
+        return GibsonLanni.integrate(na, wavelengthNm, pixelNm, 1,
+                (rho, z) -> -k * z * na * na * rho * rho / (2 * refractiveIndex), zs, n, ox, oy);
     }
 
     /** A radial profile f(r) sampled over each pixel with SUBSAMPLES^2 points; stretched by {@code stretch} along
