@@ -122,7 +122,8 @@ def make_case(jar, tmp, case):
     cli(jar, "simulate", "phantom", "--3d", "--kind", kind, "--size", f"{big[0]}x{big[1]}x{big[2]}",
         "--voxel-size", f"{voxel[0]},{voxel[1]}", "--seed", seed, "--output", gt_big)
     blurred_big = os.path.join(tmp, name + "_blurred_big.tif")
-    cli(jar, "simulate", "deblur", "--3d", "--input", gt_big, "--psf", psf, "--boundary", "zero", "--output", blurred_big)
+    cli(jar, "simulate", "deblur", "--3d", "--input", gt_big, "--psf", psf, "--boundary", "zero", "--seed", 0,
+        "--output", blurred_big)
     zs, ys, xs = (slice(k.shape[i] // 2, k.shape[i] // 2 + n) for i, n in enumerate((d, h, w)))
     truth = read(gt_big)[zs, ys, xs]
     clean = read(blurred_big)[zs, ys, xs]

@@ -27,8 +27,8 @@ import java.util.List;
  * synthetic ground truth itself (a 2D phantom, or with {@code --3d} a calibrated z-stack).
  */
 final class SimulateCommand implements Command {
-    /** Options only {@code phantom} takes, and options it does not take. */
-    private static final List<String> PHANTOM_ONLY = List.of("3d", "size", "voxel-size", "kind"),
+    /** Options only {@code phantom} takes, and options it does not take ({@code --3d}: phantom and deblur, checked apart). */
+    private static final List<String> PHANTOM_ONLY = List.of("size", "voxel-size", "kind"),
             NOT_PHANTOM = List.of("input", "psf", "frames", "anisotropy", "psf-output", "boundary", "noise-sigma",
                     "photons", "ratio", "block", "operator", "groups", "channel", "device");
 
@@ -42,13 +42,12 @@ final class SimulateCommand implements Command {
                 .addOption(Args.opt("input", "GT", "deblur, cs: ground-truth image (TIFF, PNG, JPEG), required"))
                 .addOption(Args.required("output", "FILE", "deblur: observation TIFF; cs: measurement file (.tif); phantom: 32-bit TIFF"))
                 .addOption(Args.required("seed", "N", "random seed (noise, CS matrix, phantom)"))
-                .addOption(Args.opt("3d", null, "phantom: a 3D z-stack (default: one 2D plane)"))
                 .addOption(Args.opt("size", "WxH[xD]", "phantom: size in pixels, WxH in 2D, WxHxD with --3d (default 256x256, 3D 256x256x64)"))
                 .addOption(Args.opt("voxel-size", "XY,Z", "phantom: pixel size and z step in µm, written as the calibration; 2D uses XY (default 0.1,0.25)"))
                 .addOption(Args.opt("kind", "K", "phantom: mixture | filaments | beads | cells | membranes (3D only) (default mixture)"))
                 .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM | bornwolf:..."))
-                .addOption(Args.opt("3d", null, "deblur: the ground truth is a volume (z-stack) blurred by a 3D PSF; implied by a PSF "
-                        + "with several slices and one frame"))
+                .addOption(Args.opt("3d", null, "phantom: a 3D z-stack (default: one 2D plane) | deblur: the ground truth is a volume "
+                        + "(z-stack) blurred by a 3D PSF; implied by a 3D PSF (bornwolf, gibsonlanni, a z-stack file) with one frame"))
                 .addOption(Args.opt("frames", "K", "deblur: K views of the scene, one PSF each (default 1)"))
                 .addOption(Args.opt("anisotropy", "A", "deblur, K>1 with a generator PSF: stretch of each view's PSF (default 2)"))
                 .addOption(Args.opt("psf-output", "PSF.tif", "deblur, K>1: where to write the K-slice PSF stack (default OUTPUT_psf.tif)"))
@@ -74,6 +73,7 @@ final class SimulateCommand implements Command {
         for (String o : phantom ? NOT_PHANTOM : PHANTOM_ONLY) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " does not apply to simulate " + rest.get(0));
         }
+        if (rest.get(0).equals("cs") && l.hasOption("3d")) throw new UsageException("--3d does not apply to simulate cs");
         if (phantom) return phantom(l);
         if (!l.hasOption("input")) throw new UsageException("--input is required for " + rest.get(0));
         Path in = Args.path(l, "input"), out = Args.path(l, "output");
@@ -93,13 +93,10 @@ final class SimulateCommand implements Command {
             double aniso = Args.dbl(l, "anisotropy", 2);
             Args.positive("anisotropy", aniso);
             PsfSpec spec = PsfSpec.parse(l.getOptionValue("psf"));
-            Psf psf = frames > 1 ? spec.frames(frames, aniso) : spec.load();
-            // a 3D PSF with one frame blurs a volume (--3d says so explicitly); a 2D PSF cannot
-            boolean volume = l.hasOption("3d") || (frames == 1 && psf.size() > 1);
-            if (volume && frames > 1) throw new UsageException("--3d and --frames exclude each other");
-            if (volume && psf.size() < 2) {
-                throw new InputException("PSF " + spec + " is 2D (one plane); --3d needs a 3D PSF, e.g. bornwolf:... or a z-stack file");
-            }
+            if (l.hasOption("3d") && frames > 1) throw new UsageException("--3d and --frames exclude each other");
+            // a 3D PSF with one frame blurs a volume (--3d says so explicitly, and refuses a 2D PSF)
+            Psf psf = frames > 1 ? spec.frames(frames, aniso) : spec.loadFor(false, l.hasOption("3d"));
+            boolean volume = psf.isVolume();
             io.equilibria.physics.Boundary boundary = io.equilibria.physics.Boundary.parse(l.getOptionValue("boundary", "extended"));
             Simulator.Blurred b = volume ? Simulator.deblurVolume(gt, psf, noise, boundary, device)
                     : Simulator.deblur(gt, psf, noise, frames > 1, boundary, device);

@@ -48,18 +48,22 @@ public final class DeblurCommand implements PlugIn {
         gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
         gd.addStringField("camera_offset", "auto", 8);
         gd.addCheckbox("multi-frame", false);
+        // a 3D PSF makes the stack one volume even when this is off (as on the command line)
+        gd.addCheckbox("3D_volume", false);
         gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
         gd.showDialog();
         if (gd.wasCanceled()) return;
         CommandSupport.runOffEdt(title, () -> { // a bad field becomes an error message naming it
             String method = gd.getNextChoice();
-            Psf psf = psf(gd.getNextString().trim());
+            String psfText = gd.getNextString().trim();
             String model = classical ? null : CommandSupport.nextModel(gd);
             PriorStrength strength = classical ? PriorStrength.AUTO : PriorStrength.parse(gd.getNextString());
             double sigma = gd.getNextNumber();
             int iterations = (int) gd.getNextNumber();
             Deconvolution.Options options = new Deconvolution.Options(Boundary.parse(gd.getNextChoice()),
-                    Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null);
+                    Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null)
+                    .withVolume(gd.getNextBoolean());
+            Psf psf = psf(psfText, options.multiFrame(), options.volume());
             boolean strengthApplies = MethodConfig.takesStrength(method);
             ImagePlus result = deblur(imp, ReconstructRequest.deblur(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null,
                     null, strengthApplies ? strength : PriorStrength.AUTO), psf, options, Compute.resolve(gd.getNextChoice())));
@@ -71,7 +75,8 @@ public final class DeblurCommand implements PlugIn {
     static ImagePlus deblur(ImagePlus imp, ReconstructRequest request) {
         boolean[] cancelled = {false};
         Deconvolution.PlaneListener progress = (plane, planes) -> (k, max, z, residual) -> {
-            IJ.showStatus(String.format(java.util.Locale.ROOT, "%s: plane %d/%d, iteration %d", TITLE, plane + 1, planes, k));
+            IJ.showStatus(String.format(java.util.Locale.ROOT, "%s: %s %d/%d, iteration %d", TITLE,
+                    request.deblur().volume() ? "volume tile" : "plane", plane + 1, planes, k));
             IJ.showProgress(plane * max + k, planes * Math.max(1, max));
             cancelled[0] |= IJ.escapePressed();
             return !cancelled[0];
@@ -89,13 +94,18 @@ public final class DeblurCommand implements PlugIn {
         return out;
     }
 
-    /** A PSF spec or file, or {@code image:TITLE} for an open image. */
-    static Psf psf(String text) {
+    /**
+     * A PSF spec or file, or {@code image:TITLE} for an open image: per-frame planes for multi-frame, else a volume
+     * when asked for or when it has several slices (a 3D PSF, with the image's calibration as its voxel size).
+     */
+    static Psf psf(String text, boolean multiFrame, boolean volume) {
         if (text.startsWith("image:")) {
             ImagePlus p = WindowManager.getImage(text.substring(6));
             if (p == null) throw new IllegalArgumentException("no open image called '" + text.substring(6) + "' for the PSF");
-            return Psf.of(ImageFiles.fromImagePlus(p, ChannelChoice.NONE, null).planes(), p.getTitle());
+            io.equilibria.image.ImageData d = ImageFiles.fromImagePlus(p, ChannelChoice.NONE, null);
+            if (multiFrame || (!volume && d.size() == 1)) return Psf.of(d.planes(), p.getTitle());
+            return Psf.volume(io.equilibria.image.Volume.of(d.planes()), p.getTitle(), d.calibration());
         }
-        return PsfSpec.parse(text).load();
+        return PsfSpec.parse(text).loadFor(multiFrame, volume);
     }
 }

@@ -38,8 +38,11 @@ public final class SimulateCommand implements PlugIn {
 
     static ImagePlus simulate(ImagePlus imp, String psf, double sigma, double photons, long seed, String boundary) {
         ImageData gt = ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null);
-        Simulator.Blurred b = Simulator.deblur(gt, DeblurCommand.psf(psf), new Noise(sigma, photons, seed), false,
-                Boundary.parse(boundary), Compute.resolve("cpu"));
+        // a 3D PSF blurs the stack as one volume, as on the command line
+        io.equilibria.physics.Psf p = DeblurCommand.psf(psf, false, false);
+        Noise noise = new Noise(sigma, photons, seed);
+        Simulator.Blurred b = p.isVolume() ? Simulator.deblurVolume(gt, p, noise, Boundary.parse(boundary), Compute.resolve("cpu"))
+                : Simulator.deblur(gt, p, noise, false, Boundary.parse(boundary), Compute.resolve("cpu"));
         ImagePlus out = ImageFiles.toImagePlus(b.observations(), imp.getShortTitle() + "-blurred");
         out.setCalibration(imp.getCalibration().copy());
         out.setProperty("Info", "Equilibria simulated measurement: " + b.spec() + "\n");

@@ -25,4 +25,32 @@ public record Scores(double psnr, double ssim) {
         }
         return new Scores(psnr / result.size(), ssim / result.size());
     }
+
+    /**
+     * The scores of a volume: PSNR over all voxels and SSIM the mean over planes, both with the data range of the whole
+     * reference volume (per-plane ranges would score the nearly empty planes far from the specimen on their own noise).
+     */
+    public static Scores ofVolume(ImageData reference, ImageData result) {
+        if (reference.width() != result.width() || reference.height() != result.height() || reference.size() != result.size()) {
+            throw new InputException("reference is " + reference.width() + "x" + reference.height() + "x" + reference.size()
+                    + " but the result is " + result.width() + "x" + result.height() + "x" + result.size());
+        }
+        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+        for (var p : reference.planes()) {
+            lo = Math.min(lo, p.min());
+            hi = Math.max(hi, p.max());
+        }
+        double range = hi - lo, se = 0, ssim = 0;
+        long n = 0;
+        for (int i = 0; i < result.size(); i++) {
+            float[] r = reference.plane(i).data(), t = result.plane(i).data();
+            for (int k = 0; k < r.length; k++) {
+                double d = (double) r[k] - t[k];
+                se += d * d;
+            }
+            n += r.length;
+            ssim += ImageMetrics.ssim(reference.plane(i), result.plane(i), range);
+        }
+        return new Scores(10 * Math.log10(range * range / (se / n)), ssim / result.size());
+    }
 }

@@ -190,6 +190,18 @@ public final class PsfSpec {
         }
     }
 
+    /**
+     * The PSF a deblur needs: per-frame planes for {@code multiFrame}, a volume for {@code volume}, and otherwise
+     * whatever the spec is: a plane, or a volume for a 3D generator or a TIFF z-stack (a 3D PSF means a 3D
+     * deconvolution unless its planes are the PSFs of K views).
+     */
+    public Psf loadFor(boolean multiFrame, boolean volume) {
+        if (volume || (!multiFrame && (kind.equals("bornwolf") || kind.equals("gibsonlanni")))) return loadVolume();
+        Psf p = load();
+        if (multiFrame || p.size() == 1) return p;
+        return loadVolume();
+    }
+
     /** Generated PSFs are calibrated in µm ("micron", as ImageJ writes it) from their nm pixel size and z step. */
     public static Calibration microns(double pixelNm, double zStepNm) {
         return new Calibration(pixelNm / 1000, pixelNm / 1000, zStepNm / 1000, "micron", 0, "sec");

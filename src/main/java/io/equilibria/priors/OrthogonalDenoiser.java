@@ -58,8 +58,18 @@ public final class OrthogonalDenoiser implements Denoiser {
     }
 
     @Override
-    public int receptiveRadius() { return inner.receptiveRadius(); }
+    public String describe() { return inner.describe() + ", applied to the xy, xz and yz planes and averaged"; }
+
+    @Override
+    public long parameterCount() { return inner.parameterCount(); }
 
     @Override
     public double flopsPerPixel() { return 3 * inner.flopsPerPixel(); }
+
+    @Override
+    public int tileAlignment() { return inner.tileAlignment(); }
+
+    /** Each orientation's residual is bounded by the inner one's; so is their average. */
+    @Override
+    public double residualLipschitz() { return inner.residualLipschitz(); }
 }

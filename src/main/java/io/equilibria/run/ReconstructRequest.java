@@ -51,14 +51,14 @@ public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconv
         if (!cs && psf == null) throw new InvalidRequestException(Setting.PSF, "is required for deblurring");
         if (!cs && deblur == null) deblur = Deconvolution.Options.defaults();
         // a 3D PSF means a volume, unless its planes are the PSFs of K views; a 2D PSF cannot deconvolve a volume
-        if (!cs && psf.size() > 1 && !deblur.multiFrame() && !deblur.volume()) deblur = deblur.withVolume(true);
+        if (!cs && psf.isVolume() && !deblur.multiFrame() && !deblur.volume()) deblur = deblur.withVolume(true);
         if (!cs && deblur.volume() && deblur.multiFrame()) {
             throw new InvalidRequestException(Setting.VOLUME, "and " + Setting.MULTI_FRAME + " exclude each other: a stack is either "
                     + "the planes of one volume or K views of one plane");
         }
-        if (!cs && deblur.volume() && psf.size() < 2) {
-            throw new InvalidRequestException(Setting.VOLUME, "needs a 3D PSF (a z-stack); " + Setting.PSF + " " + psf.description()
-                    + " has one plane");
+        if (!cs && deblur.volume() && !psf.isVolume()) {
+            throw new InvalidRequestException(Setting.VOLUME, "needs a 3D PSF (a z-stack, bornwolf or gibsonlanni); " + Setting.PSF
+                    + " " + psf.description() + (psf.size() == 1 ? " has one plane" : " is a stack of per-frame PSFs"));
         }
         if (!cs && !Double.isNaN(csNoiseSigma)) throw new InvalidRequestException(Setting.NOISE_SIGMA, "of CS measurements does not apply to deblurring");
         if (!cs && deblur.noiseSigma() < 0) throw new InvalidRequestException(Setting.NOISE_SIGMA, "must be >= 0");

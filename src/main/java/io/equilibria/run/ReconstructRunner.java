@@ -120,7 +120,7 @@ public final class ReconstructRunner {
         if (files.reference() == null || request.task() != ReconstructRequest.Task.DEBLUR) return null;
         ImageData reference = files.batch() ? ImageFiles.read(BatchPlan.reference(files.reference(), job.relative()), files.channel())
                 : request.deblur().reference();
-        return Scores.of(reference, o.image());
+        return request.deblur().volume() ? Scores.ofVolume(reference, o.image()) : Scores.of(reference, o.image());
     }
 
     /** Input | Richardson-Lucy (default iterations, same options) | this result, as one PNG. */

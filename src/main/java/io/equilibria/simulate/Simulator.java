@@ -88,7 +88,7 @@ public final class Simulator {
      */
     public static Blurred deblurVolume(ImageData gt, Psf psf, Noise noise, Boundary boundary, Device device) {
         if (gt.size() < 2) throw new InputException("a 3D simulation needs a z-stack ground truth; this one has one plane");
-        if (psf.size() < 2) throw new InputException("PSF " + psf.description() + " is 2D; a 3D simulation needs a 3D PSF");
+        io.equilibria.physics.PsfResampler.Result matched = io.equilibria.physics.PsfResampler.toVoxel(psf, gt.calibration());
         io.equilibria.image.Volume scene = io.equilibria.image.Volume.of(gt.planes());
         double peak = scene.max();
         if (!(peak > 0)) throw new InputException("ground truth: no positive intensity (max " + peak + ")");
@@ -98,7 +98,7 @@ public final class Simulator {
         float[] noisy;
         try (NDManager manager = Compute.manager(device);
              io.equilibria.physics.VolumeConvolution a = io.equilibria.physics.VolumeConvolution.create(manager,
-                     io.equilibria.image.Volume.of(psf.planes()), psf.description(), scene.width(), scene.height(), scene.depth(), boundary);
+                     matched.psf().volume(), psf.description(), scene.width(), scene.height(), scene.depth(), boundary);
              NDManager sub = manager.newSubManager()) {
             NDArray x = a.initialGuess(sub.create(n, a.rangeShape()));
             float[] clean = a.apply(x).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
@@ -108,6 +108,7 @@ public final class Simulator {
         for (int k = 0; k < noisy.length; k++) noisy[k] = (float) (noisy[k] * peak);
         spec.put("intensityScale", peak);
         spec.put("simulation", "deblur 3d");
+        spec.put("psfVoxels", matched.description());
         spec.put("psf", psf.description());
         spec.put("noise", noise.spec());
         spec.put("device", Compute.describe(device));

@@ -302,6 +302,61 @@ class MenuCommandsTest {
         assertTrue(about.contains("ImageJ 1.54p"), about);
     }
 
+    /**
+     * A z-stack with a 3D PSF is deconvolved as one volume through the menu command (the recordable 3D_volume
+     * checkbox): one solve for the whole stack, the calibration kept, and light moved back between planes (a bead in
+     * the middle plane, blurred in 3D, gets brighter there and dimmer in the planes above and below).
+     */
+    @Test
+    void aZStackIsDeconvolvedAsAVolume() {
+        int n = 48, d = 12;
+        float[] gt = new float[n * n * d];
+        gt[(d / 2 * n + n / 2) * n + n / 2] = 1;
+        gt[(3 * n + 6) * n + 17] = 0.6f;
+        ImageStack truth = new ImageStack(n, n);
+        for (int z = 0; z < d; z++) {
+            float[] p = new float[n * n];
+            System.arraycopy(gt, z * n * n, p, 0, n * n);
+            for (int k = 0; k < p.length; k++) p[k] += 0.01f;
+            truth.addSlice(new FloatProcessor(n, n, p));
+        }
+        ImagePlus scene = new ImagePlus("scene", truth);
+        ij.measure.Calibration cal = new ij.measure.Calibration();
+        cal.pixelWidth = cal.pixelHeight = 0.1;
+        cal.pixelDepth = 0.3;
+        cal.setUnit("micron");
+        scene.setCalibration(cal);
+        String psf = "bornwolf:1.2,520,100,1.518,300,9";
+        ImagePlus blurred = run(scene, "Simulate Measurement...", "psf=" + psf + " noise_sigma=0 photons=0 seed=1 boundary=zero");
+        assertEquals(d, blurred.getStackSize());
+        ImagePlus out = run(blurred, "Classical Deconvolution...", "method=rl psf=" + psf + " noise_sigma=0 iterations=30 "
+                + "boundary=extended 3d_volume device=cpu");
+        assertEquals(d, out.getStackSize());
+        assertEquals(0.3, out.getCalibration().pixelDepth, 1e-9);
+        assertEquals("micron", out.getCalibration().getUnit());
+        String info = info(out);
+        assertTrue(info.contains("equilibria.volume: 48x48x12"), info);
+        String report = info.substring(info.indexOf("report: "));
+        assertEquals(1, report.split("\"relativeChange\"").length - 1, "one solve for the whole volume: " + report);
+        int centre = n / 2 * n + n / 2;
+        float before = plane(blurred, d / 2 + 1).data()[centre], after = plane(out, d / 2 + 1).data()[centre];
+        assertTrue(after > 2 * before, "the bead's plane gets its light back: " + before + " -> " + after);
+        assertTrue(axialShare(out, centre, d) > 1.5 * axialShare(blurred, centre, d), "the bead's column concentrates on its plane: "
+                + axialShare(blurred, centre, d) + " -> " + axialShare(out, centre, d));
+    }
+
+    /** The share of a pixel column's light above its minimum that lies in the middle plane. */
+    static double axialShare(ImagePlus imp, int pixel, int depth) {
+        double[] v = new double[depth];
+        double lo = Double.MAX_VALUE, sum = 0;
+        for (int z = 0; z < depth; z++) {
+            v[z] = plane(imp, z + 1).data()[pixel];
+            lo = Math.min(lo, v[z]);
+        }
+        for (double x : v) sum += x - lo;
+        return (v[depth / 2] - lo) / sum;
+    }
+
     @Test
     void aStackIsDeblurredSliceBySlice() {
         // three different slices with the same intensity distribution (the scene and its mirror images): the

@@ -86,10 +86,10 @@ public final class DeqMap {
         return io.equilibria.physics.Noise.floored(Math.sqrt(s * s + n * n));
     }
 
-    /** Applies {@code f} to every problem i of a (N, 1, H, W) state; results (domain shape) stacked back as (N, 1, H, W). */
+    /** Applies {@code f} to every problem i of a (N, 1, H, W) or (N, 1, Z, H, W) state; results stacked back in that layout. */
     public static NDArray perProblem(NDArray z, java.util.function.IntFunction<NDArray> f) {
         Shape s = z.getShape();
-        Shape image = new Shape(s.get(2), s.get(3));
+        Shape image = s.slice(2); // (H, W), or (Z, H, W) for a volume
         NDList parts = new NDList();
         for (int i = 0; i < s.get(0); i++) parts.add(f.apply(i).reshape(image));
         return NDArrays.stack(parts).expandDims(1);

@@ -48,7 +48,8 @@ final class VolumeDeconvolution {
             throw new InputException(Setting.MULTI_FRAME + " and " + Setting.VOLUME + " exclude each other: a stack is either K views "
                     + "of one plane or the planes of one volume");
         }
-        Volume kernel = kernel(psf);
+        io.equilibria.physics.PsfResampler.Result matched = io.equilibria.physics.PsfResampler.toVoxel(psf, input.calibration());
+        Volume kernel = matched.psf().volume();
         int w = input.width(), h = input.height(), d = input.size();
         if (d < 2) throw new InputException(Setting.VOLUME + " needs a z-stack; the image has one plane");
         float[][] all = new float[d][];
@@ -59,6 +60,11 @@ final class VolumeDeconvolution {
         for (Plane p : input.planes()) normalized.add(norm.forward(p));
         double sigma = !Double.isNaN(options.noiseSigma()) ? norm.forwardSigma(options.noiseSigma()) : noiseSigma(normalized, method);
         Reconstructor rec = reconstructors.apply(sigma);
+        if (Double.isNaN(options.noiseSigma()) && rec instanceof LearnedReconstruction learned) {
+            // the strength search's variance model a·y + b, from the plane whose noise level is the volume's
+            double[] fit = NoiseEstimate.poissonGaussian(normalized.get(medianPlane(normalized, method)));
+            learned.withNoiseVariance(fit[0], fit[1]);
+        }
         int halo = halo(kernel, method, device);
         TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
                 : MemoryModel.planVolume(method.method(), w, h, d, kernel.width(), kernel.height(), kernel.depth(), halo, options.budget());
@@ -110,7 +116,8 @@ final class VolumeDeconvolution {
             if (a != null) a.close();
             TileGrid.Tile big = grid.largest();
             ReconstructionReport.VolumeSetup volume = new ReconstructionReport.VolumeSetup(w + "x" + h + "x" + d,
-                    voxel(input.calibration()), kernel.width() + "x" + kernel.height() + "x" + kernel.depth(), null, null);
+                    voxel(input.calibration()), kernel.width() + "x" + kernel.height() + "x" + kernel.depth(),
+                    psf.voxel().isCalibrated() ? voxel(psf.voxel()) : null, matched.description());
             ReconstructionReport.DeblurSetup setup = new ReconstructionReport.DeblurSetup(psf.description(), options.boundary().toString(),
                     false, norm.describe(), grid.size(), grid.toString(), Math.round(options.budget() / 1048576.0),
                     Math.round(MemoryModel.estimateVolume(method.method(), w, h, d, big.width(), big.height(), kernel.width(),
@@ -132,15 +139,6 @@ final class VolumeDeconvolution {
         }
     }
 
-    /** The PSF as one volume; a single plane cannot describe how light spreads between planes. */
-    static Volume kernel(Psf psf) {
-        if (psf.size() < 2) {
-            throw new InputException("PSF " + psf.description() + " is 2D (one plane); " + Setting.VOLUME
-                    + " needs a 3D PSF (a z-stack, e.g. bornwolf or a measured bead stack)");
-        }
-        return Volume.of(psf.planes());
-    }
-
     /** Tiles need three lateral PSF radii of halo (the blur and the iterations spread that far), plus the prior's reach. */
     static int halo(Volume kernel, MethodConfig method, Device device) {
         int psfRadius = Math.max(kernel.width(), kernel.height()) / 2;
@@ -151,13 +149,23 @@ final class VolumeDeconvolution {
 
     /** The volume's noise level: the median of the planes' estimates (planes far from focus are smooth, not noiseless). */
     static double noiseSigma(List<Plane> normalized, MethodConfig method) {
+        return planeSigma(normalized.get(medianPlane(normalized, method)), method);
+    }
+
+    /** The plane whose noise estimate is the median of all planes'. */
+    static int medianPlane(List<Plane> normalized, MethodConfig method) {
+        Integer[] order = new Integer[normalized.size()];
         double[] s = new double[normalized.size()];
         for (int z = 0; z < s.length; z++) {
-            Plane p = normalized.get(z);
-            s[z] = method.learned() ? io.equilibria.priors.NoiseLevel.effective(p) : NoiseEstimate.sigma(p);
+            order[z] = z;
+            s[z] = planeSigma(normalized.get(z), method);
         }
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+        Arrays.sort(order, (i, j) -> Double.compare(s[i], s[j]));
+        return order[s.length / 2];
+    }
+
+    private static double planeSigma(Plane p, MethodConfig method) {
+        return method.learned() ? io.equilibria.priors.NoiseLevel.effective(p) : NoiseEstimate.sigma(p);
     }
 
     static String voxel(Calibration c) {
