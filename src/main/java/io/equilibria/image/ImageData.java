@@ -15,6 +15,7 @@ public final class ImageData {
     private final Calibration calibration;
     private final int bitDepth;
     private final Map<String, String> info = new LinkedHashMap<>();
+    private int timePoints = 1; // a hyperstack's frames: planes are z-major within each time point
 
     public ImageData(List<Plane> planes, Calibration calibration, int bitDepth) {
         if (planes.isEmpty()) throw new IllegalArgumentException("an image needs at least one plane");
@@ -45,7 +46,29 @@ public final class ImageData {
     public ImageData withPlanes(List<Plane> newPlanes) {
         ImageData d = new ImageData(newPlanes, calibration, 32);
         d.info.putAll(info);
+        if (newPlanes.size() == planes.size()) d.timePoints = timePoints;
         return d;
+    }
+
+    /** Time points of a z-stack over time (a hyperstack): {@link #size()} = slices × time points. 1 otherwise. */
+    public int timePoints() { return timePoints; }
+
+    /** Planes of one time point. */
+    public int slicesPerTimePoint() { return planes.size() / timePoints; }
+
+    /** This image seen as {@code t} time points of {@code size() / t} slices each (the same planes, in that order). */
+    public ImageData withTimePoints(int t) {
+        if (t < 1 || planes.size() % t != 0) throw new IllegalArgumentException(planes.size() + " planes are not " + t + " time points");
+        ImageData d = new ImageData(planes, calibration, bitDepth);
+        d.info.putAll(info);
+        d.timePoints = t;
+        return d;
+    }
+
+    /** The volume of time point {@code t} (its planes, with this image's calibration and bit depth). */
+    public ImageData timePoint(int t) {
+        int z = slicesPerTimePoint();
+        return new ImageData(planes.subList(t * z, (t + 1) * z), calibration, bitDepth);
     }
 
     public static ImageData stack(List<Plane> planes, Calibration calibration) {

@@ -116,6 +116,8 @@ public final class ImageFiles {
         Calibration cal = new Calibration(c.pixelWidth, c.pixelHeight, c.pixelDepth, c.getUnit(),
                 c.frameInterval, c.getTimeUnit());
         ImageData data = new ImageData(planes, cal, colour ? 8 : imp.getBitDepth());
+        // a z-stack over time: each time point is one volume for a 3D deconvolution
+        if (imp.getNSlices() > 1 && imp.getNFrames() > 1) data = data.withTimePoints(imp.getNFrames());
         Object info = imp.getProperty("Info");
         if (info != null) data.info().put("source-info", info.toString());
         return data;
@@ -179,6 +181,10 @@ public final class ImageFiles {
         ImageStack stack = new ImageStack(data.width(), data.height());
         for (Plane p : data.planes()) stack.addSlice(new FloatProcessor(p.width(), p.height(), p.data().clone()));
         ImagePlus imp = new ImagePlus(title, stack);
+        if (data.timePoints() > 1) {
+            imp.setDimensions(1, data.slicesPerTimePoint(), data.timePoints());
+            imp.setOpenAsHyperStack(true);
+        }
         Calibration c = data.calibration();
         ij.measure.Calibration cal = new ij.measure.Calibration();
         cal.pixelWidth = c.pixelWidth();

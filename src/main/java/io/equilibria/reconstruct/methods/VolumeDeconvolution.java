@@ -43,6 +43,37 @@ final class VolumeDeconvolution {
 
     static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Deconvolution.Options options, Device device,
                               Deconvolution.PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
+        if (input.timePoints() == 1) return runVolume(input, psf, method, options, device, listener, reconstructors);
+        // a z-stack over time: one volume per time point, each normalised and solved on its own, one report each
+        long t0 = System.nanoTime();
+        ImageData reference = options.reference();
+        if (reference != null && reference.size() != input.size()) {
+            throw new InputException("reference has " + reference.size() + " planes but the hyperstack has " + input.size()
+                    + " (" + input.slicesPerTimePoint() + " slices x " + input.timePoints() + " time points)");
+        }
+        List<Plane> planes = new ArrayList<>();
+        List<PlaneReport> reports = new ArrayList<>();
+        Reconstruction last = null;
+        int tp = input.timePoints();
+        for (int t = 0; t < tp; t++) {
+            int time = t;
+            Deconvolution.Options o = reference == null ? options : options.withReference(reference.withTimePoints(tp).timePoint(t));
+            last = runVolume(input.timePoint(t), psf, method, o, device, (k, n) -> listener.forPlane(time * n + k, tp * n), reconstructors);
+            planes.addAll(last.image().planes());
+            reports.addAll(last.report().planes());
+            if (last.report().wasCancelled()) break;
+        }
+        ReconstructionReport r = last.report();
+        ReconstructionReport report = new ReconstructionReport(r.schemaVersion(), r.method(), r.device(), r.cancelled(), r.deblur(),
+                null, reports, (System.nanoTime() - t0) / 1e9);
+        ImageData result = planes.size() == input.size() ? input.withPlanes(planes) : new ImageData(planes, input.calibration(), 32);
+        result.info().clear();
+        result.info().putAll(report.imageInfo());
+        return new Reconstruction(result, report);
+    }
+
+    private static Reconstruction runVolume(ImageData input, Psf psf, MethodConfig method, Deconvolution.Options options, Device device,
+                                            Deconvolution.PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
         long t0 = System.nanoTime();
         if (options.multiFrame()) {
             throw new InputException(Setting.MULTI_FRAME + " and " + Setting.VOLUME + " exclude each other: a stack is either K views "
