@@ -13,7 +13,7 @@ nothing else), this script
   4. runs the CLI with default options as a user would: ``reconstruct deblur --input y.tif --psf psf.tif
      --method rl|deq --output x.tif --report r.json`` (a 3D PSF implies ``--3d``);
   5. runs scikit-image 0.19 ``richardson_lucy(y, psf, num_iter=N, clip=False)`` on the float stack in photons (the
-     16-bit file minus its offset), with and without mirror padding by the PSF's half size (then cropped back), and
+     16-bit file minus its offset), clipped at 0 as RL's Poisson model needs, with and without mirror padding by the PSF's half size (then cropped back), and
      takes the **oracle** best iteration in 1..N by PSNR against the truth. The per-iteration estimates are observed
      by wrapping the ``convolve`` that richardson_lucy calls (its first argument at every other call is the current
      estimate): scikit-image's own loop runs unchanged.
@@ -89,6 +89,7 @@ def psnr(truth, est):
 def skimage_rl_trace(y, psf, n, truth, pad):
     """PSNR after each of n iterations of skimage's richardson_lucy, observed through the convolve it calls."""
     half = [s // 2 for s in psf.shape]
+    y = np.clip(y, 0, None)  # RL's Poisson model needs y >= 0 (read noise makes some voxels negative); the CLI clips too
     data = np.pad(y, [(h, h) for h in half], mode="reflect") if pad else y
     crop = tuple(slice(h, h + s) for h, s in zip(half, y.shape)) if pad else tuple(slice(None) for _ in y.shape)
     scores = []
@@ -114,7 +115,7 @@ def skimage_rl_trace(y, psf, n, truth, pad):
 def make_case(jar, tmp, case):
     name, kind, (w, h, d), voxel, psf_args, photons, read_noise, seed = case
     psf = os.path.join(tmp, name + "_psf.tif")
-    pd = 2 * (d // 2) + 1  # PSF as deep as the stack (odd), as wide as it needs
+    pd = d if d % 2 else d - 1  # PSF as deep as the stack allows (odd), as wide as it needs
     cli(jar, "psf", *psf_args, "--pixel-size", voxel[0] * 1000, "--z-step", voxel[1] * 1000, "--slices", pd, "--output", psf)
     k = read(psf)
     big = (w + k.shape[2], h + k.shape[1], d + k.shape[0])
@@ -206,7 +207,8 @@ def main():
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--methods", default="rl,deq")
     ap.add_argument("--out", default=None, help="write results.json here")
-    ap.add_argument("--jar", default=os.path.join(ROOT, "target", "equilibria.jar"))
+    ap.add_argument("--jar", default=os.path.join(ROOT, "target", "equilibria.jar"),
+                    help="the CLI jar (copy it inside target/ to keep rebuilding while a benchmark runs)")
     a = ap.parse_args()
     if not (a.quality or a.speed):
         a.quality = a.speed = True

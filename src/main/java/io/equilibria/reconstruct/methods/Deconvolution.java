@@ -118,7 +118,8 @@ public final class Deconvolution {
      */
     public static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
                                      PlaneListener listener) {
-        return run(input, psf, method, options, device, listener, sigma -> method.create(sigma, false));
+        MethodConfig m = options.volume() ? method.forVolume() : method;
+        return run(input, psf, m, options, device, listener, sigma -> m.create(sigma, false));
     }
 
     /** As above with the reconstructor of each solve made by {@code reconstructors} from the noise level (tests fake it). */
