@@ -151,6 +151,7 @@ final class VolumeDeconvolution {
 
     /** The volume's noise level: the median of the planes' estimates (planes far from focus are smooth, not noiseless). */
     static double noiseSigma(List<Plane> normalized, MethodConfig method) {
+        if (method.learned()) return io.equilibria.priors.NoiseLevel.volume(normalized); // as 3D training gives it
         double[] s = new double[normalized.size()];
         for (int z = 0; z < s.length; z++) {
             Plane p = normalized.get(z);
