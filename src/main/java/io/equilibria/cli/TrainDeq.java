@@ -46,6 +46,15 @@ final class TrainDeq implements TrainCommand.Subcommand {
     public List<Option> options() {
         List<Option> all = new java.util.ArrayList<>(common());
         all.add(Args.opt("blocks", "I", "measurement blocks per problem: views (deblur) or CS row groups (deq default 1, oder default 8)"));
+        if (!oder) {
+            all.add(Args.opt("3d", null, "3D deconvolution of z-stacks: problems from 3D phantoms, PSFs and Poisson-Gaussian noise "
+                    + "(--denoiser defaults to deq-deblur, --batch to 1, --output to deq-deblur-3d); the 2D denoiser sees the xy, xz and yz planes"));
+            all.add(Args.opt("volume", "LxD[-D2]", "with --3d: field of view side L and depth D (or a range D-D2) in voxels (default 48x24-32)"));
+            all.add(Args.opt("psf-size", "LxD", "with --3d: odd lateral and axial PSF size (default 21x21)"));
+            all.add(Args.opt("psf-pool", "N", "with --3d: PSFs built once per seed (default 24)"));
+            all.add(Args.opt("photons", "MIN,MAX", "with --3d: photons at the blurred stack's 99.8th percentile, log-uniform (default 30,2000)"));
+            all.add(Args.opt("read-noise", "MIN,MAX", "with --3d: Gaussian read noise in e- (default 1,4)"));
+        }
         if (oder) {
             all.add(Args.opt("minibatch", "B", "blocks per iteration (default 2)"));
             all.add(Args.opt("sampling", "S", "uniform | stratified (default uniform)"));
@@ -109,7 +118,14 @@ final class TrainDeq implements TrainCommand.Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        String denoiser = l.getOptionValue("denoiser", "dncnn-default");
+        boolean volume = !oder && l.hasOption("3d");
+        if (!volume) {
+            for (String o : List.of("volume", "psf-size", "psf-pool", "photons", "read-noise")) {
+                if (l.hasOption(o)) throw new UsageException("--" + o + " applies only with --3d");
+            }
+        }
+        if (volume && task != DeqModel.Task.DEBLUR) throw new UsageException("--3d trains deblurring (--task deblur)");
+        String denoiser = l.getOptionValue("denoiser", volume ? "deq-deblur" : "dncnn-default");
         if (denoiser.equalsIgnoreCase("none")) denoiser = null;
         Path checkpoint = Args.path(l, "checkpoint");
         if (l.hasOption("resume") && checkpoint == null) throw new UsageException("--resume needs --checkpoint DIR");
@@ -119,6 +135,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         TrainDenoiser.Target target = TrainDenoiser.target(l.getOptionValue("output"),
                 oder ? io.equilibria.reconstruct.methods.LearnedReconstruction.defaultOderModel(task)
+                        : volume ? io.equilibria.reconstruct.methods.LearnedReconstruction.defaultModel(task, form) + "-3d"
                         : io.equilibria.reconstruct.methods.LearnedReconstruction.defaultModel(task, form));
         for (Path p : List.of(target.params(), target.card())) {
             if (Files.exists(p) && !l.hasOption("overwrite")) {
@@ -149,7 +166,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
                 DeqTraining.Scalars ds = DeqTraining.Scalars.DEFAULT;
                 OptimizerConfig dopt = DeqTraining.Config.DEFAULT_OPTIMIZER;
                 c = new DeqTraining.Config(task, form, denoiser, net,
-                        new DataConfig(Args.integer(l, "patch", dd.patch()), Args.integer(l, "batch", dd.batch()), data,
+                        new DataConfig(Args.integer(l, "patch", dd.patch()), Args.integer(l, "batch", volume ? 1 : dd.batch()), data,
                                 Args.dbl(l, "phantom-fraction", dd.phantomFraction()), exclude, dd.validationFraction(),
                                 Args.integer(l, "validation-images", dd.validationImages()), dd.validationSize()),
                         new DeqTraining.Problems(Args.dbl(l, "sigma-min", dp.sigmaMin()), Args.dbl(l, "sigma-max", dp.sigmaMax()),
@@ -165,7 +182,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
                                 Args.dbl(l, "sigma-scale", ds.sigmaScale()), Args.dbl(l, "tau-exponent", ds.tauExponent()),
                                 Args.dbl(l, "null-space-sigma", ds.nullSpaceSigma()),
                                 Args.choice(l, "start", io.equilibria.reconstruct.deq.DeqScalars.Start.class, ds.start())),
-                        Args.lng(l, "seed", DeqTraining.Config.DEFAULT_SEED));
+                        Args.lng(l, "seed", DeqTraining.Config.DEFAULT_SEED), volume ? volumeSettings(l) : null);
                 io.equilibria.deq.GradientMode.parse(c.solver().gradient(), io.equilibria.solvers.SolverOptions.of(1, 1e-3));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
@@ -173,7 +190,9 @@ final class TrainDeq implements TrainCommand.Subcommand {
             System.out.println("equilibria: training " + (oder ? "ODER (DEQ-RED, " + c.oder().batch() + " of " + c.problems().blocks()
                     + " blocks per iteration)" : "DEQ-" + form) + " for " + task.label() + " '" + target.name() + "' on "
                     + Compute.describe(device) + ": " + c.schedule().epochs() + " epochs x " + c.schedule().stepsPerEpoch() + " steps, batch "
-                    + c.data().batch() + " of " + c.data().patch() + "x" + c.data().patch() + ", gradient " + c.solver().gradient()
+                    + c.data().batch() + " of " + (c.volume() ? c.volumes().lateral() + "x" + c.volumes().lateral() + "x" + c.volumes().depthMin()
+                    + (c.volumes().depthMax() > c.volumes().depthMin() ? "-" + c.volumes().depthMax() : "") + " voxels (z-stacks)"
+                    : c.data().patch() + "x" + c.data().patch()) + ", gradient " + c.solver().gradient()
                     + ", seed " + c.seed());
             try (Progress progress = new Progress("train " + name(), c.schedule().totalSteps())) {
                 DeqTraining.Result r = DeqTraining.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
@@ -184,6 +203,40 @@ final class TrainDeq implements TrainCommand.Subcommand {
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** --volume, --psf-size, --psf-pool, --photons, --read-noise over the defaults. */
+    static io.equilibria.train.VolumeProblemFactory.Settings volumeSettings(CommandLine l) {
+        io.equilibria.train.VolumeProblemFactory.Settings s = io.equilibria.train.VolumeProblemFactory.Settings.DEFAULT;
+        try {
+            int lat = s.lateral(), d0 = s.depthMin(), d1 = s.depthMax();
+            if (l.hasOption("volume")) {
+                String[] ld = l.getOptionValue("volume").toLowerCase(Locale.ROOT).split("x");
+                String[] d = ld[1].split("-");
+                lat = Integer.parseInt(ld[0].trim());
+                d0 = Integer.parseInt(d[0].trim());
+                d1 = Integer.parseInt(d[d.length - 1].trim());
+            }
+            int pl = s.psfLateral(), pd = s.psfDepth();
+            if (l.hasOption("psf-size")) {
+                String[] p = l.getOptionValue("psf-size").toLowerCase(Locale.ROOT).split("x");
+                pl = Integer.parseInt(p[0].trim());
+                pd = Integer.parseInt(p[1].trim());
+            }
+            double[] ph = pair(l, "photons", s.photonsMin(), s.photonsMax()), rn = pair(l, "read-noise", s.readMin(), s.readMax());
+            return new io.equilibria.train.VolumeProblemFactory.Settings(lat, d0, d1, pl, pd, Args.integer(l, "psf-pool", s.psfPool()),
+                    ph[0], ph[1], rn[0], rn[1]);
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            throw new UsageException("--volume takes LxD or LxD-D2 and --psf-size LxD (voxels), e.g. --volume 48x24-32 --psf-size 21x21; "
+                    + "--photons and --read-noise take MIN,MAX");
+        }
+    }
+
+    private static double[] pair(CommandLine l, String name, double a, double b) {
+        if (!l.hasOption(name)) return new double[] {a, b};
+        String[] v = l.getOptionValue(name).split(",");
+        if (v.length != 2) throw new UsageException("--" + name + " takes MIN,MAX");
+        return new double[] {Double.parseDouble(v[0].trim()), Double.parseDouble(v[1].trim())};
     }
 
     private static List<String> globs(String v) {

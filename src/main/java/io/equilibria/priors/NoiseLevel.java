@@ -47,6 +47,17 @@ public final class NoiseLevel {
         return Double.isFinite(s) ? Math.max(FLOOR, s) : FLOOR;
     }
 
+    /**
+     * A volume's level: the median of its planes' {@link #effective} levels (planes far from focus are smooth, not
+     * noiseless). What a learned method is given for a z-stack, and what 3D training gives the model.
+     */
+    public static double volume(java.util.List<Plane> planes) {
+        double[] s = new double[planes.size()];
+        for (int z = 0; z < s.length; z++) s[z] = effective(planes.get(z));
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
+
     /** The user's σ if given (finite, ≥ 0), else the estimate. */
     public static double resolve(Double userSigma, Plane p) {
         if (userSigma != null) {

@@ -25,6 +25,14 @@ public final class OrthogonalDenoiser implements Denoiser {
 
     public Denoiser inner() { return inner; }
 
+    /**
+     * {@code d} made to see states of any rank: 4D (images) go straight to {@code d}, 5D (volumes) through its three
+     * orientations. The DEQ map asks this for every denoiser it is built with, so training and inference share it.
+     */
+    public static Denoiser of(Denoiser d) {
+        return d instanceof OrthogonalDenoiser ? d : new OrthogonalDenoiser(d);
+    }
+
     @Override
     public NDArray denoise(NDArray x, NDArray sigma) {
         Shape s = x.getShape();
@@ -57,19 +65,19 @@ public final class OrthogonalDenoiser implements Denoiser {
         return out.reshape(n, a, b, c);
     }
 
+    /** Per voxel of a volume: three planes' calls (an image costs what the inner denoiser costs). */
     @Override
-    public String describe() { return inner.describe() + ", applied to the xy, xz and yz planes and averaged"; }
+    public double flopsPerPixel() { return 3 * inner.flopsPerPixel(); }
+
+    @Override
+    public String describe() { return inner.describe() + ", on volumes averaged over its xy, xz and yz planes"; }
 
     @Override
     public long parameterCount() { return inner.parameterCount(); }
 
     @Override
-    public double flopsPerPixel() { return 3 * inner.flopsPerPixel(); }
-
-    @Override
     public int tileAlignment() { return inner.tileAlignment(); }
 
-    /** Each orientation's residual is bounded by the inner one's; so is their average. */
     @Override
     public double residualLipschitz() { return inner.residualLipschitz(); }
 }

@@ -230,16 +230,35 @@ public final class DeqTrainer {
                     SolverOptions.of(Math.max(config.oder() == null ? 50 : 150, config.forwardIterations()), config.forwardTolerance()),
                     p.sigma(), compressedSensing, config.dataTerm(), config.oder() != null && config.oder().safeStep());
             Result res = Autograd.noGrad(() -> r.reconstruct(p.operator(), p.y(), IterationListener.NONE));
-            sum += ImageMetrics.psnr(io.equilibria.compute.Tensors.toPlane(p.truth()), io.equilibria.compute.Tensors.toPlane(res.x()), 1.0);
+            sum += p.operator() instanceof io.equilibria.physics.VolumeConvolution v ? volumePsnr(v, p.truth(), res.x())
+                    : ImageMetrics.psnr(io.equilibria.compute.Tensors.toPlane(p.truth()), io.equilibria.compute.Tensors.toPlane(res.x()), 1.0);
             res.x().close();
         }
         return sum / problems.size();
     }
 
+    /**
+     * PSNR of a volume's reconstruction over the field of view (the domain's band outside it is not measured), the
+     * peak being the truth's largest voxel there: volumes are trained in the data's normalised units, where the truth
+     * is not confined to [0, 1].
+     */
+    static double volumePsnr(io.equilibria.physics.VolumeConvolution a, NDArray truth, NDArray x) {
+        float[] t = a.toImage(truth.reshape(a.domainShape())).toType(DataType.FLOAT32, false).toFloatArray();
+        float[] r = a.toImage(x.reshape(a.domainShape())).toType(DataType.FLOAT32, false).toFloatArray();
+        double se = 0, peak = 0;
+        for (int i = 0; i < t.length; i++) {
+            double d = t[i] - r[i];
+            se += d * d;
+            peak = Math.max(peak, t[i]);
+        }
+        return 10 * Math.log10(peak * peak / Math.max(se / t.length, 1e-30));
+    }
+
     private NDArray start(List<ReconstructionProblem> batch) {
         List<NDArray> starts = new ArrayList<>();
         for (ReconstructionProblem p : batch) {
-            boolean cs = !(p.operator() instanceof io.equilibria.physics.FftConvolution);
+            boolean cs = !(p.operator() instanceof io.equilibria.physics.FftConvolution
+                    || p.operator() instanceof io.equilibria.physics.VolumeConvolution);
             Result r = Autograd.noGrad(() -> DeqReconstructor.start(scalars, p.sigma(), cs).reconstruct(p.operator(), p.y(), IterationListener.NONE));
             starts.add(r.x().maximum(0f));
         }

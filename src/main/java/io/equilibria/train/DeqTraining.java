@@ -47,6 +47,13 @@ import java.util.SplittableRandom;
  */
 public final class DeqTraining {
     public static final long VALIDATION_SEED = 0x0DE0_0000_0000L;
+    /**
+     * 3D: validation problem i is drawn from {@code new SplittableRandom(VOLUME_VALIDATION_SEED + i)} by a factory whose
+     * PSF pool is built from this seed too; training draws from (seed, step) with a pool from the training seed.
+     */
+    public static final long VOLUME_VALIDATION_SEED = 0x3DE0_0000_0000L;
+    /** 3D: the number of fixed validation volumes. */
+    public static final int VOLUME_VALIDATION_PROBLEMS = 4;
 
     /**
      * The problems trained on.
@@ -106,7 +113,17 @@ public final class DeqTraining {
      */
     public record Config(DeqModel.Task task, DeqForm form, String denoiserInit, DenoiserConfig net, DataConfig data,
                          Problems problems, ScheduleConfig schedule, OptimizerConfig optimizer, double scalarRate,
-                         Solver solver, Scalars scalars, long seed) {
+                         Solver solver, Scalars scalars, long seed, VolumeProblemFactory.Settings volumes) {
+        /** 2D problems (images). */
+        public Config(DeqModel.Task task, DeqForm form, String denoiserInit, DenoiserConfig net, DataConfig data,
+                      Problems problems, ScheduleConfig schedule, OptimizerConfig optimizer, double scalarRate,
+                      Solver solver, Scalars scalars, long seed) {
+            this(task, form, denoiserInit, net, data, problems, schedule, optimizer, scalarRate, solver, scalars, seed, null);
+        }
+
+        /** True for 3D deconvolution of z-stacks ({@code volumes} set): problems from {@link VolumeProblemFactory}. */
+        public boolean volume() { return volumes != null; }
+
         public static final DataConfig DEFAULT_DATA = new DataConfig(64, 4, null, DataConfig.DEFAULT_PHANTOM_FRACTION,
                 DataConfig.DEFAULT_EXCLUDE, DataConfig.DEFAULT_VALIDATION_FRACTION, 4, DataConfig.DEFAULT_VALIDATION_SIZE);
         public static final ScheduleConfig DEFAULT_SCHEDULE = new ScheduleConfig(4, 100);
@@ -121,6 +138,9 @@ public final class DeqTraining {
             }
             if (task == DeqModel.Task.CS && data.patch() % 32 != 0) throw new IllegalArgumentException("CS patches must be a multiple of 32 (the block size), got " + data.patch());
             if (!(scalarRate > 0)) throw new IllegalArgumentException("scalar rate must be > 0");
+            if (volumes != null && (task != DeqModel.Task.DEBLUR || oder != null || problems.blocks() != 1)) {
+                throw new IllegalArgumentException("3D training is for full-batch deblurring of one z-stack (no CS, ODER or views)");
+            }
         }
 
         public OderSettings oder() { return solver.oder(); }
@@ -132,7 +152,7 @@ public final class DeqTraining {
 
         DeqModel.Config model() {
             return new DeqModel.Config(task, form, net, scalars.gamma(), scalars.tau(), scalars.sigmaScale(), scalars.tauExponent(),
-                    scalars.nullSpaceSigma(), scalars.start(), 1e-4);
+                    scalars.nullSpaceSigma(), scalars.start(), 1e-4, volume());
         }
 
         public Map<String, Object> settings() {
@@ -171,6 +191,17 @@ public final class DeqTraining {
             m.put("validationSize", data.validationSize());
             m.put("seed", seed);
             m.put("tauExponent", scalars.tauExponent());
+            if (volume()) {
+                // what 2D data and operators the entries above describe is not what a 3D run draws
+                for (String k : List.of("patch", "noise", "operators", "blocks", "data", "phantomFraction", "exclude", "validationImages",
+                        "validationSize", "tauExponent")) m.remove(k);
+                m.put("task", "deblur, 3D (z-stacks)");
+                m.put("volume", volumes.toMap());
+                m.put("validationProblems", VOLUME_VALIDATION_PROBLEMS);
+                m.put("validationSeeds", "problem i from SplittableRandom(" + VOLUME_VALIDATION_SEED + " + i), i < " + VOLUME_VALIDATION_PROBLEMS
+                        + ", field depth " + volumes.depthMin() + ", PSF pool from seed " + VOLUME_VALIDATION_SEED + "; training draws from"
+                        + " (seed, step) with the pool from the training seed");
+            }
             return m;
         }
 
@@ -196,34 +227,51 @@ public final class DeqTraining {
 
     public static Result train(NDManager manager, Config c, Path checkpointDir, boolean resume, Listener listener) {
         HistoryListener history = new HistoryListener();
-        TrainingData data = TrainingData.prepare(c.data(), listener::message);
+        boolean vol = c.volume();
+        TrainingData data = vol ? null : TrainingData.prepare(c.data(), listener::message);
         ProblemFactory.Task ptask = c.task() == DeqModel.Task.DEBLUR ? ProblemFactory.Task.DEBLUR : ProblemFactory.Task.CS;
-        DeqModel model = new DeqModel(c.model());
+        DeqModel model = new DeqModel(modelConfig(c, manager));
         ScheduleConfig schedule = c.schedule();
         Problems pr = c.problems();
+        // 3D: the patch sampler and the 2D factories are not used (the volumes come from their own generator)
+        int patch = vol ? 32 : c.data().patch(), valSize = vol ? 32 : c.data().validationSize();
+        if (vol) listener.message("building " + 2 * c.volumes().psfPool() + " 3D PSFs (training and validation pools)");
         try (AdamOptimizer adam = new AdamOptimizer(manager, c.optimizer().tracker(schedule.totalSteps()));
-             ProblemFactory train = new ProblemFactory(ptask, manager, c.data().patch(), pr.sigmaMin(), pr.sigmaMax(), c.seed(), pr.blocks());
-             ProblemFactory valFactory = new ProblemFactory(ptask, manager, c.data().validationSize(), pr.sigmaMin(), pr.sigmaMax(),
+             ProblemFactory train = new ProblemFactory(ptask, manager, patch, pr.sigmaMin(), pr.sigmaMax(), c.seed(), pr.blocks());
+             ProblemFactory valFactory = new ProblemFactory(ptask, manager, valSize, pr.sigmaMin(), pr.sigmaMax(),
                      VALIDATION_SEED, pr.blocks())) {
+            VolumeProblemFactory volTrain = vol ? new VolumeProblemFactory(manager, c.volumes(), c.seed()) : null;
+            VolumeProblemFactory volVal = vol ? new VolumeProblemFactory(manager, c.volumes(), VOLUME_VALIDATION_SEED) : null;
             adam.setLearningRateScale(name -> Set.of("logGamma", "logTau", "logSigmaScale").contains(name) ? c.scalarRate() : 1.0);
             CheckpointListener checkpoint = new CheckpointListener(checkpointDir, c.identity(), model, adam, history);
             OptionalInt resumed = checkpoint.resume(resume, model::initialize, manager, listener::message);
             if (resumed.isEmpty()) initialise(model, c.denoiserInit(), manager, listener);
             DeqTrainer trainer = new DeqTrainer(c.trainer(), model, adam);
             List<ReconstructionProblem> validation = new ArrayList<>();
-            List<Plane> valClean = data.validation();
-            for (int i = 0; i < valClean.size(); i++) {
-                validation.add(valFactory.make(valClean.get(i), new SplittableRandom(VALIDATION_SEED + i)));
+            List<String> valSources = new ArrayList<>();
+            if (vol) {
+                for (int i = 0; i < VOLUME_VALIDATION_PROBLEMS; i++) {
+                    ReconstructionProblem p = volVal.make(c.volumes().depthMin(), new SplittableRandom(VOLUME_VALIDATION_SEED + i));
+                    validation.add(p);
+                    valSources.add("volume");
+                    listener.message("validation volume " + i + ": " + p.description());
+                }
+            } else {
+                List<Plane> valClean = data.validation();
+                for (int i = 0; i < valClean.size(); i++) {
+                    validation.add(valFactory.make(valClean.get(i), new SplittableRandom(VALIDATION_SEED + i)));
+                }
+                valSources.addAll(data.validationSources());
             }
             listener.message(model.describe());
             Object before = null; // PSNR of the starting model (epoch 1 keeps it, so a resumed run still knows it)
             if (history.history().isEmpty()) {
-                Map<String, Object> b = validate(trainer, validation, data.validationSources(), c.task());
+                Map<String, Object> b = validate(trainer, validation, valSources, c.task());
                 listener.message("validation before training: " + b);
                 before = b.get("psnr");
             }
             ValidationListener validate = new ValidationListener(
-                    () -> validate(trainer, validation, data.validationSources(), c.task()), history.last("validation"));
+                    () -> validate(trainer, validation, valSources, c.task()), history.last("validation"));
             TrainingListener<DeqTrainer.Step> progress = new TrainingListener<>() {
                 @Override
                 public void onStepEnd(StepEnd<? extends DeqTrainer.Step> s) {
@@ -235,8 +283,11 @@ public final class DeqTraining {
                 @Override
                 public void onEpochEnd(Epoch e) { listener.epoch(e.summary()); }
             };
+            java.util.function.LongFunction<List<ReconstructionProblem>> batches = vol
+                    ? step -> volumeBatch(c, volTrain, step)
+                    : step -> batch(c, data.sampler(), train, step);
             new TrainingLoop<>(new TrainingLoop.Plan(schedule.epochs(), schedule.stepsPerEpoch(), Integer.MAX_VALUE, true),
-                    new Steps(c, data.sampler(), train, trainer, model, adam, before),
+                    new Steps(c, batches, trainer, model, adam, before),
                     List.<TrainingListener<? super DeqTrainer.Step>>of(validate, history, checkpoint, progress))
                     .run(resumed.orElse(0));
             Map<String, Object> val = new LinkedHashMap<>(validate.result());
@@ -244,8 +295,31 @@ public final class DeqTraining {
             val.put("psnrBeforeTraining", before); // the same validation problems with the starting model
             validation.forEach(ReconstructionProblem::close);
             for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> p : model.getParameters()) p.getValue().getArray().setRequiresGradient(false);
-            return new Result(model, c, history.history(), val, data.sources(), history.seconds());
+            List<Map<String, Object>> sources = vol ? List.of(c.volumes().toMap()) : data.sources();
+            return new Result(model, c, history.history(), val, sources, history.seconds());
         }
+    }
+
+    /**
+     * The model's configuration: the config's, or for 3D training from a trained DEQ that DEQ's own (its τ law, floor
+     * and start: the 3D model fine-tunes it) marked volumetric.
+     */
+    static DeqModel.Config modelConfig(Config c, NDManager manager) {
+        if (!c.volume() || c.denoiserInit() == null) return c.model();
+        io.equilibria.models.StoredModel init = ModelStore.load(c.denoiserInit(), manager);
+        if (init.block() instanceof DeqModel from) {
+            if (from.form() != c.form() || from.task() != c.task()) {
+                throw new IllegalArgumentException(c.denoiserInit() + " is a DEQ-" + from.form() + " model for " + from.task().label()
+                        + "; 3D training fine-tunes a DEQ-" + c.form() + " deblurring model");
+            }
+            return from.config().withVolume(true);
+        }
+        return c.model();
+    }
+
+    /** 3D: the problems of global step {@code step}, a pure function of (config, step). */
+    static List<ReconstructionProblem> volumeBatch(Config c, VolumeProblemFactory factory, long step) {
+        return factory.batch(c.data().batch(), TrainingData.random(c.seed(), step));
     }
 
     /** A fresh run's start: He initialisation, or a trained denoiser's weights (and a trained DEQ's scalars). */
@@ -271,18 +345,17 @@ public final class DeqTraining {
     /** The DEQ's step: a batch of problems through {@link DeqTrainer#step}; the summary adds solver iterations and the scalars. */
     private static final class Steps implements TrainingStep<DeqTrainer.Step> {
         private final Config c;
-        private final PatchSampler sampler;
-        private final ProblemFactory factory;
+        private final java.util.function.LongFunction<List<ReconstructionProblem>> batches;
         private final DeqTrainer trainer;
         private final DeqModel model;
         private final AdamOptimizer adam;
         private final Object before;
         private double fwd, bwd, trainSeconds;
 
-        Steps(Config c, PatchSampler sampler, ProblemFactory factory, DeqTrainer trainer, DeqModel model, AdamOptimizer adam, Object before) {
+        Steps(Config c, java.util.function.LongFunction<List<ReconstructionProblem>> batches, DeqTrainer trainer, DeqModel model,
+              AdamOptimizer adam, Object before) {
             this.c = c;
-            this.sampler = sampler;
-            this.factory = factory;
+            this.batches = batches;
             this.trainer = trainer;
             this.model = model;
             this.adam = adam;
@@ -297,7 +370,7 @@ public final class DeqTraining {
 
         @Override
         public DeqTrainer.Step step(long global) {
-            List<ReconstructionProblem> batch = batch(c, sampler, factory, global);
+            List<ReconstructionProblem> batch = batches.apply(global);
             DeqTrainer.Step st;
             try {
                 st = trainer.step(batch);

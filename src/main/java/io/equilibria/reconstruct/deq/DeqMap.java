@@ -8,14 +8,18 @@ import ai.djl.ndarray.types.Shape;
 import io.equilibria.deq.DeqCell;
 import io.equilibria.physics.LinearOperator;
 import io.equilibria.priors.Denoiser;
+import io.equilibria.priors.OrthogonalDenoiser;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The DEQ reconstruction map T for a batch of N problems sharing an image size: the state z is (N, 1, H, W); problem
- * i has its own operator A_i (domain (H, W)) and measurements y_i, so a training batch can mix PSFs and CS ratios.
- * The data-term gradients are computed per problem, the denoiser runs on the whole batch at once.
+ * The DEQ reconstruction map T for a batch of N problems sharing an image size: the state z is (N, 1, H, W) for
+ * images and (N, 1, Z, H, W) for volumes; problem i has its own operator A_i (domain (H, W) or (Z, H, W)) and
+ * measurements y_i, so a training batch can mix PSFs and CS ratios. The data-term gradients are computed per problem,
+ * the denoiser runs on the whole batch at once. This is the one place that decides how a 2D denoiser sees a volume:
+ * every map is built with {@link OrthogonalDenoiser#of}, which passes images through and applies the denoiser to the
+ * xy, xz and yz planes of a volume (training and inference share it).
  */
 public final class DeqMap {
     private DeqMap() {}
@@ -52,10 +56,22 @@ public final class DeqMap {
      */
     public static DeqCell split(DeqForm form, DataTerm data, Denoiser denoiser, DeqScalars scalars, NDArray sigma,
                                 NDArray stepFactor) {
-        NDArray step = stepFactor == null ? null : stepFactor.reshape(-1, 1, 1, 1);
-        NDArray tauScale = scalars.tauScale(sigma).reshape(-1, 1, 1, 1);
+        NDArray tauScale = scalars.tauScale(sigma);
         NDArray weight = data.priorScale() == 1 ? tauScale : Scalars.times(tauScale, data.priorScale());
-        return (z, d) -> splitApply(form, z, d, denoiser, scalars, sigma, weight, step);
+        Denoiser d3 = OrthogonalDenoiser.of(denoiser);
+        return (z, d) -> {
+            Shape perProblem = perProblemShape(z);
+            return splitApply(form, z, d, d3, scalars, sigma, weight.reshape(perProblem),
+                    stepFactor == null ? null : stepFactor.reshape(perProblem));
+        };
+    }
+
+    /** (N, 1, 1, 1) for an image state, (N, 1, 1, 1, 1) for a volume: one value per problem, broadcast over its voxels. */
+    private static Shape perProblemShape(NDArray z) {
+        long[] s = new long[z.getShape().dimension()];
+        java.util.Arrays.fill(s, 1);
+        s[0] = -1;
+        return new Shape(s);
     }
 
     private static NDArray splitApply(DeqForm form, NDArray z, NDArray grad, Denoiser denoiser, DeqScalars scalars,
@@ -86,16 +102,16 @@ public final class DeqMap {
         return io.equilibria.physics.Noise.floored(Math.sqrt(s * s + n * n));
     }
 
-    /** Applies {@code f} to every problem i of a (N, 1, H, W) or (N, 1, Z, H, W) state; results stacked back in that layout. */
+    /** Applies {@code f} to every problem i of a (N, 1, ...) state; results (domain shape) stacked back as (N, 1, ...). */
     public static NDArray perProblem(NDArray z, java.util.function.IntFunction<NDArray> f) {
         Shape s = z.getShape();
-        Shape image = s.slice(2); // (H, W), or (Z, H, W) for a volume
+        Shape image = s.slice(2);
         NDList parts = new NDList();
         for (int i = 0; i < s.get(0); i++) parts.add(f.apply(i).reshape(image));
         return NDArrays.stack(parts).expandDims(1);
     }
 
-    /** Stacks per-problem images (H, W) into the state layout (N, 1, H, W). */
+    /** Stacks per-problem images (H, W) or volumes (Z, H, W) into the state layout (N, 1, H, W) or (N, 1, Z, H, W). */
     public static NDArray batch(List<NDArray> images) {
         return NDArrays.stack(new NDList(new ArrayList<>(images))).expandDims(1);
     }

@@ -42,9 +42,17 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
         public String label() { return name().toLowerCase(Locale.ROOT); }
     }
 
-    /** Architecture and the scalars' initial values (the trained values are parameters, in the file). */
+    /**
+     * Architecture and the scalars' initial values (the trained values are parameters, in the file).
+     *
+     * @param volume trained on z-stacks (3D deconvolution): the 2D denoiser sees a volume's xy, xz and yz planes
+     *               ({@link io.equilibria.priors.OrthogonalDenoiser}); the card says so, and how to run it
+     */
     public record Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
-                         double tauExponent, double nullSpaceSigma, DeqScalars.Start start, double tauSigmaFloor) {
+                         double tauExponent, double nullSpaceSigma, DeqScalars.Start start, double tauSigmaFloor, boolean volume) {
+        /** The orientations a volumetric model's denoiser is applied in (its card's {@code orientations}). */
+        public static final String ORIENTATIONS = "xy,xz,yz";
+
         public Config {
             if (!(gamma > 0 && tau > 0 && sigmaScale > 0)) throw new IllegalArgumentException("gamma, tau and sigma scale must be > 0");
             if (!(nullSpaceSigma >= 0)) throw new IllegalArgumentException("null-space sigma must be >= 0");
@@ -53,11 +61,21 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
 
         public Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
                       double tauExponent) {
-            this(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, 0, DeqScalars.Start.TIKHONOV, 1e-4);
+            this(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, 0, DeqScalars.Start.TIKHONOV, 1e-4, false);
+        }
+
+        public Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
+                      double tauExponent, double nullSpaceSigma, DeqScalars.Start start, double tauSigmaFloor) {
+            this(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nullSpaceSigma, start, tauSigmaFloor, false);
+        }
+
+        /** The same model for z-stacks (or not). */
+        public Config withVolume(boolean v) {
+            return new Config(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nullSpaceSigma, start, tauSigmaFloor, v);
         }
 
         public Config withNullSpace(double nu, DeqScalars.Start s) {
-            return new Config(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nu, s, tauSigmaFloor);
+            return new Config(task, form, denoiser, gamma, tau, sigmaScale, tauExponent, nu, s, tauSigmaFloor, volume);
         }
 
         public Map<String, Object> toMap() {
@@ -74,6 +92,12 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
             if (nullSpaceSigma > 0) m.put("nullSpaceSigma", nullSpaceSigma);
             if (tauSigmaFloor != 1e-4) m.put("tauSigmaFloor", tauSigmaFloor);
             if (start != DeqScalars.Start.TIKHONOV) m.put("start", start.name().toLowerCase(Locale.ROOT));
+            if (volume) {
+                m.put("volume", true);
+                m.put("orientations", ORIENTATIONS);
+                m.put("usage", "3D deconvolution of z-stacks: reconstruct deblur --3d --psf PSF3D --method deq --model NAME; the 2D "
+                        + "denoiser is applied to every xy, xz and yz plane of the volume and the three averaged");
+            }
             m.put("denoiser", denoiser.toMap());
             return m;
         }
@@ -87,7 +111,7 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
                     number(m, "initialGamma", 1), number(m, "initialTau", 1), number(m, "initialSigmaScale", 1),
                     number(m, "tauExponent", 0), number(m, "nullSpaceSigma", 0),
                     m.get("start") instanceof String st ? DeqScalars.Start.valueOf(st.toUpperCase(Locale.ROOT)) : DeqScalars.Start.TIKHONOV,
-                    number(m, "tauSigmaFloor", 1e-4));
+                    number(m, "tauSigmaFloor", 1e-4), Boolean.TRUE.equals(m.get("volume")));
         }
     }
 
@@ -150,7 +174,7 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
     public String describe() {
         try (DeqScalars s = scalars()) {
             return String.format(Locale.ROOT, "DEQ-%s for %s, gamma %.4g%s, sigma scale %.3g; denoiser %s",
-                    config.form(), config.task().label(), s.gammaValue(),
+                    config.form(), config.task().label() + (config.volume() ? " of z-stacks (denoiser on xy, xz, yz planes)" : ""), s.gammaValue(),
                     config.form() == DeqForm.RED ? String.format(Locale.ROOT, ", tau %.4g x (sigma/%.2g)^%.3g", s.tauValue(),
                             DeqScalars.SIGMA_REFERENCE, config.tauExponent()) : "",
                     s.sigmaScaleValue(), denoiser.describe())

@@ -157,8 +157,9 @@ public final class DeqReconstructor implements Reconstructor {
         Problem(LinearOperator a) {
             this.a = a;
             domain = a.domainShape();
-            // (1, 1, H, W) for images, (1, 1, Z, H, W) for volumes (the denoiser then sees all three orientations)
-            state = new Shape(1, 1).addAll(domain);
+            // (1, 1, H, W) for an image (a multi-frame domain is one image too), (1, 1, Z, H, W) for a volume
+            state = a instanceof io.equilibria.physics.VolumeConvolution ? new Shape(1, 1).addAll(domain)
+                    : new Shape(1, 1, domain.get(domain.dimension() - 2), domain.get(domain.dimension() - 1));
         }
 
         /** The map at strength m, with the resources it holds (closed by the caller). */
@@ -407,7 +408,7 @@ private static final int PROBE_ITERATIONS = 20;
                 y.attach(sub);
                 // the crop's start: the full start's pixels over the crop's domain (same offsets: domain = FOV + PSF band)
                 long dh = pr.domain.get(pr.domain.dimension() - 2), dw = pr.domain.get(pr.domain.dimension() - 1);
-                z0 = z0Full.get(":,".repeat(z0Full.getShape().dimension() - 2) + y0 + ":" + (y0 + dh) + "," + x0 + ":" + (x0 + dw)).duplicate();
+                z0 = z0Full.get(":,:," + (z0Full.getShape().dimension() == 5 ? ":," : "") + y0 + ":" + (y0 + dh) + "," + x0 + ":" + (x0 + dw)).duplicate();
                 z0.attach(sub);
             }
             NDArray v = variance(y);

@@ -129,8 +129,6 @@ public final class LearnedReconstruction implements Reconstructor {
         // a wide receptive field (the U-Net's ~90 px) would make 256 px tiles mostly halo: keep the halo's share small
         int tile = Integer.getInteger("equilibria.denoiserTile", Math.max(DENOISER_TILE, (6 * radius + 7) / 8 * 8));
         io.equilibria.priors.Denoiser d = tile > 0 ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), radius, tile) : m.denoiser();
-        // a volume: the 2D prior sees its xy, xz and yz planes
-        if (a.domainShape().dimension() == 3) d = new io.equilibria.priors.OrthogonalDenoiser(d);
         DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), m.form(), Solvers.parse(solver),
                 options, noiseSigma, compressedSensing, oder != null ? oder.dataTerm() : DataTerm.FULL,
                 oder != null && oder.safeStep());

@@ -180,6 +180,7 @@ final class VolumeDeconvolution {
 
     /** The volume's noise level: the median of the planes' estimates (planes far from focus are smooth, not noiseless). */
     static double noiseSigma(List<Plane> normalized, MethodConfig method) {
+        if (method.learned()) return io.equilibria.priors.NoiseLevel.volume(normalized); // as 3D training gives it
         return planeSigma(normalized.get(medianPlane(normalized, method)), method);
     }
 
