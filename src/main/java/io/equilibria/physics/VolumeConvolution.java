@@ -67,11 +67,11 @@ public final class VolumeConvolution implements LinearOperator {
             int c = p[a] / 2;
             switch (boundary) {
                 case PERIODIC -> { dom[a] = field[a]; grd[a] = field[a]; off[a] = 0; }
-                case ZERO -> { dom[a] = field[a]; grd[a] = FftSizes.fastSize(field[a] + p[a] - 1); off[a] = 0; }
+                case ZERO -> { dom[a] = field[a]; grd[a] = FftSizes.fastSize235(field[a] + p[a] - 1); off[a] = 0; }
                 default -> { // EXTENDED: output i sees domain [i, i + p - 1]
                     off[a] = p[a] - 1 - c;
                     dom[a] = field[a] + p[a] - 1;
-                    grd[a] = FftSizes.fastSize(dom[a]);
+                    grd[a] = FftSizes.fastSize235(dom[a]);
                 }
             }
         }
