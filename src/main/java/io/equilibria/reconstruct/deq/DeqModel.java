@@ -95,7 +95,7 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
             if (volume) {
                 m.put("volume", true);
                 m.put("orientations", ORIENTATIONS);
-                m.put("usage", "3D deconvolution of z-stacks: reconstruct deblur --3d --psf PSF3D --method deq --model NAME; the 2D "
+                m.put("usage", "3D deconvolution of z-stacks (a volume with a 3D PSF, method deq with this model); the 2D "
                         + "denoiser is applied to every xy, xz and yz plane of the volume and the three averaged");
             }
             m.put("denoiser", denoiser.toMap());
