@@ -35,13 +35,12 @@ public final class NativeMemory {
         if (Boolean.getBoolean("equilibria.malloc.default")) return tuned = "glibc defaults (-Dequilibria.malloc.default=true)";
         if (LIBC == null) return tuned = "not tuned (no glibc)";
         try {
-            String thp = hugePages();
             boolean ok = LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
                     & LIBC.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
                     & LIBC.mallopt(M_TOP_PAD, TOP_PAD) == 1;
             return tuned = (ok ? "glibc mallopt: mmap threshold " + (MMAP_THRESHOLD >> 20) + " MiB, trim threshold "
                     + (TRIM_THRESHOLD >> 20) + " MiB, top pad " + (TOP_PAD >> 20) + " MiB"
-                    : "glibc refused a mallopt parameter (defaults kept where refused)") + "; " + thp;
+                    : "glibc refused a mallopt parameter (defaults kept where refused)");
         } catch (UnsatisfiedLinkError e) {
             return tuned = "not tuned (no mallopt)";
         }
@@ -52,7 +51,9 @@ public final class NativeMemory {
      * read once, at its first allocation, so this must run before any tensor exists). Why: every large tensor is fresh
      * memory that the kernel maps page by page on first touch; with 4 KiB pages a 128 MiB FFT output cost 31 k page
      * faults, and on a 96×576×576 grid the five steps of one convolution took 2.2 s against 0.54 s on huge pages
-     * (measured here; the kernel's THP mode is madvise). A value the user set is kept.
+     * (measured here; the kernel's THP mode is madvise). A value the user set is kept. Only volume runs ask
+     * ({@link #keepLargeBlocks}), and it takes effect only if no tensor was made before in the process: with huge pages,
+     * a seeded U-Net's training no longer resumed bit for bit (UNetTest), so training keeps 4 KiB pages.
      */
     private static String hugePages() {
         if (LIBC.getenv("THP_MEM_ALLOC_ENABLE") != null) return "THP_MEM_ALLOC_ENABLE=" + LIBC.getenv("THP_MEM_ALLOC_ENABLE") + " (as set)";
@@ -77,9 +78,10 @@ public final class NativeMemory {
             // and no automatic trimming of the heap's free top: a volume's 100-250 MiB spectra, freed at the end of an
             // iteration, crossed the 256 MiB trim threshold and were handed back and faulted in again every iteration
             // (64×512×512, PSF 33³: 7.1 M minor faults in 10 iterations, 8.9 s each)
+            String thp = hugePages();
             boolean ok = LIBC.mallopt(M_MMAP_MAX, 0) == 1 & LIBC.mallopt(M_TRIM_THRESHOLD, Integer.MAX_VALUE) == 1;
-            return largeBlocks = ok ? "glibc mallopt: no mmap and no automatic trim for large blocks (heap reuse)"
-                    : "glibc refused M_MMAP_MAX or M_TRIM_THRESHOLD (large blocks may be mapped or trimmed)";
+            return largeBlocks = (ok ? "glibc mallopt: no mmap and no automatic trim for large blocks (heap reuse)"
+                    : "glibc refused M_MMAP_MAX or M_TRIM_THRESHOLD (large blocks may be mapped or trimmed)") + "; " + thp;
         } catch (UnsatisfiedLinkError e) {
             return largeBlocks = "not tuned (no mallopt)";
         }

@@ -43,6 +43,8 @@ final class VolumeDeconvolution {
 
     static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Deconvolution.Options options, Device device,
                               Deconvolution.PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
+        // before this run's first tensor: huge pages and heap reuse for a volume's large arrays (see NativeMemory)
+        io.equilibria.compute.NativeMemory.keepLargeBlocks();
         if (input.timePoints() == 1) return runVolume(input, psf, method, options, device, listener, reconstructors);
         // a z-stack over time: one volume per time point, each normalised and solved on its own, one report each
         long t0 = System.nanoTime();
@@ -109,7 +111,6 @@ final class VolumeDeconvolution {
         PsnrSummary psnr = null;
         boolean cancelled = false;
         VolumeConvolution a = null;
-        io.equilibria.compute.NativeMemory.keepLargeBlocks();
         try (NDManager manager = Compute.manager(device)) {
             for (TileGrid.Tile t : grid.tiles()) {
                 if (a == null || a.rangeShape().get(2) != t.width() || a.rangeShape().get(1) != t.height()) {
