@@ -49,15 +49,17 @@ def main():
     zr = case[3][1] / case[3][0]  # axial / lateral voxel size: xz drawn at physical scale
     fig, ax = plt.subplots(2, 4, figsize=(13, 3.25 * (1 + d * zr / h)), gridspec_kw={"height_ratios": [h, d * zr]})
     hi = np.percentile(truth, 99.8)
+    zp = int(np.argmax(truth.sum(axis=(1, 2))))  # the plane and the row with the most specimen in them
+    yr = int(np.argmax(truth.sum(axis=(0, 2))))
     for j, (title, v) in enumerate(panels):
-        ax[0, j].imshow(v[d // 2], cmap="magma", vmin=0, vmax=hi)
+        ax[0, j].imshow(v[zp], cmap="magma", vmin=0, vmax=hi)
         ax[0, j].set_title(title, fontsize=9)
-        ax[1, j].imshow(v[:, h // 2, :], cmap="magma", vmin=0, vmax=hi, aspect=zr)
+        ax[1, j].imshow(v[:, yr, :], cmap="magma", vmin=0, vmax=hi, aspect=zr, origin="lower")  # z up
         for r in (0, 1):
             ax[r, j].set_xticks([])
             ax[r, j].set_yticks([])
-    ax[0, 0].set_ylabel("xy (middle plane)")
-    ax[1, 0].set_ylabel("xz (middle row)")
+    ax[0, 0].set_ylabel("xy (plane %d)" % zp)
+    ax[1, 0].set_ylabel("xz (row %d), z up" % yr)
     fig.tight_layout()
     fig.savefig(a.out, dpi=90)
     print("wrote", a.out)
