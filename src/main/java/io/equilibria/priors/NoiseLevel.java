@@ -54,6 +54,12 @@ public final class NoiseLevel {
     public static double volume(java.util.List<Plane> planes) {
         double[] s = new double[planes.size()];
         for (int z = 0; z < s.length; z++) s[z] = effective(planes.get(z));
+        return median(s);
+    }
+
+    /** The median of per-plane levels (the mean of the middle two for an even count), as {@link #volume} takes it. */
+    public static double median(double[] levels) {
+        double[] s = levels.clone();
         java.util.Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
     }

@@ -242,7 +242,12 @@ public final class Deconvolution {
      * plus the prior's receptive radius, rounded up to 8 px.
      */
     static int halo(Psf psf, MethodConfig method, Device device) {
-        int psfRadius = Math.max(psf.width(), psf.height()) / 2;
+        return halo(psf.width(), psf.height(), method, device);
+    }
+
+    /** As above for a PSF of that lateral size (a volume's tiles are cut in x and y only). */
+    static int halo(int psfWidth, int psfHeight, MethodConfig method, Device device) {
+        int psfRadius = Math.max(psfWidth, psfHeight) / 2;
         int receptive = method.learned() ? io.equilibria.reconstruct.methods.LearnedReconstruction.receptiveRadius(method.modelName(false), device) : 0;
         int h = 3 * psfRadius + receptive + 8;
         return (h + 7) / 8 * 8;

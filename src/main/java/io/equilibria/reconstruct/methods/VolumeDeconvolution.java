@@ -91,14 +91,16 @@ final class VolumeDeconvolution {
         if (method.learned()) norm = norm.toUnitPercentile(all);
         List<Plane> normalized = new ArrayList<>(d);
         for (Plane p : input.planes()) normalized.add(norm.forward(p));
-        double sigma = !Double.isNaN(options.noiseSigma()) ? norm.forwardSigma(options.noiseSigma()) : noiseSigma(normalized, method);
+        boolean estimated = Double.isNaN(options.noiseSigma());
+        double[] levels = estimated ? planeLevels(normalized, method) : null;
+        double sigma = estimated ? volumeLevel(levels, method) : norm.forwardSigma(options.noiseSigma());
         Reconstructor rec = reconstructors.apply(sigma);
-        if (Double.isNaN(options.noiseSigma()) && rec instanceof LearnedReconstruction learned) {
+        if (estimated && rec instanceof LearnedReconstruction learned) {
             // the strength search's variance model a·y + b, from the plane whose noise level is the volume's
-            double[] fit = NoiseEstimate.poissonGaussian(normalized.get(medianPlane(normalized, method)));
+            double[] fit = NoiseEstimate.poissonGaussian(normalized.get(medianPlane(levels)));
             learned.withNoiseVariance(fit[0], fit[1]);
         }
-        int halo = halo(kernel, method, device);
+        int halo = Deconvolution.halo(kernel.width(), kernel.height(), method, device);
         TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
                 : MemoryModel.planVolume(method.method(), w, h, d, kernel.width(), kernel.height(), kernel.depth(), halo, options.budget());
         if (grid.size() > 1 && options.reference() != null) {
@@ -171,34 +173,30 @@ final class VolumeDeconvolution {
         }
     }
 
-    /** Tiles need three lateral PSF radii of halo (the blur and the iterations spread that far), plus the prior's reach. */
-    static int halo(Volume kernel, MethodConfig method, Device device) {
-        int psfRadius = Math.max(kernel.width(), kernel.height()) / 2;
-        int receptive = method.learned() ? LearnedReconstruction.receptiveRadius(method.modelName(false), device) : 0;
-        int h = 3 * psfRadius + receptive + 8;
-        return (h + 7) / 8 * 8;
-    }
-
-    /** The volume's noise level: the median of the planes' estimates (planes far from focus are smooth, not noiseless). */
-    static double noiseSigma(List<Plane> normalized, MethodConfig method) {
-        if (method.learned()) return io.equilibria.priors.NoiseLevel.volume(normalized); // as 3D training gives it
-        return planeSigma(normalized.get(medianPlane(normalized, method)), method);
-    }
-
-    /** The plane whose noise estimate is the median of all planes'. */
-    static int medianPlane(List<Plane> normalized, MethodConfig method) {
-        Integer[] order = new Integer[normalized.size()];
+    /** Each plane's noise level: the learned methods' effective level, or the classical MAD estimate. */
+    private static double[] planeLevels(List<Plane> normalized, MethodConfig method) {
         double[] s = new double[normalized.size()];
         for (int z = 0; z < s.length; z++) {
-            order[z] = z;
-            s[z] = planeSigma(normalized.get(z), method);
+            Plane p = normalized.get(z);
+            s[z] = method.learned() ? io.equilibria.priors.NoiseLevel.effective(p) : NoiseEstimate.sigma(p);
         }
-        Arrays.sort(order, (i, j) -> Double.compare(s[i], s[j]));
-        return order[s.length / 2];
+        return s;
     }
 
-    private static double planeSigma(Plane p, MethodConfig method) {
-        return method.learned() ? io.equilibria.priors.NoiseLevel.effective(p) : NoiseEstimate.sigma(p);
+    /**
+     * The volume's noise level from its planes' (planes far from focus are smooth, not noiseless): for learned methods
+     * the median as 3D training takes it ({@link io.equilibria.priors.NoiseLevel#volume}), else the median plane's.
+     */
+    private static double volumeLevel(double[] levels, MethodConfig method) {
+        return method.learned() ? io.equilibria.priors.NoiseLevel.median(levels) : levels[medianPlane(levels)];
+    }
+
+    /** The plane whose level is the median (the upper one of the middle two). */
+    private static int medianPlane(double[] levels) {
+        Integer[] order = new Integer[levels.length];
+        for (int z = 0; z < order.length; z++) order[z] = z;
+        Arrays.sort(order, (i, j) -> Double.compare(levels[i], levels[j]));
+        return order[levels.length / 2];
     }
 
     static String voxel(Calibration c) {
