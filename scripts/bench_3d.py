@@ -113,6 +113,20 @@ def skimage_rl_trace(y, psf, n, truth, pad):
 
 
 def make_case(jar, tmp, case):
+    """The case's files in tmp; with a cache directory (--cases) made once and reused."""
+    name = case[0]
+    saved = os.path.join(tmp, name + "_case.npz")
+    if os.path.exists(saved):
+        z = np.load(saved)
+        files = {"float": os.path.join(tmp, name + "_float.tif"), "uint16": os.path.join(tmp, name + "_u16.tif")}
+        return z["truth"], z["noisy"], float(z["scale"]), os.path.join(tmp, name + "_psf.tif"), z["k"], files
+    made = make_case_files(jar, tmp, case)
+    truth, noisy, scale, _, k, _ = made
+    np.savez(saved, truth=truth, noisy=noisy, scale=scale, k=k)
+    return made
+
+
+def make_case_files(jar, tmp, case):
     name, kind, (w, h, d), voxel, psf_args, photons, read_noise, seed = case
     psf = os.path.join(tmp, name + "_psf.tif")
     pd = d if d % 2 else d - 1  # PSF as deep as the stack allows (odd), as wide as it needs
@@ -143,16 +157,24 @@ def make_case(jar, tmp, case):
     return truth, noisy, scale, psf, k, files
 
 
-def quality(jar, tmp, set_name, methods):
+def quality(jar, tmp, set_name, methods, kinds=("float", "uint16"), only=None, extra=()):
     rows = []
     for case in SETS[set_name]:
         name = case[0]
+        if only and name not in only:
+            continue
         truth, noisy, scale, psf, k, files = make_case(jar, tmp, case)
+        files = {kd: f for kd, f in files.items() if kd in kinds}
         row = {"case": name, "field": "x".join(map(str, case[2])), "voxel_um": case[3], "photons": case[5]}
-        sk = {}
-        for pad in (False, True):
-            best, it, _ = skimage_rl_trace(noisy, k, SK_ITERATIONS, truth * scale, pad)
-            sk["mirror" if pad else "zero"] = (best, it)
+        peer_file = os.path.join(tmp, name + "_peer.json")
+        if os.path.exists(peer_file):
+            sk = {key: tuple(v) for key, v in json.load(open(peer_file)).items()}
+        else:
+            sk = {}
+            for pad in (False, True):
+                best, it, _ = skimage_rl_trace(noisy, k, SK_ITERATIONS, truth * scale, pad)
+                sk["mirror" if pad else "zero"] = (best, it)
+            json.dump(sk, open(peer_file, "w"))
         row["skimage_rl_zero"] = sk["zero"]
         row["skimage_rl_mirror"] = sk["mirror"]
         peer = max(sk["zero"][0], sk["mirror"][0])
@@ -163,7 +185,8 @@ def quality(jar, tmp, set_name, methods):
                 out = os.path.join(tmp, f"{name}_{kind}_{m}.tif")
                 rep = out.replace(".tif", ".json")
                 t0 = time.time()
-                cli(jar, "reconstruct", "deblur", "--input", path, "--psf", psf, "--method", m, "--output", out, "--report", rep)
+                cli(jar, "reconstruct", "deblur", "--input", path, "--psf", psf, "--method", m, "--output", out, "--report", rep,
+                    *extra)
                 wall = time.time() - t0
                 est = (read(out) - off) / scale
                 r = json.load(open(rep))
@@ -213,16 +236,23 @@ def main():
     ap.add_argument("--out", default=None, help="write results.json here")
     ap.add_argument("--jar", default=os.path.join(ROOT, "target", "equilibria.jar"),
                     help="the CLI jar (copy it inside target/ to keep rebuilding while a benchmark runs)")
+    ap.add_argument("--cases", default=None, help="make the cases in this directory once and reuse them")
+    ap.add_argument("--only", default=None, help="comma-separated case names")
+    ap.add_argument("--kinds", default="float,uint16", help="float, uint16 or both")
+    ap.add_argument("--args", default="", help="more options for every reconstruct call (not the defaults then)")
     a = ap.parse_args()
     if not (a.quality or a.speed):
         a.quality = a.speed = True
     result = {"set": a.set}
-    with tempfile.TemporaryDirectory() as tmp:
+    kinds = a.kinds.split(",")
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = a.cases or scratch
+        os.makedirs(tmp, exist_ok=True)
         if a.quality:
-            rows = quality(a.jar, tmp, a.set, a.methods.split(","))
+            rows = quality(a.jar, tmp, a.set, a.methods.split(","), kinds, a.only and a.only.split(","), a.args.split())
             result["quality"] = rows
             for m in a.methods.split(","):
-                for kind in ("float", "uint16"):
+                for kind in kinds:
                     gains = [r[f"{m}_{kind}_gain"] for r in rows]
                     print(f"{m} {kind}: gain over the best oracle scikit-image RL: mean {np.mean(gains):+.2f} dB, "
                           f"worst {min(gains):+.2f} dB")

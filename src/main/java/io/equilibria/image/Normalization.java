@@ -40,6 +40,14 @@ public record Normalization(String kind, double low, double scale, String offset
      * it to the data; {@code bitDepth} (8, 16, 32) decides whether {@code offset=auto} may look for a camera offset.
      */
     public static Normalization fit(String spec, int bitDepth, float[]... data) {
+        return fit(spec, bitDepth, false, data);
+    }
+
+    /**
+     * As {@link #fit(String, int, float[][])}; {@code volume} says the planes are one z-stack, whose offset may be
+     * found without a flat dark floor ({@link #estimateOffset(boolean, float[][])}).
+     */
+    public static Normalization fit(String spec, int bitDepth, boolean volume, float[]... data) {
         String s = spec == null ? DEFAULT : spec.trim();
         if (s.equals("none")) return identity();
         if (s.equals("scale") || s.startsWith("scale:")) {
@@ -54,10 +62,12 @@ public record Normalization(String kind, double low, double scale, String offset
             switch (off) {
                 case "none", "0" -> { low = 0; source = "none"; }
                 case "auto" -> {
-                    double o = bitDepth == 16 ? estimateOffset(data) : Double.NaN;
+                    double o = bitDepth == 16 ? estimateOffset(volume, data) : Double.NaN;
                     low = Double.isNaN(o) ? 0 : o;
-                    source = Double.isNaN(o) ? (bitDepth == 16 ? "none (no flat dark background found)" : "none (" + bitDepth
-                            + "-bit data: offsets are estimated only for 16-bit camera images)") : "estimated from the background (its flat dark level less what that level's shot noise shows to be signal)";
+                    source = Double.isNaN(o) ? (bitDepth == 16 ? "none (no " + (volume ? "" : "flat ") + "dark background found)" : "none (" + bitDepth
+                            + "-bit data: offsets are estimated only for 16-bit camera images)")
+                            : volume ? "estimated from the stack's darkest runs (their level less what their shot noise shows to be signal)"
+                            : "estimated from the background (its flat dark level less what that level's shot noise shows to be signal)";
                 }
                 default -> {
                     try {
@@ -103,6 +113,17 @@ public record Normalization(String kind, double low, double scale, String offset
      * that costs little, where taking signal for pedestal (erring high) cut 2.5 dB off a phase image.
      */
     public static double estimateOffset(float[]... data) {
+        return estimateOffset(false, data);
+    }
+
+    /**
+     * As {@link #estimateOffset(float[][])}; for a z-stack ({@code volume}) the darkest runs need not be flat nor wide.
+     * The out-of-focus light of a thick specimen lights the whole field of every plane, so a widefield stack of cells
+     * has no flat floor (a 16-bit stack at offset 100 kept offset 0 and lost 0.3 dB), while the lower bound L − v/a
+     * is exact up to (read noise)²/a whatever signal the dark runs carry. The flatness test guards 2D photographs and
+     * phase images, not z-stacks.
+     */
+    public static double estimateOffset(boolean volume, float[]... data) {
         List<double[]> blocks = new ArrayList<>(); // {mean, std, plane, start}
         for (int pl = 0; pl < data.length; pl++) {
             float[] plane = data[pl];
@@ -123,11 +144,13 @@ public record Normalization(String kind, double low, double scale, String offset
         java.util.Arrays.sort(stds);
         double floor = means[k / 2], spread = stds[k / 2];
         double top = Stats.percentile(data, SCALE_PERCENTILE);
-        if (!(floor > 0) || !(top > 4 * floor)) return Double.NaN;
-        if (spread > 0.05 * (top - floor)) return Double.NaN;
-        int atFloor = 0;
-        for (double[] b : blocks) if (Math.abs(b[0] - floor) <= 3 * spread) atFloor++;
-        if (atFloor < 0.2 * blocks.size()) return Double.NaN;
+        if (!(floor > 0) || (!volume && !(top > 4 * floor))) return Double.NaN;
+        if (!volume) {
+            if (spread > 0.05 * (top - floor)) return Double.NaN;
+            int atFloor = 0;
+            for (double[] b : blocks) if (Math.abs(b[0] - floor) <= 3 * spread) atFloor++;
+            if (atFloor < 0.2 * blocks.size()) return Double.NaN;
+        }
         // the dark runs' noise variance and the image's shot-noise slope, from row pairs (x₂ᵢ − x₂ᵢ₊₁)/√2
         int pairs = 0;
         for (float[] plane : data) pairs += plane.length / 2;
@@ -147,6 +170,7 @@ public record Normalization(String kind, double low, double scale, String offset
             for (int q = 0; q < 32; q++) dark[i * 32 + q] = (float) Math.abs((plane[start + 2 * q] - plane[start + 2 * q + 1]) / Math.sqrt(2));
         }
         double sd = Stats.median(dark) / 0.6745;
+        if (volume && !(slope > 0)) return Double.NaN; // no shot noise seen: the bound would be the floor itself
         double bound = slope > 0 ? floor - sd * sd / slope : floor;
         return Math.max(0, Math.min(floor, bound));
     }

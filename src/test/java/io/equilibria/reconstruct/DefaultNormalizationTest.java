@@ -91,6 +91,29 @@ class DefaultNormalizationTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aZStackLitEverywhereByOutOfFocusLightStillHasItsOffsetFound() {
+        // a widefield stack of a thick specimen: out-of-focus light (at least 8 photons, up to 300 in the middle)
+        // lights every voxel, so there is no flat dark floor; gain 1 ADU/photon, read noise 2, offset 100
+        java.util.Random r = new java.util.Random(5);
+        int n = 96, d = 16;
+        float[][] planes = new float[d][n * n];
+        for (int z = 0; z < d; z++) {
+            for (int i = 0; i < n * n; i++) {
+                int x = i % n, yy = i / n;
+                double rr = (Math.pow(x - 40, 2) + Math.pow(yy - 55, 2)) / Math.pow(18 + 2 * Math.abs(z - 8), 2);
+                double photons = 8 + 0.1 * x + 300 * Math.exp(-rr / 2);
+                planes[z][i] = (float) Math.round(100 + poisson(r, photons) + 2 * r.nextGaussian());
+            }
+        }
+        Normalization plane = Normalization.fit(Normalization.DEFAULT, 16, planes);
+        Normalization volume = Normalization.fit(Normalization.DEFAULT, 16, true, planes);
+        System.out.println("as planes: " + plane.describe() + "\nas a volume: " + volume.describe());
+        assertEquals(0, plane.low(), "2D keeps its flat-floor rule: " + plane.describe());
+        // the lower bound errs low by (read noise)^2 / gain = 4 ADU
+        assertTrue(volume.low() > 92 && volume.low() <= 101, volume.describe());
+    }
+
     private static double poisson(java.util.Random r, double mean) {
         if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * r.nextGaussian()));
         double l = Math.exp(-mean), p = 1;

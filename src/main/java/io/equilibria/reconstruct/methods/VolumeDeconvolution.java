@@ -87,7 +87,7 @@ final class VolumeDeconvolution {
         if (d < 2) throw new InputException(Setting.VOLUME + " needs a z-stack; the image has one plane");
         float[][] all = new float[d][];
         for (int i = 0; i < d; i++) all[i] = input.plane(i).data();
-        Normalization norm = Normalization.fit(options.normalization(), input.bitDepth(), all);
+        Normalization norm = Normalization.fit(options.normalization(), input.bitDepth(), true, all);
         if (method.learned()) norm = norm.toUnitPercentile(all);
         List<Plane> normalized = new ArrayList<>(d);
         for (Plane p : input.planes()) normalized.add(norm.forward(p));
