@@ -48,8 +48,8 @@ final class ReconstructCommand implements Command {
         if (l.hasOption("solver")) parsed("solver", () -> Solvers.parse(l.getOptionValue("solver")));
         ReconstructRequest request = cs
                 ? ReconstructRequest.cs(method, Args.dbl(l, "noise-sigma", Double.NaN), Compute.resolve(l.getOptionValue("device", "auto")))
-                : ReconstructRequest.deblur(method, l.hasOption("psf") ? PsfSpec.parse(l.getOptionValue("psf")).loadFor(l.hasOption("multi-frame"), l.hasOption("3d")) : null, deblur(l),
-                Compute.resolve(l.getOptionValue("device", "auto")));
+                : ReconstructRequest.deblur(method, l.hasOption("psf") ? PsfSpec.loadChannels(List.of(l.getOptionValues("psf")),
+                        l.hasOption("multi-frame"), l.hasOption("3d")) : List.of(), deblur(l), Compute.resolve(l.getOptionValue("device", "auto")));
         for (String o : cs ? List.of("max-memory", "warm-start", "tile", "reference", "side-by-side", "boundary", "normalize", "offset",
                 "multi-frame", "3d") : List.<String>of()) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " applies to deblur");

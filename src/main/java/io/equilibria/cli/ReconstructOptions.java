@@ -34,7 +34,8 @@ final class ReconstructOptions {
                 .addOption(Args.opt("seed", "N", "oder: seed of the minibatch draws (default 0)"))
                 .addOption(Args.opt("step", "S", "oder: safe (step shortened to 1/L, same fixed point; default) | model (the model's own step, "
                         + "for Anderson)"))
-                .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM"))
+                .addOption(Args.opt("psf", "SPEC", "deblur: FILE | gaussian:SIGMA_PX | airy:NA,LAMBDA_NM,PIXEL_NM; repeated, or a "
+                        + "multi-channel PSF file: one PSF per channel of a multi-channel stack"))
                 .addOption(Args.opt("iterations", "N", "iterations (default per method: rl 30, rltv 50, tv 100 (deblur) / 300 (cs), wiener <=200 CG, deq/pnp <= "
                         + MethodConfig.DEQ_ITERATIONS + ", oder <= " + MethodConfig.ODER_ITERATIONS + " solver iterations)"))
                 .addOption(Args.opt("lambda", "L", "regularisation weight (rltv: TV weight; wiener: Tikhonov; tv: TV); default from the noise level"))

@@ -75,6 +75,11 @@ public final class ImageFiles {
         return fromImagePlus(imp, channel, path);
     }
 
+    /** The number of channels of an image file (1 for RGB and single-channel files). */
+    public static int channels(Path path) {
+        return read(path, ChannelChoice.ALL).channels();
+    }
+
     /** Converts an ImageJ image (from a file or an open window) to float planes. */
     public static ImageData fromImagePlus(ImagePlus imp, ChannelChoice channel, Path source) {
         String where = source == null ? imp.getTitle() : source.toString();
@@ -82,11 +87,18 @@ public final class ImageFiles {
         boolean colour = type == ImagePlus.COLOR_RGB
                 || (type == ImagePlus.COLOR_256 && !isGrayLut(imp.getProcessor().getLut()));
         int nChannels = imp.getNChannels();
+        if (channel.isAll()) {
+            if (colour) throw new InputException(where + ": colour (RGB) image; " + Setting.CHANNEL + " all applies to multi-channel stacks");
+            if (nChannels == 1) return fromImagePlus(imp, ChannelChoice.NONE, source);
+            List<ImageData> each = new ArrayList<>(nChannels);
+            for (int c = 1; c <= nChannels; c++) each.add(fromImagePlus(imp, ChannelChoice.number(c), source));
+            return ImageData.ofChannels(each);
+        }
         if (nChannels > 1 && !imp.isRGB()) {
             int c = channel.index();
             if (c < 1 || c > nChannels) {
                 throw new InputException(where + ": " + nChannels + "-channel image; set " + Setting.CHANNEL + " to 1.."
-                        + nChannels);
+                        + nChannels + " or all");
             }
         } else if (colour && channel == ChannelChoice.NONE) {
             throw new InputException(where + ": colour (RGB) image; Equilibria works on grayscale intensities. "
@@ -181,8 +193,8 @@ public final class ImageFiles {
         ImageStack stack = new ImageStack(data.width(), data.height());
         for (Plane p : data.planes()) stack.addSlice(new FloatProcessor(p.width(), p.height(), p.data().clone()));
         ImagePlus imp = new ImagePlus(title, stack);
-        if (data.timePoints() > 1) {
-            imp.setDimensions(1, data.slicesPerTimePoint(), data.timePoints());
+        if (data.timePoints() > 1 || data.channels() > 1) {
+            imp.setDimensions(data.channels(), data.slicesPerTimePoint(), data.timePoints());
             imp.setOpenAsHyperStack(true);
         }
         Calibration c = data.calibration();

@@ -31,16 +31,33 @@ public final class PsfSpec {
     private final String kind;
     private final double[] params;
     private final GibsonLanni.Params gibsonLanni; // only for gibsonlanni
+    private final io.equilibria.image.ChannelChoice channel; // which channel of a multi-channel PSF file
 
     private PsfSpec(String text, String kind, double[] params) {
         this(text, kind, params, null);
     }
 
     private PsfSpec(String text, String kind, double[] params, GibsonLanni.Params gibsonLanni) {
+        this(text, kind, params, gibsonLanni, io.equilibria.image.ChannelChoice.NONE);
+    }
+
+    private PsfSpec(String text, String kind, double[] params, GibsonLanni.Params gibsonLanni, io.equilibria.image.ChannelChoice channel) {
         this.text = text;
         this.kind = kind;
         this.params = params;
         this.gibsonLanni = gibsonLanni;
+        this.channel = channel;
+    }
+
+    /** Channel {@code c} (1-based) of a multi-channel PSF file. */
+    public PsfSpec withChannel(int c) {
+        if (!isFile()) throw new IllegalStateException("only a PSF file has channels");
+        return new PsfSpec(text, kind, params, gibsonLanni, io.equilibria.image.ChannelChoice.number(c));
+    }
+
+    /** The file and, for a multi-channel PSF file, the channel: what reports name. */
+    private String described() {
+        return channel == io.equilibria.image.ChannelChoice.NONE ? text : text + " (" + channel + ")";
     }
 
     public static PsfSpec parse(String text) {
@@ -152,8 +169,8 @@ public final class PsfSpec {
                 case "gibsonlanni":
                     return Psf.of(GibsonLanni.volume(gibsonLanni).planes(), text);
                 default:
-                    ImageData d = ImageFiles.read(Paths.get(text));
-                    return Psf.of(d.planes(), text);
+                    ImageData d = ImageFiles.read(Paths.get(text), channel);
+                    return Psf.of(d.planes(), described());
             }
         } catch (IllegalArgumentException e) {
             throw new InputException("PSF spec '" + text + "': " + e.getMessage());
@@ -174,12 +191,12 @@ public final class PsfSpec {
                 case "gibsonlanni":
                     return Psf.volume(GibsonLanni.volume(gibsonLanni), text, microns(params[2], params[3]));
                 case "file": {
-                    ImageData d = ImageFiles.read(Paths.get(text));
+                    ImageData d = ImageFiles.read(Paths.get(text), channel);
                     if (d.size() < 2) {
-                        throw new InputException("PSF " + text + " has one slice; a 3D reconstruction needs a 3D PSF (a z-stack)");
+                        throw new InputException("PSF " + described() + " has one slice; a 3D reconstruction needs a 3D PSF (a z-stack)");
                     }
                     Calibration c = d.calibration();
-                    return Psf.volume(Volume.of(d.planes()), text, c != null && c.isCalibrated() ? c : Calibration.none());
+                    return Psf.volume(Volume.of(d.planes()), described(), c != null && c.isCalibrated() ? c : Calibration.none());
                 }
                 default:
                     throw new InputException("PSF spec '" + text + "' is 2D; a 3D reconstruction needs a 3D PSF: "
@@ -200,6 +217,23 @@ public final class PsfSpec {
         Psf p = load();
         if (multiFrame || p.size() == 1) return p;
         return loadVolume();
+    }
+
+    /**
+     * The PSFs of a deblur from the {@code --psf} values: one each when several are given (channel c of a
+     * multi-channel stack gets the c-th), one per channel of a multi-channel PSF file given alone, else the one PSF.
+     */
+    public static List<Psf> loadChannels(List<String> specs, boolean multiFrame, boolean volume) {
+        List<Psf> out = new ArrayList<>();
+        if (specs.size() == 1) {
+            PsfSpec one = parse(specs.get(0));
+            int channels = one.isFile() ? ImageFiles.channels(Paths.get(one.text)) : 1;
+            if (channels == 1) return List.of(one.loadFor(multiFrame, volume));
+            for (int c = 1; c <= channels; c++) out.add(one.withChannel(c).loadFor(multiFrame, volume));
+            return out;
+        }
+        for (String s : specs) out.add(parse(s).loadFor(multiFrame, volume));
+        return out;
     }
 
     /** Generated PSFs are calibrated in µm ("micron", as ImageJ writes it) from their nm pixel size and z step. */

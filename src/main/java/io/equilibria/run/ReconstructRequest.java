@@ -13,21 +13,47 @@ import io.equilibria.reconstruct.methods.MethodConfig;
 import io.equilibria.reconstruct.report.Reconstruction;
 import io.equilibria.solvers.IterationListener;
 
+import java.util.List;
+
 /**
  * One reconstruction as a user asked for it, whatever the front end: the task, the method and its knobs, and for
  * deblurring the PSF and the deblur options; for CS the noise level in measurement units (NaN: from the file). It is
  * checked when made, so a front end only translates its user's words into one and reports what it is told.
  * {@link #solve} runs it on an image in memory (ImageJ); {@link ReconstructRunner} runs it over files.
+ * <p>{@code channelPsfs}: one PSF per channel of a multi-channel stack (channel c deconvolved with PSF c), or empty
+ * (one PSF for every channel); {@code psf} is then the first.
  */
 public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconvolution.Options deblur, double csNoiseSigma,
-                                 Device device) {
+                                 Device device, List<Psf> channelPsfs) {
     public enum Task {
         DEBLUR, CS;
 
         public String word() { return this == DEBLUR ? "deblur" : "cs"; }
     }
 
+    public ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconvolution.Options deblur, double csNoiseSigma, Device device) {
+        this(task, method, psf, deblur, csNoiseSigma, device, List.of());
+    }
+
     public ReconstructRequest {
+        channelPsfs = channelPsfs == null ? List.of() : List.copyOf(channelPsfs);
+        if (channelPsfs.size() == 1) { // one PSF for every channel
+            if (psf == null) psf = channelPsfs.get(0);
+            channelPsfs = List.of();
+        }
+        if (!channelPsfs.isEmpty()) {
+            if (task == Task.CS) throw new InvalidRequestException(Setting.PSF, "applies to deblurring, not CS");
+            if (psf == null) psf = channelPsfs.get(0);
+            if (deblur == null) deblur = Deconvolution.Options.defaults();
+            // every channel's PSF must suit the same kind of deconvolution as the first's
+            for (int c = 1; c < channelPsfs.size(); c++) {
+                Psf other = channelPsfs.get(c);
+                if (other.isVolume() != psf.isVolume()) {
+                    throw new InvalidRequestException(Setting.PSF, "of channel " + (c + 1) + " (" + other.description() + ") is "
+                            + (other.isVolume() ? "3D" : "2D") + " but channel 1's (" + psf.description() + ") is " + (psf.isVolume() ? "3D" : "2D"));
+                }
+            }
+        }
         boolean cs = task == Task.CS;
         if (!(cs ? MethodConfig.CS_METHODS : MethodConfig.DEBLUR_METHODS).contains(method.method())) {
             throw new InvalidRequestException(Setting.METHOD, "'" + method.method() + "' cannot " + (cs ? "reconstruct CS measurements"
@@ -74,9 +100,48 @@ public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconv
         return new ReconstructRequest(Task.CS, method, null, null, noiseSigma, device);
     }
 
+    /** A deblur with one PSF per channel of a multi-channel stack (channel c with PSF c). */
+    public static ReconstructRequest deblur(MethodConfig method, List<Psf> channelPsfs, Deconvolution.Options options, Device device) {
+        return new ReconstructRequest(Task.DEBLUR, method, null, options, Double.NaN, device, channelPsfs);
+    }
+
     /** This request with the deblur options changed (e.g. a reference for one image's PSNR trace). */
     public ReconstructRequest withDeblur(Deconvolution.Options options) {
-        return new ReconstructRequest(task, method, psf, options, csNoiseSigma, device);
+        return new ReconstructRequest(task, method, psf, options, csNoiseSigma, device, channelPsfs);
+    }
+
+    /** Whether each channel has its own PSF. */
+    public boolean perChannelPsfs() { return !channelPsfs.isEmpty(); }
+
+    /**
+     * The request for channel {@code c} (0-based) of an image of {@code count} channels: its own PSF when each channel
+     * has one (their number must then match the channels'), else this request.
+     */
+    public ReconstructRequest forChannel(int c, int count) {
+        Psf own = psf;
+        if (!channelPsfs.isEmpty()) {
+            if (channelPsfs.size() != count) {
+                throw new io.equilibria.errors.InputException(channelPsfs.size() + " PSFs were given (one per channel) but the image has " + count
+                        + " channel" + (count == 1 ? "" : "s") + "; give " + Setting.PSF + " once per channel, or once for all channels");
+            }
+            own = channelPsfs.get(c);
+        }
+        Deconvolution.Options o = deblur;
+        if (o != null && o.reference() != null && count > 1 && o.reference().channels() == count) o = o.withReference(o.reference().channel(c));
+        if (own == psf && o == deblur && channelPsfs.isEmpty()) return this;
+        return new ReconstructRequest(task, method, own, o, csNoiseSigma, device, List.of());
+    }
+
+    /**
+     * Deblurs every channel of a multi-channel image (made by {@link ImageData#ofChannels}), each with its PSF, into one
+     * multi-channel result whose report lists the channels' solves in channel order. One channel: {@link #solve}.
+     */
+    public Reconstruction solveChannels(ImageData image, Deconvolution.PlaneListener listener) {
+        int n = image.channels();
+        if (n == 1 && channelPsfs.isEmpty()) return solve(image, listener);
+        List<Reconstruction> each = new java.util.ArrayList<>(n);
+        for (int c = 0; c < n; c++) each.add(forChannel(c, n).solve(image.channel(c), listener));
+        return Reconstruction.ofChannels(each);
     }
 
     /** Deblurs an image or stack; {@code listener} sees every solve's iterations and may cancel. */

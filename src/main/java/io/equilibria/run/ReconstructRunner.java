@@ -51,6 +51,19 @@ public final class ReconstructRunner {
     }
 
     static Summary run(ReconstructRequest request, RunFiles files, RunListener listener, Solve solver) {
+        // one PSF per channel: every channel, unless one was chosen (then its PSF alone)
+        if (request.perChannelPsfs()) {
+            int n = request.channelPsfs().size();
+            int chosen = files.channel().index();
+            if (files.channel() == io.equilibria.image.ChannelChoice.NONE) {
+                files = files.withChannel(io.equilibria.image.ChannelChoice.ALL);
+            } else if (!files.channel().isAll()) {
+                if (chosen < 1 || chosen > n) {
+                    throw new InputException(n + " PSFs were given (one per channel) but " + files.channel() + " was chosen");
+                }
+                request = request.forChannel(chosen - 1, n);
+            }
+        }
         boolean batch = files.batch();
         ReconstructRequest single = request;
         if (!batch && files.reference() != null && request.task() == ReconstructRequest.Task.DEBLUR) {
@@ -112,7 +125,7 @@ public final class ReconstructRunner {
         }
         ImageData image = ImageFiles.read(job.input(), files.channel());
         ImageFiles.requireFinite(image, job.input().toString());
-        return request.solve(image, progress);
+        return request.solveChannels(image, progress);
     }
 
     /** PSNR and SSIM against the ground truth: the given file for one image, the same relative path for a batch. */
@@ -125,13 +138,14 @@ public final class ReconstructRunner {
 
     /** Input | Richardson-Lucy (default iterations, same options) | this result, as one PNG. */
     private static void sideBySide(ReconstructRequest request, RunFiles files, BatchPlan.Job job, Reconstruction o, RunListener listener) {
-        ImageData input = ImageFiles.read(job.input(), files.channel());
-        Reconstruction rl = Deconvolution.run(input, request.psf(), MethodConfig.of("rl"), request.deblur(), request.device(),
-                Deconvolution.PlaneListener.NONE);
+        ImageData all = ImageFiles.read(job.input(), files.channel());
+        ImageData input = all.channel(0); // a multi-channel image: its first channel
+        Reconstruction rl = Deconvolution.run(input, request.forChannel(0, all.channels()).psf(), MethodConfig.of("rl"), request.deblur(),
+                request.device(), Deconvolution.PlaneListener.NONE);
         SideBySide.write(files.sideBySide(), List.of(
                 new SideBySide.Panel("input", input.planes().get(0)),
                 new SideBySide.Panel("Richardson-Lucy, " + rl.report().first().iterations() + " it.", rl.image().planes().get(0)),
-                new SideBySide.Panel(ReportText.label(o.report()), o.image().planes().get(0))), 2);
+                new SideBySide.Panel(ReportText.label(o.report()), o.image().channel(0).planes().get(0))), 2);
         listener.message("wrote " + files.sideBySide() + " (input | RL | " + request.method().method() + ")");
     }
 

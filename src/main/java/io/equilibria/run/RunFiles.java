@@ -31,4 +31,8 @@ public record RunFiles(Path input, Path output, ChannelChoice channel, Selection
     }
 
     public boolean batch() { return Files.isDirectory(input); }
+
+    public RunFiles withChannel(ChannelChoice c) {
+        return new RunFiles(input, output, c, selection, resume, reference, sideBySide, report);
+    }
 }

@@ -16,9 +16,40 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ReconstructionReport(int schemaVersion, String method, String device, Boolean cancelled,
                                    @JsonUnwrapped DeblurSetup deblur, @JsonUnwrapped CsSetup cs,
-                                   List<PlaneReport> planes, double seconds) {
+                                   List<PlaneReport> planes, double seconds, Integer channels) {
     /** Raised when a field is renamed, removed or changes meaning; adding a field keeps it. */
     public static final int SCHEMA_VERSION = 1;
+
+    /** One channel (the field is left out of the JSON). */
+    public ReconstructionReport(int schemaVersion, String method, String device, Boolean cancelled, DeblurSetup deblur, CsSetup cs,
+                                List<PlaneReport> planes, double seconds) {
+        this(schemaVersion, method, device, cancelled, deblur, cs, planes, seconds, null);
+    }
+
+    /**
+     * The report of a multi-channel deblur from its channels' reports: their solves in channel order, each channel's
+     * PSF ("channel 1: …; channel 2: …"), the total time; the rest is the first channel's.
+     */
+    public static ReconstructionReport ofChannels(List<ReconstructionReport> each) {
+        ReconstructionReport first = each.get(0);
+        if (each.size() == 1) return first;
+        List<PlaneReport> planes = new java.util.ArrayList<>();
+        StringBuilder psfs = new StringBuilder();
+        double seconds = 0;
+        boolean cancelled = false;
+        for (int c = 0; c < each.size(); c++) {
+            ReconstructionReport r = each.get(c);
+            planes.addAll(r.planes());
+            seconds += r.seconds();
+            cancelled |= r.wasCancelled();
+            psfs.append(c == 0 ? "" : "; ").append("channel ").append(c + 1).append(": ").append(r.deblur().psf());
+        }
+        DeblurSetup d = first.deblur();
+        DeblurSetup merged = new DeblurSetup(psfs.toString(), d.boundary(), d.multiFrame(), d.normalization(), d.tiles(), d.tiling(),
+                d.memoryBudgetMiB(), d.estimatedPeakMiB(), d.warmStart(), d.volume());
+        return new ReconstructionReport(first.schemaVersion(), first.method(), first.device(), cancelled ? Boolean.TRUE : first.cancelled(),
+                merged, null, planes, seconds, each.size());
+    }
 
     public ReconstructionReport {
         planes = List.copyOf(planes);
@@ -81,6 +112,7 @@ public record ReconstructionReport(int schemaVersion, String method, String devi
         info.put("equilibria.method", method);
         info.put("equilibria.iterations", String.valueOf(first().iterations()));
         info.put("equilibria.device", device);
+        if (channels != null) info.put("equilibria.channels", channels + " (solves listed channel by channel)");
         if (deblur != null) {
             info.put("equilibria.psf", deblur.psf());
             info.put("equilibria.boundary", deblur.boundary());
