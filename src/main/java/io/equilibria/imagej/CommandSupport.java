@@ -103,7 +103,7 @@ final class CommandSupport {
      */
     static void addPsfField(GenericDialog gd, String defaultValue) {
         addFileField(gd, "psf", defaultValue, 28);
-        StringBuilder hint = new StringBuilder("PSF: gaussian:SIGMA_PX, airy:NA,LAMBDA_NM,PIXEL_NM, a file, or image:TITLE");
+        StringBuilder hint = new StringBuilder("PSF: gaussian:SIGMA_PX, airy:NA,LAMBDA_NM,PIXEL_NM, a file, or image:TITLE;\nper channel: PSF1;PSF2;... or a multi-channel PSF");
         String[] titles = WindowManager.getImageTitles();
         if (titles.length > 0) {
             hint.append("\nopen images: ");

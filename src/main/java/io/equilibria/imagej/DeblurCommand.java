@@ -63,10 +63,10 @@ public final class DeblurCommand implements PlugIn {
             Deconvolution.Options options = new Deconvolution.Options(Boundary.parse(gd.getNextChoice()),
                     Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null)
                     .withVolume(gd.getNextBoolean());
-            Psf psf = psf(psfText, options.multiFrame(), options.volume());
+            List<Psf> psfs = psfs(psfText, options.multiFrame(), options.volume());
             boolean strengthApplies = MethodConfig.takesStrength(method);
             ImagePlus result = deblur(imp, ReconstructRequest.deblur(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null,
-                    null, strengthApplies ? strength : PriorStrength.AUTO), psf, options, Compute.resolve(gd.getNextChoice())));
+                    null, strengthApplies ? strength : PriorStrength.AUTO), psfs, options, Compute.resolve(gd.getNextChoice())));
             if (result != null) result.show();
         });
     }
@@ -81,7 +81,8 @@ public final class DeblurCommand implements PlugIn {
             cancelled[0] |= IJ.escapePressed();
             return !cancelled[0];
         };
-        Reconstruction o = request.solve(ImageFiles.fromImagePlus(imp, ChannelChoice.NONE, null), progress);
+        // a multi-channel image: every channel, each with its PSF when one per channel was given
+        Reconstruction o = request.solveChannels(ImageFiles.fromImagePlus(imp, ChannelChoice.ALL, null), progress);
         IJ.showProgress(1.0);
         if (cancelled[0] || o.report().wasCancelled()) {
             IJ.resetEscape();
@@ -89,6 +90,7 @@ public final class DeblurCommand implements PlugIn {
             return null;
         }
         ImagePlus out = ImageFiles.toImagePlus(o.image(), imp.getShortTitle() + "-" + request.method().method());
+        if (o.image().channels() > 1) out = new ij.CompositeImage(out, imp.isComposite() ? ((ij.CompositeImage) imp).getMode() : IJ.COMPOSITE);
         out.setCalibration(imp.getCalibration().copy());
         out.setProperty("Info", CommandSupport.info(TITLE, o));
         return out;
@@ -98,6 +100,30 @@ public final class DeblurCommand implements PlugIn {
      * A PSF spec or file, or {@code image:TITLE} for an open image: per-frame planes for multi-frame, else a volume
      * when asked for or when it has several slices (a 3D PSF, with the image's calibration as its voxel size).
      */
+    static List<Psf> psfs(String text, boolean multiFrame, boolean volume) {
+        String[] parts = text.split(";");
+        if (parts.length > 1) {
+            List<Psf> out = new java.util.ArrayList<>();
+            for (String part : parts) out.add(psf(part.trim(), multiFrame, volume));
+            return out;
+        }
+        if (text.startsWith("image:")) {
+            ImagePlus p = WindowManager.getImage(text.substring(6));
+            if (p != null && p.getNChannels() > 1) { // a PSF per channel, as a multi-channel image
+                List<Psf> out = new java.util.ArrayList<>();
+                for (int c = 1; c <= p.getNChannels(); c++) {
+                    io.equilibria.image.ImageData d = ImageFiles.fromImagePlus(p, ChannelChoice.number(c), null);
+                    String name = p.getTitle() + " (channel " + c + ")";
+                    out.add(multiFrame || (!volume && d.size() == 1) ? Psf.of(d.planes(), name)
+                            : Psf.volume(io.equilibria.image.Volume.of(d.planes()), name, d.calibration()));
+                }
+                return out;
+            }
+            return List.of(psf(text, multiFrame, volume));
+        }
+        return PsfSpec.loadChannels(List.of(text), multiFrame, volume);
+    }
+
     static Psf psf(String text, boolean multiFrame, boolean volume) {
         if (text.startsWith("image:")) {
             ImagePlus p = WindowManager.getImage(text.substring(6));

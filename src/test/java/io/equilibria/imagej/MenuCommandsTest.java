@@ -345,6 +345,42 @@ class MenuCommandsTest {
                 + axialShare(blurred, centre, d) + " -> " + axialShare(out, centre, d));
     }
 
+    @Test
+    void aTwoChannelStackIsDeconvolvedChannelByChannelWithOnePsfEach() {
+        // both channels hold the same data: one PSF for both gives equal channels, one PSF each gives different ones
+        int n = 48, d = 6;
+        ImageStack s = new ImageStack(n, n);
+        java.util.Random r = new java.util.Random(2);
+        for (int z = 0; z < d; z++) {
+            float[] p = new float[n * n];
+            for (int k = 0; k < p.length; k++) p[k] = (float) (20 + 10 * Math.sin(k * 0.37 + z) + r.nextGaussian());
+            s.addSlice(new FloatProcessor(n, n, p));
+            s.addSlice(new FloatProcessor(n, n, p.clone()));
+        }
+        ImagePlus two = new ImagePlus("two", s);
+        two.setDimensions(2, d, 1);
+        two.setOpenAsHyperStack(true);
+        two = new ij.CompositeImage(two, ij.IJ.COMPOSITE);
+        ij.measure.Calibration cal = new ij.measure.Calibration();
+        cal.pixelWidth = cal.pixelHeight = 0.1;
+        cal.pixelDepth = 0.3;
+        cal.setUnit("micron");
+        two.setCalibration(cal);
+        String green = "bornwolf:1.4,510,100,1.518,300,5", red = "bornwolf:1.3,600,100,1.518,300,5";
+        ImagePlus each = run(two, "Classical Deconvolution...", "method=rl psf=[" + green + ";" + red + "] noise_sigma=0 iterations=5 "
+                + "boundary=extended 3d_volume device=cpu");
+        assertArrayEquals(new int[] {n, n, 2, d, 1}, each.getDimensions(), "a C x Z hyperstack");
+        assertTrue(each.isComposite());
+        assertTrue(info(each).contains("channel 2: " + red), info(each));
+        ImagePlus shared = run(two, "Classical Deconvolution...", "method=rl psf=" + green + " noise_sigma=0 iterations=5 "
+                + "boundary=extended 3d_volume device=cpu");
+        float[] a = (float[]) shared.getStack().getPixels(shared.getStackIndex(1, 3, 1)), b = (float[]) shared.getStack().getPixels(shared.getStackIndex(2, 3, 1));
+        assertArrayEquals(a, b, "one PSF for both channels of equal data");
+        float[] e1 = (float[]) each.getStack().getPixels(each.getStackIndex(1, 3, 1)), e2 = (float[]) each.getStack().getPixels(each.getStackIndex(2, 3, 1));
+        assertArrayEquals(a, e1, "channel 1 with its own PSF, the same PSF as the shared run");
+        assertFalse(java.util.Arrays.equals(e1, e2), "channel 2 with its own PSF");
+    }
+
     /** The share of a pixel column's light above its minimum that lies in the middle plane. */
     static double axialShare(ImagePlus imp, int pixel, int depth) {
         double[] v = new double[depth];
