@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.convolutional.Conv3d;
 import io.equilibria.compute.Tensors;
 
 import java.io.DataInputStream;
@@ -29,6 +30,11 @@ import java.util.Random;
  * kernel, 7% below the whole-plane norm at 8×8, 2% at 16×16 and 0.5% at 32×32; choose the patch (or a bound c a
  * little under the wanted constant) accordingly.
  *
+ * <p>A 5-D weight (out, in, kd, kh, kw) is a 3-D convolution of (1, Cin, D, H, W) patches ({@link Builder#inputSize(int,
+ * int, int)}, {@link Builder#padding(int, int, int)}); its adjoint is again a convolution, with the kernel flipped in all
+ * three axes and in/out channels swapped. With three cut axes instead of two, a patch of a given side falls further
+ * below the whole-space norm than a 2-D one: {@code SpectralNormTest} measures it for 3-D patches.
+ *
  * <p>The vectors (and σ̂) live on a sub-manager of the weight's manager, so they are released with the model, and
  * every intermediate of a call is closed by an {@link NDScope}: repeated calls do not grow any manager. One object
  * serves one weight; if that weight moves to another device or type the vectors follow it. Not thread-safe.
@@ -45,8 +51,10 @@ public final class SpectralNorm implements AutoCloseable {
     private final Mode mode;
     private final double bound;
     private final int powerIterations;
+    private final int depth;
     private final int height;
     private final int width;
+    private final int padD;
     private final int padH;
     private final int padW;
     private final long seed;
@@ -69,8 +77,10 @@ public final class SpectralNorm implements AutoCloseable {
         this.mode = b.mode;
         this.bound = b.bound;
         this.powerIterations = b.powerIterations;
+        this.depth = b.depth;
         this.height = b.height;
         this.width = b.width;
+        this.padD = b.padD;
         this.padH = b.padH;
         this.padW = b.padW;
         this.seed = b.seed;
@@ -138,7 +148,18 @@ public final class SpectralNorm implements AutoCloseable {
             NDArray w = weight.stopGradient();
             NDArray s = null;
             for (int i = 1; i <= iterations; i++) {
-                s = step(w);
+                // each step's temporaries are freed at once (kept to the end they held hundreds of MB for 3-D patches)
+                NDArray next;
+                try (NDScope perStep = new NDScope()) {
+                    next = step(w);
+                    NDScope.unregister(next);
+                }
+                if (s != null) {
+                    NDScope.unregister(s);
+                    s.close();
+                }
+                s = next;
+                NDScope.register(s);
                 if (i % 10 == 0 || i == iterations) { // read back only now and then: each read waits for the device
                     double now = scalar(s);
                     if (Math.abs(now - previous) <= tol * Math.abs(now)) break;
@@ -169,19 +190,30 @@ public final class SpectralNorm implements AutoCloseable {
         return n;
     }
 
-    private NDArray apply(NDArray w, NDArray x) {
+    /** A_W x (package-private for the adjoint tests). */
+    NDArray apply(NDArray w, NDArray x) {
         if (mode == Mode.MATRIX) return w.reshape(w.getShape().get(0), -1).matMul(x);
+        if (w.getShape().dimension() == 5) {
+            return Conv3d.conv3d(x, w, null, new Shape(1, 1, 1), new Shape(padD, padH, padW), new Shape(1, 1, 1), 1)
+                    .singletonOrThrow();
+        }
         return Conv2d.conv2d(x, w, null, new Shape(1, 1), new Shape(padH, padW), new Shape(1, 1), 1)
                 .singletonOrThrow();
     }
 
     /**
      * Aᵀy. The PyTorch engine of DJL has no transposed convolution, so for stride 1 the adjoint is the
-     * cross-correlation with the kernel flipped in space and with in/out channels swapped, padded by k−1−p.
+     * cross-correlation with the kernel flipped in space and with in/out channels swapped, padded by k−1−p (in 3-D the
+     * same with the kernel flipped in all three axes).
      */
-    private NDArray adjoint(NDArray w, NDArray y) {
+    NDArray adjoint(NDArray w, NDArray y) {
         if (mode == Mode.MATRIX) return w.reshape(w.getShape().get(0), -1).transpose().matMul(y);
         Shape s = w.getShape();
+        if (s.dimension() == 5) {
+            NDArray flipped = w.flip(2, 3, 4).swapAxes(0, 1);
+            return Conv3d.conv3d(y, flipped, null, new Shape(1, 1, 1),
+                    new Shape(s.get(2) - 1 - padD, s.get(3) - 1 - padH, s.get(4) - 1 - padW), new Shape(1, 1, 1), 1).singletonOrThrow();
+        }
         NDArray flipped = w.flip(2, 3).swapAxes(0, 1);
         return Conv2d.conv2d(y, flipped, null, new Shape(1, 1),
                 new Shape(s.get(2) - 1 - padH, s.get(3) - 1 - padW), new Shape(1, 1), 1).singletonOrThrow();
@@ -199,8 +231,15 @@ public final class SpectralNorm implements AutoCloseable {
         if (mode == Mode.MATRIX) {
             us = new Shape(s.get(0), 1);
             vs = new Shape(s.size() / s.get(0), 1);
+        } else if (s.dimension() == 5) {
+            if (padD > s.get(2) - 1 || padH > s.get(3) - 1 || padW > s.get(4) - 1) {
+                throw new IllegalArgumentException("padding " + padD + "x" + padH + "x" + padW + " exceeds kernel-1 for " + s);
+            }
+            vs = new Shape(1, s.get(1), depth, height, width);
+            us = new Shape(1, s.get(0), depth + 2L * padD - s.get(2) + 1, height + 2L * padH - s.get(3) + 1,
+                    width + 2L * padW - s.get(4) + 1);
         } else {
-            if (s.dimension() != 4) throw new IllegalArgumentException("OPERATOR mode needs a 4-D conv weight, got " + s);
+            if (s.dimension() != 4) throw new IllegalArgumentException("OPERATOR mode needs a 4-D (2-D conv) or 5-D (3-D conv) weight, got " + s);
             if (padH > s.get(2) - 1 || padW > s.get(3) - 1) {
                 throw new IllegalArgumentException("padding " + padH + "x" + padW + " exceeds kernel-1 for " + s);
             }
@@ -307,8 +346,10 @@ public final class SpectralNorm implements AutoCloseable {
         private Mode mode = Mode.MATRIX;
         private double bound = 1.0;
         private int powerIterations = 1;
+        private int depth = 16;
         private int height = 32;
         private int width = 32;
+        private int padD = 1;
         private int padH = 1;
         private int padW = 1;
         private long seed = 0x5eedL;
@@ -339,6 +380,25 @@ public final class SpectralNorm implements AutoCloseable {
             if (h < 1 || w < 1) throw new IllegalArgumentException("input size must be positive");
             height = h;
             width = w;
+            return this;
+        }
+
+        /**
+         * OPERATOR mode, 3-D convolutions (5-D weights): the (depth, height, width) of the input patch the norm is
+         * measured on (default 16×32×32; a 2-D convolution ignores the depth).
+         */
+        public Builder inputSize(int d, int h, int w) {
+            if (d < 1) throw new IllegalArgumentException("input size must be positive");
+            inputSize(h, w);
+            depth = d;
+            return this;
+        }
+
+        /** OPERATOR mode, 3-D convolutions: the zero padding along depth, height and width (default 1 each). */
+        public Builder padding(int pd, int ph, int pw) {
+            if (pd < 0) throw new IllegalArgumentException("padding must be >= 0");
+            padding(ph, pw);
+            padD = pd;
             return this;
         }
 
