@@ -3,9 +3,14 @@ package io.equilibria.priors;
 import java.util.Map;
 
 /** The hyper-parameters of a learned denoiser architecture, as stored on model cards. */
-public sealed interface DenoiserConfig permits DnCnn.Config, UNet.Config {
-    /** Architecture name on cards ({@code dncnn}, {@code unet}). */
+public sealed interface DenoiserConfig permits DnCnn.Config, DnCnn3d.Config, UNet.Config {
+    /** Architecture name on cards ({@code dncnn}, {@code dncnn3d}, {@code unet}). */
     String type();
+
+    /** True for a network of volumes (see {@link Denoiser#volumetric}). */
+    default boolean volumetric() {
+        return false;
+    }
 
     DenoiserConfig withSeed(long seed);
 
@@ -18,6 +23,7 @@ public sealed interface DenoiserConfig permits DnCnn.Config, UNet.Config {
         Object t = m.getOrDefault("type", "dncnn");
         if (UNet.TYPE.equals(t)) return UNet.Config.fromMap(m);
         if ("dncnn".equals(t)) return DnCnn.Config.fromMap(m);
-        throw new IllegalArgumentException("unknown denoiser architecture '" + t + "' (dncnn or unet)");
+        if (DnCnn3d.TYPE.equals(t)) return DnCnn3d.Config.fromMap(m);
+        throw new IllegalArgumentException("unknown denoiser architecture '" + t + "' (dncnn, dncnn3d or unet)");
     }
 }

@@ -20,6 +20,7 @@ public final class OrthogonalDenoiser implements Denoiser {
     private final Denoiser inner;
 
     public OrthogonalDenoiser(Denoiser inner) {
+        if (inner.volumetric()) throw new IllegalArgumentException("a volumetric denoiser sees volumes itself: " + inner.describe());
         this.inner = inner;
     }
 
@@ -27,10 +28,11 @@ public final class OrthogonalDenoiser implements Denoiser {
 
     /**
      * {@code d} made to see states of any rank: 4D (images) go straight to {@code d}, 5D (volumes) through its three
-     * orientations. The DEQ map asks this for every denoiser it is built with, so training and inference share it.
+     * orientations; a {@link Denoiser#volumetric} denoiser (a 3D CNN) is returned unchanged, as it sees a volume itself.
+     * The DEQ map asks this for every denoiser it is built with, so training and inference share it.
      */
     public static Denoiser of(Denoiser d) {
-        return d instanceof OrthogonalDenoiser ? d : new OrthogonalDenoiser(d);
+        return d instanceof OrthogonalDenoiser || d.volumetric() ? d : new OrthogonalDenoiser(d);
     }
 
     @Override

@@ -141,6 +141,10 @@ public final class DeqTraining {
             if (volumes != null && (task != DeqModel.Task.DEBLUR || oder != null || problems.blocks() != 1)) {
                 throw new IllegalArgumentException("3D training is for full-batch deblurring of one z-stack (no CS, ODER or views)");
             }
+            if (volumes == null && net != null && net.volumetric()) {
+                throw new IllegalArgumentException(io.equilibria.errors.Setting.DENOISER + " is a 3D CNN (" + net.type()
+                        + "), a prior of volumes: train a model of z-stacks (" + io.equilibria.errors.Setting.VOLUME + ")");
+            }
         }
 
         public OderSettings oder() { return solver.oder(); }

@@ -45,8 +45,9 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
     /**
      * Architecture and the scalars' initial values (the trained values are parameters, in the file).
      *
-     * @param volume trained on z-stacks (3D deconvolution): the 2D denoiser sees a volume's xy, xz and yz planes
-     *               ({@link io.equilibria.priors.OrthogonalDenoiser}); the card says so, and how to run it
+     * @param volume trained on z-stacks (3D deconvolution): a 2D denoiser sees a volume's xy, xz and yz planes
+     *               ({@link io.equilibria.priors.OrthogonalDenoiser}), a 3D CNN ({@link DenoiserConfig#volumetric})
+     *               the volume itself; the card says so, and how to run it
      */
     public record Config(Task task, DeqForm form, DenoiserConfig denoiser, double gamma, double tau, double sigmaScale,
                          double tauExponent, double nullSpaceSigma, DeqScalars.Start start, double tauSigmaFloor, boolean volume) {
@@ -92,7 +93,12 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
             if (nullSpaceSigma > 0) m.put("nullSpaceSigma", nullSpaceSigma);
             if (tauSigmaFloor != 1e-4) m.put("tauSigmaFloor", tauSigmaFloor);
             if (start != DeqScalars.Start.TIKHONOV) m.put("start", start.name().toLowerCase(Locale.ROOT));
-            if (volume) {
+            if (volume && denoiser.volumetric()) {
+                m.put("volume", true);
+                m.put("prior", "3D CNN on the volume");
+                m.put("usage", "3D deconvolution of z-stacks (a volume with a 3D PSF, method deq with this model); the prior is a "
+                        + "3D CNN applied to the whole volume (in blocks with a halo of its receptive radius); it does not run on 2D images");
+            } else if (volume) {
                 m.put("volume", true);
                 m.put("orientations", ORIENTATIONS);
                 m.put("usage", "3D deconvolution of z-stacks (a volume with a 3D PSF, method deq with this model); the 2D "
@@ -174,7 +180,8 @@ public final class DeqModel extends AbstractBlock implements io.equilibria.prior
     public String describe() {
         try (DeqScalars s = scalars()) {
             return String.format(Locale.ROOT, "DEQ-%s for %s, gamma %.4g%s, sigma scale %.3g; denoiser %s",
-                    config.form(), config.task().label() + (config.volume() ? " of z-stacks (denoiser on xy, xz, yz planes)" : ""), s.gammaValue(),
+                    config.form(), config.task().label() + (!config.volume() ? "" : denoiser.volumetric() ? " of z-stacks (3D CNN prior on the volume)"
+                            : " of z-stacks (denoiser on xy, xz, yz planes)"), s.gammaValue(),
                     config.form() == DeqForm.RED ? String.format(Locale.ROOT, ", tau %.4g x (sigma/%.2g)^%.3g", s.tauValue(),
                             DeqScalars.SIGMA_REFERENCE, config.tauExponent()) : "",
                     s.sigmaScaleValue(), denoiser.describe())

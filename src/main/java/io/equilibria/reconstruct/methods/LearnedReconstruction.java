@@ -125,10 +125,17 @@ public final class LearnedReconstruction implements Reconstructor {
             throw new ModelException(stored.cardFile(), "is a DEQ-" + m.form() + " model; " + Setting.METHOD + " "
                     + (m.form() == DeqForm.RED ? "deq or oder" : "deq or pnp") + " runs it");
         }
+        if (m.denoiser().volumetric() && a.domainShape().dimension() != 3) {
+            throw new ModelException(stored.cardFile(), "has a 3D CNN prior and reconstructs z-stacks as volumes (a 3D PSF, "
+                    + Setting.VOLUME + "), not 2D images; choose a 2D model (default " + defaultModel(task, form) + ")");
+        }
         int radius = m.denoiser().receptiveRadius();
         // a wide receptive field (the U-Net's ~90 px) would make 256 px tiles mostly halo: keep the halo's share small
         int tile = Integer.getInteger("equilibria.denoiserTile", Math.max(DENOISER_TILE, (6 * radius + 7) / 8 * 8));
-        io.equilibria.priors.Denoiser d = tile > 0 ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), radius, tile) : m.denoiser();
+        // a 3D CNN on a volume: blocks of about 96 voxels a side (equilibria.denoiserVolumeTile)
+        int volumeTile = Integer.getInteger("equilibria.denoiserVolumeTile", io.equilibria.priors.TiledDenoiser.VOLUME_TILE);
+        io.equilibria.priors.Denoiser d = tile > 0 ? new io.equilibria.priors.TiledDenoiser(m.denoiser(), radius, tile,
+                Math.max(8, volumeTile)) : m.denoiser();
         DeqReconstructor r = new DeqReconstructor(stored.card().name(), d, m.scalars(), m.form(), Solvers.parse(solver),
                 options, noiseSigma, compressedSensing, oder != null ? oder.dataTerm() : DataTerm.FULL,
                 oder != null && oder.safeStep());
