@@ -41,6 +41,20 @@ final class ReconstructCommand implements Command {
         if (rest.size() != 1 || !List.of("deblur", "cs").contains(rest.get(0))) throw new UsageException("say what to reconstruct: deblur or cs");
         boolean cs = rest.get(0).equals("cs");
         String methodName = l.getOptionValue("method", cs ? "tv" : "rl");
+        ReconstructRequest request = request(l, cs);
+        RunFiles files = files(l);
+        try (Progress progress = new Progress(files.batch() ? "images" : methodName, 1)) {
+            ReconstructRunner.Summary s = ReconstructRunner.run(request, files, new ConsoleRunListener(progress, files.batch(), settingNames()));
+            return s.failed() > 0 ? ExitCodes.PARTIAL : ExitCodes.OK;
+        }
+    }
+
+    /**
+     * The request the options describe ({@code cs}: reconstruct cs, else deblur), checked as the command checks it.
+     * {@code bench 3d} builds its runs with it, so it measures what a user's command line gets.
+     */
+    static ReconstructRequest request(CommandLine l, boolean cs) {
+        String methodName = l.getOptionValue("method", cs ? "tv" : "rl");
         if (l.hasOption("iterations") && Args.integer(l, "iterations", 0) < 1) throw new UsageException("--iterations must be >= 1");
         MethodConfig method = new MethodConfig(methodName, Args.integer(l, "iterations", 0), Args.dbl(l, "lambda", Double.NaN),
                 Args.dbl(l, "tolerance", Double.NaN), l.getOptionValue("model"), l.getOptionValue("solver"), oder(l),
@@ -54,16 +68,18 @@ final class ReconstructCommand implements Command {
                 "multi-frame", "3d") : List.<String>of()) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " applies to deblur");
         }
+        return request;
+    }
+
+    /** Where the run reads and writes, as the options say. */
+    static RunFiles files(CommandLine l) {
         Selection selection = new Selection(l.hasOption("recursive"), values(l, "include"), values(l, "exclude"), Shard.parse(l.getOptionValue("shard")));
         RunFiles files = new RunFiles(Args.path(l, "input"), Args.path(l, "output"), ChannelChoice.parse(l.getOptionValue("channel")),
                 selection, l.hasOption("resume"), Args.path(l, "reference"), Args.path(l, "side-by-side"), Args.path(l, "report"));
         for (String o : files.batch() ? List.<String>of() : List.of("recursive", "include", "exclude", "shard", "resume")) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " applies when --input is a directory");
         }
-        try (Progress progress = new Progress(files.batch() ? "images" : methodName, 1)) {
-            ReconstructRunner.Summary s = ReconstructRunner.run(request, files, new ConsoleRunListener(progress, files.batch(), settingNames()));
-            return s.failed() > 0 ? ExitCodes.PARTIAL : ExitCodes.OK;
-        }
+        return files;
     }
 
     /** The deblur options, or null for CS (whose own options are checked by the request). */
