@@ -24,25 +24,30 @@ import java.util.List;
  */
 final class BenchCommand implements Command {
     @Override public String name() { return "bench"; }
-    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ), learned (DEQ reconstruction vs classical methods: quality, speed, memory) or oder (ODER vs full-batch DEQ: operator cost, PSNR, time, training), batch (headless batch throughput, memory, resume, warm starts, tiling) or certify (SRS vs randomized smoothing, Lipschitz certificates, LBEN inequality)"; }
-    @Override public String arguments() { return "[physics|deq|learned|oder|batch|certify]"; }
+    @Override public String summary() { return "benchmarks: physics (FFT convolution, RL, GEMM GFLOP/s), deq (solvers and gradients on a conv DEQ), learned (DEQ reconstruction vs classical methods: quality, speed, memory) or oder (ODER vs full-batch DEQ: operator cost, PSNR, time, training), batch (headless batch throughput, memory, resume, warm starts, tiling), certify (SRS vs randomized smoothing, Lipschitz certificates, LBEN inequality) or 3d (3D deconvolution of z-stacks: rl and deq PSNR against zero-boundary RL at its oracle iteration, s per RL iteration, peak memory)"; }
+    @Override public String arguments() { return "[physics|deq|learned|oder|batch|certify|3d]"; }
 
     @Override
     public Options options() {
         return new Options()
-                .addOption(Args.opt("sizes", "LIST", "image sizes, comma-separated (default 256,1024,2048)"))
+                .addOption(Args.opt("sizes", "LIST", "image sizes, comma-separated (default 256,1024,2048); 3d: volumes of the speed part, ZxYxX, comma-separated (default 64x256x256,64x512x512)"))
                 .addOption(Args.opt("repeats", "N", "timed repeats per measurement (default 5)"))
                 .addOption(Args.opt("psf-sigma", "S", "Gaussian PSF sigma in pixels (default 2)"))
                 .addOption(Args.opt("channels", "C", "deq: channels of the conv DEQ state (default 32)"))
                 .addOption(Args.opt("tolerance", "T", "deq: relative residual tolerance of forward and backward solves (default 1e-4)"))
                 .addOption(Args.opt("step", "LIST", "deq: relaxation steps alpha of T = (1-alpha) z + alpha f(z), comma-separated (default 1,0.2)"))
                 .addOption(Args.opt("images", "DIR", "learned: extra evaluation images (never used in training!) besides the built-in set"))
-                .addOption(Args.opt("phantoms", "N", "learned: synthetic fluorescence phantoms in the evaluation set (default 4)"))
-                .addOption(Args.opt("size", "N", "learned: evaluation image side (centre crops; default 256); batch: side of the generated images (default 256)"))
+                .addOption(Args.opt("phantoms", "N", "learned: synthetic fluorescence phantoms in the evaluation set (default 4); 3d: 3D phantoms of the quality part (default 3)"))
+                .addOption(Args.opt("size", "N", "learned: evaluation image side (centre crops; default 256); batch: side of the generated images (default 256); 3d: field of the quality phantoms, WxHxD (default 96x96x32)"))
                 .addOption(Args.opt("deblur-model", "M", "learned: deblurring model (default deq-deblur)"))
                 .addOption(Args.opt("cs-model", "M", "learned: CS model (default deq-cs)"))
                 .addOption(Args.opt("memory-size", "N", "learned: side of the image whose deblur peak RSS is measured in a child process (default 2048; 0 skips)"))
-                .addOption(Args.opt("csv", "FILE", "learned: also write every per-image row as CSV"))
+                .addOption(Args.opt("csv", "FILE", "learned: also write every per-image row as CSV; 3d: every quality and speed row"))
+                .addOption(Args.opt("iterations", "N", "3d: RL iterations of each timed speed run (default 10)"))
+                .addOption(Args.opt("baseline-iterations", "N", "3d: iterations of the zero-boundary RL baseline, whose oracle-best one is taken (default 100)"))
+                .addOption(Args.opt("deq-model", "M", "3d: DEQ model for the quality part (default: the one reconstruct deblur --3d --method deq uses, if it is a 3D model; else deq is skipped)"))
+                .addOption(Args.opt("skip-quality", null, "3d: skip the quality part"))
+                .addOption(Args.opt("skip-speed", null, "3d: skip the speed and memory part"))
                 .addOption(Args.opt("blocks", "I", "oder: views / CS row groups (default 8)"))
                 .addOption(Args.opt("batch", "B", "oder: blocks per ODER iteration (default 2)"))
                 .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 2; 0 skips it)"))
@@ -75,9 +80,10 @@ final class BenchCommand implements Command {
     @Override
     public int run(CommandLine l) throws java.io.IOException {
         String suite = l.getArgList().isEmpty() ? "physics" : l.getArgList().get(0);
-        if (l.getArgList().size() > 1 || !List.of("physics", "deq", "learned", "oder", "batch", "certify").contains(suite)) {
-            throw new UsageException("say which benchmark: physics, deq, learned, oder, batch or certify");
+        if (l.getArgList().size() > 1 || !List.of("physics", "deq", "learned", "oder", "batch", "certify", "3d").contains(suite)) {
+            throw new UsageException("say which benchmark: physics, deq, learned, oder, batch, certify or 3d");
         }
+        if (suite.equals("3d")) return VolumeBench.run(l);
         if (suite.equals("certify")) return CertifyBench.run(l);
         if (suite.equals("batch")) return BatchBench.run(l);
         if (suite.equals("oder")) return OderBench.run(l);
