@@ -154,6 +154,7 @@ final class VolumeBench {
                 + "| `rl` (its best, it.) | gain | " + (deq ? "`deq` (iterations) | gain | " : "") + "seconds rl / zero / mirror" + (deq ? " / deq" : "") + " |");
         System.out.println("|---|---|---|---|---|---|---|---|" + (deq ? "---|---|" : "") + "---|");
         List<Double> rlGains = new ArrayList<>(), deqGains = new ArrayList<>();
+        boolean capped = false;
         for (int i = 0; i < phantoms; i++) {
             Setup s = SETUPS.get(i % SETUPS.size());
             Case c = makeCase(dir, i, s, w, h, d, SEED + i, device);
@@ -164,10 +165,11 @@ final class VolumeBench {
             double baseline = Math.max(zero.bestPsnr(), mirror.bestPsnr());
             rlGains.add(rl.psnr() - baseline);
             if (dq != null) deqGains.add(dq.psnr() - baseline);
-            System.out.printf(Locale.ROOT, "| %s (%d) | %sx%s | %dx%dx%d, NA %s %s nm %s | %.0f / %.0f | %.2f (%d) | %.2f (%d) | %.2f (%.2f, %d) | %+.2f | %s%s |%n",
+            capped |= atCap(zero) || atCap(mirror);
+            System.out.printf(Locale.ROOT, "| %s (%d) | %sx%s | %dx%dx%d, NA %s %s nm %s | %.0f / %.0f | %.2f (%d%s) | %.2f (%d%s) | %.2f (%.2f, %d) | %+.2f | %s%s |%n",
                     c.name(), c.seed(), fmt(s.voxelXY()), fmt(s.voxelZ()), c.psfSize()[0], c.psfSize()[1], c.psfSize()[2], fmt(s.na()),
-                    fmt(s.wavelengthNm()), s.immersion(), s.photons(), s.readNoise(), zero.bestPsnr(), zero.bestIteration(), mirror.bestPsnr(),
-                    mirror.bestIteration(), rl.psnr(), rl.bestPsnr(), rl.bestIteration(), rl.psnr() - baseline,
+                    fmt(s.wavelengthNm()), s.immersion(), s.photons(), s.readNoise(), zero.bestPsnr(), zero.bestIteration(), atCap(zero) ? "*" : "",
+                    mirror.bestPsnr(), mirror.bestIteration(), atCap(mirror) ? "*" : "", rl.psnr(), rl.bestPsnr(), rl.bestIteration(), rl.psnr() - baseline,
                     dq == null ? "" : String.format(Locale.ROOT, "%.2f (%d) | %+.2f | ", dq.psnr(), dq.iterations(), dq.psnr() - baseline),
                     String.format(Locale.ROOT, "%.1f / %.1f / %.1f", rl.seconds(), zero.seconds(), mirror.seconds())
                             + (dq == null ? "" : String.format(Locale.ROOT, " / %.1f", dq.seconds())));
@@ -177,10 +179,19 @@ final class VolumeBench {
             csv.add(qualityRow(c, "rl", "zero, mirror-padded", mirror));
             if (dq != null) csv.add(qualityRow(c, "deq:" + deqModel, "extended", dq));
         }
+        if (capped) {
+            System.out.println("\n* the baseline's best is its last iteration (--baseline-iterations " + baselineIterations
+                    + "), so it may still have been rising: more iterations can only raise its oracle best (and lower the gains)");
+        }
         System.out.println();
         System.out.println(gainLine("rl", rlGains, baselineIterations));
         if (deq) System.out.println(gainLine("deq", deqGains, baselineIterations));
         else System.out.println(deqSkip);
+    }
+
+    /** Whether a baseline's oracle-best iteration is its last one (the cap may have stopped it while it still rose). */
+    private static boolean atCap(Outcome o) {
+        return o.bestIteration() >= o.iterations();
     }
 
     private static String gainLine(String method, List<Double> gains, int baselineIterations) {
@@ -192,8 +203,8 @@ final class VolumeBench {
     }
 
     private static List<Object> qualityRow(Case c, String method, String boundary, Outcome o) {
-        return List.of("quality", c.name() + " seed " + c.seed(), method, boundary, r(o.psnr()), r(o.bestPsnr()), o.bestIteration(),
-                o.iterations(), r(o.seconds()), "", "");
+        return List.of("quality", c.name() + " seed " + c.seed(), method, boundary, r(o.psnr()), Double.isNaN(o.bestPsnr()) ? "" : r(o.bestPsnr()),
+                o.bestIteration() < 1 ? "" : o.bestIteration(), o.iterations(), r(o.seconds()), "", "");
     }
 
     /** The phantom, PSF, noisy stack and truth of case {@code i}, written to {@code dir} as the script writes them. */
@@ -247,7 +258,9 @@ final class VolumeBench {
         double seconds = (System.nanoTime() - t0) / 1e9;
         BatchRow row = s.rows().get(0);
         JsonNode plane = row.report().get("planes").get(0);
-        return new Outcome(row.psnr(), plane.path("bestPsnr").asDouble(Double.NaN), plane.path("bestIteration").asInt(-1),
+        // a method whose report has no trace (its solves are not one iteration sequence) has no best iteration: NaN, -1
+        JsonNode best = plane.path("bestPsnr"), at = plane.path("bestIteration");
+        return new Outcome(row.psnr(), best.isNumber() ? best.asDouble() : Double.NaN, at.isNumber() ? at.asInt() : -1,
                 plane.get("iterations").asInt(), seconds);
     }
 
