@@ -8,10 +8,12 @@ import io.equilibria.models.ModelCard;
 import io.equilibria.models.ModelStore;
 import io.equilibria.priors.DenoiserConfig;
 import io.equilibria.priors.DnCnn;
+import io.equilibria.priors.DnCnn3d;
 import io.equilibria.priors.UNet;
 import io.equilibria.train.DataConfig;
 import io.equilibria.train.DenoiserTrainer;
 import io.equilibria.train.TrainingNoise;
+import io.equilibria.train.VolumePatches;
 import io.equilibria.train.loop.OptimizerConfig;
 import io.equilibria.train.loop.ScheduleConfig;
 import org.apache.commons.cli.CommandLine;
@@ -32,7 +34,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
     @Override public String name() { return "denoiser"; }
-    @Override public String summary() { return "learned prior: bias-free U-Net (default) or spectrally normalised DnCNN"; }
+    @Override public String summary() { return "learned prior: bias-free U-Net (default) or spectrally normalised DnCNN; --3d: a 3D CNN of z-stacks"; }
 
     @Override
     public List<Option> options() {
@@ -46,31 +48,53 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
                 Args.opt("exclude", "GLOBS", "comma-separated file-name globs never used (default "
                         + String.join(",", DataConfig.DEFAULT_EXCLUDE) + ": the evaluation images; 'none' for none)"),
                 Args.opt("validation-fraction", "F", "with --data: share of files held out for validation (default " + d.data().validationFraction() + ")"),
-                Args.opt("validation-images", "N", "validation images per source (default " + d.data().validationImages() + ")"),
+                Args.opt("validation-images", "N", "validation images per source (default " + d.data().validationImages() + "; with --3d: validation volumes, default "
+                        + VolumePatches.Settings.DEFAULT.validationVolumes() + ")"),
                 Args.opt("patch", "P", "patch side in pixels (default " + d.data().patch() + ")"),
-                Args.opt("batch", "B", "patches per step (default " + d.data().batch() + ")"),
+                Args.opt("batch", "B", "patches per step (default " + d.data().batch() + "; " + DenoiserTrainer.Config.DEFAULT_VOLUME_DATA.batch() + " with --3d)"),
                 Args.opt("epochs", "N", "epochs (default " + d.schedule().epochs() + ")"),
                 Args.opt("steps-per-epoch", "N", "optimiser steps per epoch (default " + d.schedule().stepsPerEpoch() + ")"),
                 Args.opt("lr", "LR", "Adam learning rate (default " + d.optimizer().learningRate() + ")"),
                 Args.opt("lr-schedule", "S", "cosine (to 1% at the end) | step (x0.2 at 50% and 75%) | constant (default " + d.optimizer().schedule() + ")"),
-                Args.opt("sigma-max", "S", "largest noise sigma in [0,1] units; sigma uniform in [0, S] per patch (default " + d.noise().sigmaMax() + ")"),
+                Args.opt("sigma-max", "S", "largest noise sigma in [0,1] units; sigma uniform in [0, S] per patch (default " + d.noise().sigmaMax() + "; "
+                        + DenoiserTrainer.Config.DEFAULT_VOLUME_NOISE.sigmaMax() + " with --3d)"),
                 Args.opt("sigma-distribution", "D", "uniform | low (half the draws sigma-max*u^2: more weak noise) (default uniform)"),
                 Args.opt("camera-fraction", "F", "share of patches with Poisson-Gaussian camera noise instead of Gaussian (default " + d.noise().cameraFraction() + ")"),
                 Args.opt("arch", "A", "unet (multi-scale, bias-free) | dncnn (spectrally normalised) (default unet)"),
                 Args.opt("widths", "W,W,..", "unet: channels per level, finest first (default "
                         + UNet.Config.defaults().widths().toString().replaceAll("[\\[\\] ]", "") + ")"),
                 Args.opt("blocks", "N", "unet: residual blocks per level and path (default " + UNet.Config.defaults().blocks() + ")"),
-                Args.opt("depth", "D", "dncnn: convolution layers (default " + DnCnn.Config.defaults().depth() + ")"),
-                Args.opt("width", "W", "dncnn: channels per hidden layer (default " + DnCnn.Config.defaults().width() + ")"),
-                Args.opt("spectral-bound", "C", "dncnn: operator-norm bound per convolution (default " + DnCnn.Config.defaults().bound() + ")"),
+                Args.opt("depth", "D", "dncnn: convolution layers (default " + DnCnn.Config.defaults().depth() + "; " + DnCnn3d.Config.defaults().depth() + " with --3d)"),
+                Args.opt("width", "W", "dncnn: channels per hidden layer (default " + DnCnn.Config.defaults().width() + "; " + DnCnn3d.Config.defaults().width() + " with --3d)"),
+                Args.opt("spectral-bound", "C", "dncnn: operator-norm bound per convolution (default " + DnCnn.Config.defaults().bound() + "; "
+                        + DnCnn3d.Config.defaults().bound() + " with --3d)"),
                 Args.opt("seed", "S", "seed of weights, patches and noise: same seed, same model on the CPU with one thread, -Dai.djl.pytorch.num_threads=1 (default " + d.seed() + ")"),
                 Args.opt("checkpoint", "DIR", "save a checkpoint there after every epoch"),
                 Args.opt("resume", null, "continue from the checkpoint in --checkpoint DIR (same settings; --epochs may grow)"),
-                Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+                Args.opt("device", "D", "auto | cpu | gpu (default auto)"),
+                Args.opt("3d", null, "a 3D CNN prior of z-stacks (3x3x3 spectrally normalised DnCNN, default depth "
+                        + DnCnn3d.Config.defaults().depth() + ", width " + DnCnn3d.Config.defaults().width() + ", spectral bound "
+                        + DnCnn3d.Config.defaults().bound() + ") on 3D phantom patches, half of them blurred by a 3D PSF, Gaussian "
+                        + "noise (sigma-max default " + DenoiserTrainer.Config.DEFAULT_VOLUME_NOISE.sigmaMax() + "); batch default "
+                        + DenoiserTrainer.Config.DEFAULT_VOLUME_DATA.batch()),
+                Args.opt("volume", "LxD", "with --3d: patch side L and depth D in voxels (default "
+                        + VolumePatches.Settings.DEFAULT.lateral() + "x" + VolumePatches.Settings.DEFAULT.depth() + ")"),
+                Args.opt("psf-size", "LxD", "with --3d: odd lateral and axial size of the blurring PSFs (default "
+                        + VolumePatches.Settings.DEFAULT.psfLateral() + "x" + VolumePatches.Settings.DEFAULT.psfDepth() + ")"),
+                Args.opt("psf-pool", "N", "with --3d: PSFs built once per seed (default " + VolumePatches.Settings.DEFAULT.psfPool() + ")"),
+                Args.opt("blur-fraction", "F", "with --3d: share of patches blurred by their PSF (default "
+                        + VolumePatches.Settings.DEFAULT.blurFraction() + ")"));
     }
+
+    /** Options of 2D patches that a --3d run refuses rather than ignores. */
+    private static final List<String> IMAGE_ONLY = List.of("data", "phantom-fraction", "exclude", "validation-fraction", "patch",
+            "camera-fraction", "widths", "blocks");
+    private static final List<String> VOLUME_ONLY = List.of("volume", "psf-size", "psf-pool", "blur-fraction");
 
     @Override
     public int run(CommandLine l, String commandLine) throws IOException {
+        if (l.hasOption("3d")) return runVolume(l, commandLine);
+        for (String o : VOLUME_ONLY) if (l.hasOption(o)) throw new UsageException("--" + o + " applies only with --3d");
         DenoiserTrainer.Config d = DenoiserTrainer.Config.defaults();
         DenoiserConfig net = architecture(l);
         Path data = Args.path(l, "data");
@@ -94,6 +118,79 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
+        return train(l, commandLine, c, "batch " + c.data().batch() + " of " + patch + "x" + patch + ", sigma in [0, "
+                + c.noise().sigmaMax() + "], " + (data == null ? "phantoms only" : "data " + data + " with phantom fraction "
+                + c.data().phantomFraction()));
+    }
+
+    /** {@code train denoiser --3d}: a {@link DnCnn3d} on {@link VolumePatches}. */
+    private int runVolume(CommandLine l, String commandLine) throws IOException {
+        volumeTrainingCap();
+        for (String o : IMAGE_ONLY) if (l.hasOption(o)) throw new UsageException("--" + o + " does not apply with --3d (volume patches: --volume, --psf-size, --psf-pool, --blur-fraction)");
+        String arch = l.getOptionValue("arch", "dncnn").trim().toLowerCase(Locale.ROOT);
+        if (!arch.equals("dncnn") && !arch.equals("dncnn3d")) throw new UsageException("--3d trains a 3D DnCNN (--arch dncnn), got --arch " + arch);
+        DenoiserTrainer.Config d = DenoiserTrainer.Config.volumeDefaults();
+        DnCnn3d.Config dn = DnCnn3d.Config.defaults();
+        DnCnn3d.Config net = dn.withDepth(positive(l, "depth", dn.depth())).withWidth(positive(l, "width", dn.width()));
+        double bound = Args.dbl(l, "spectral-bound", dn.bound());
+        Args.positive("spectral-bound", bound);
+        if (net.depth() < 2) throw new UsageException("--depth must be >= 2");
+        net = net.withBound(bound);
+        VolumePatches.Settings vs = d.volumes();
+        DenoiserTrainer.Config c;
+        try {
+            if (l.hasOption("volume")) {
+                int[] ld = sizes(l, "volume");
+                vs = vs.withPatch(ld[0], ld[1]);
+            }
+            if (l.hasOption("psf-size") || l.hasOption("psf-pool")) {
+                int[] p = l.hasOption("psf-size") ? sizes(l, "psf-size") : new int[] {vs.psfLateral(), vs.psfDepth()};
+                vs = vs.withPsf(p[0], p[1], positive(l, "psf-pool", vs.psfPool()));
+            }
+            vs = vs.withBlurFraction(Args.dbl(l, "blur-fraction", vs.blurFraction()))
+                    .withValidationVolumes(positive(l, "validation-images", vs.validationVolumes()));
+            DataConfig dd = d.data();
+            c = new DenoiserTrainer.Config(net,
+                    new DataConfig(dd.patch(), positive(l, "batch", dd.batch()), null, dd.phantomFraction(), dd.exclude(),
+                            dd.validationFraction(), dd.validationImages(), dd.validationSize()),
+                    new ScheduleConfig(positive(l, "epochs", d.schedule().epochs()), positive(l, "steps-per-epoch", d.schedule().stepsPerEpoch())),
+                    new OptimizerConfig(Args.dbl(l, "lr", d.optimizer().learningRate()), l.getOptionValue("lr-schedule", d.optimizer().schedule())),
+                    new TrainingNoise(Args.dbl(l, "sigma-max", d.noise().sigmaMax()), 0,
+                            Args.choice(l, "sigma-distribution", TrainingNoise.Distribution.class, TrainingNoise.Distribution.UNIFORM)),
+                    Args.lng(l, "seed", d.seed()), vs);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        VolumePatches.Settings v = c.volumes();
+        return train(l, commandLine, c, "batch " + c.data().batch() + " of " + v.lateral() + "x" + v.lateral() + "x" + v.depth()
+                + " voxels (3D phantoms, " + Math.round(100 * v.blurFraction()) + "% blurred by " + v.psfLateral() + "x" + v.psfLateral()
+                + "x" + v.psfDepth() + " PSFs from a pool of " + v.psfPool() + "), sigma in [0, " + c.noise().sigmaMax() + "]");
+    }
+
+    /**
+     * 3D training caps oneDNN at SSE4.1 unless the user chose a level (see {@link io.equilibria.compute.OneDnn#capForVolumeTraining}):
+     * above it the 3×3×3 convolutions' gradients were wrong here. Says so when another cap holds.
+     */
+    static void volumeTrainingCap() {
+        if (!io.equilibria.compute.OneDnn.capForVolumeTraining()) {
+            System.out.println("equilibria: warning: oneDNN is not capped at SSE4.1 (-Dequilibria.onednn.isa=SSE41): on AVX2/AVX-512 CPUs "
+                    + "the gradients of 3D convolutions were wrong (AMD EPYC, PyTorch 2.7.1), so this training may not learn");
+        }
+    }
+
+    /** LxD from option {@code name}. */
+    private static int[] sizes(CommandLine l, String name) {
+        String[] p = l.getOptionValue(name).toLowerCase(Locale.ROOT).split("x");
+        try {
+            if (p.length != 2) throw new NumberFormatException();
+            return new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " takes LxD (lateral x depth in voxels), e.g. 32x24; got '" + l.getOptionValue(name) + "'");
+        }
+    }
+
+    /** Trains as configured and writes the model; {@code what} describes the data for the first line. */
+    private int train(CommandLine l, String commandLine, DenoiserTrainer.Config c, String what) throws IOException {
         Path checkpoint = Args.path(l, "checkpoint");
         if (l.hasOption("resume") && checkpoint == null) throw new UsageException("--resume needs --checkpoint DIR");
         Target target = target(l.getOptionValue("output"), c.net());
@@ -106,9 +203,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
         if (!Files.isWritable(target.dir())) throw new OutputException(target.dir(), "is not writable");
         Device device = Compute.resolve(l.getOptionValue("device", "auto"));
         System.out.println("equilibria: training denoiser '" + target.name() + "' on " + Compute.describe(device) + ": "
-                + c.schedule().epochs() + " epochs x " + c.schedule().stepsPerEpoch() + " steps, batch " + c.data().batch() + " of "
-                + patch + "x" + patch + ", sigma in [0, " + c.noise().sigmaMax() + "], " + (data == null ? "phantoms only" : "data "
-                + data + " with phantom fraction " + c.data().phantomFraction()) + ", seed " + c.seed());
+                + c.schedule().epochs() + " epochs x " + c.schedule().stepsPerEpoch() + " steps, " + what + ", seed " + c.seed());
         DenoiserTrainer.Result result;
         try (NDManager m = Compute.manager(device); Progress progress = new Progress("train", c.schedule().totalSteps())) {
             result = DenoiserTrainer.train(m, c, checkpoint, l.hasOption("resume"), new Printer(c, progress));
@@ -128,6 +223,7 @@ final class TrainDenoiser implements TrainCommand.Subcommand {
     /** NAME → models/NAME; DIR (existing, or ending in a separator) → DIR/dncnn-dD-wW; DIR/NAME[.params|.json]. */
     static Target target(String output, DenoiserConfig net) {
         return target(output, net instanceof DnCnn.Config c ? "dncnn-d" + c.depth() + "-w" + c.width()
+                : net instanceof DnCnn3d.Config c3 ? "dncnn3d-d" + c3.depth() + "-w" + c3.width()
                 : "unet-" + String.join("-", ((UNet.Config) net).widths().stream().map(String::valueOf).toList()));
     }
 

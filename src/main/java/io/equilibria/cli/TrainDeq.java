@@ -48,7 +48,8 @@ final class TrainDeq implements TrainCommand.Subcommand {
         all.add(Args.opt("blocks", "I", "measurement blocks per problem: views (deblur) or CS row groups (deq default 1, oder default 8)"));
         if (!oder) {
             all.add(Args.opt("3d", null, "3D deconvolution of z-stacks: problems from 3D phantoms, PSFs and Poisson-Gaussian noise "
-                    + "(--denoiser defaults to deq-deblur, --batch to 1, --output to deq-deblur-3d); the 2D denoiser sees the xy, xz and yz planes"));
+                    + "(--denoiser defaults to deq-deblur, --batch to 1, --output to deq-deblur-3d); a 2D denoiser sees the xy, xz and yz planes, "
+                    + "a 3D CNN (train denoiser --3d) the volume; oneDNN capped at SSE4.1 unless chosen"));
             all.add(Args.opt("volume", "LxD[-D2]", "with --3d: field of view side L and depth D (or a range D-D2) in voxels (default 48x24-32)"));
             all.add(Args.opt("psf-size", "LxD", "with --3d: odd lateral and axial PSF size (default 21x21)"));
             all.add(Args.opt("psf-pool", "N", "with --3d: PSFs built once per seed (default 24)"));
@@ -125,6 +126,7 @@ final class TrainDeq implements TrainCommand.Subcommand {
             }
         }
         if (volume && task != DeqModel.Task.DEBLUR) throw new UsageException("--3d trains deblurring (--task deblur)");
+        if (volume) TrainDenoiser.volumeTrainingCap();
         String denoiser = l.getOptionValue("denoiser", volume ? "deq-deblur" : "dncnn-default");
         if (denoiser.equalsIgnoreCase("none")) denoiser = null;
         Path checkpoint = Args.path(l, "checkpoint");

@@ -42,6 +42,30 @@ public final class OneDnn {
         }
     }
 
+    /** The cap 3D training asks for: see {@link #capForVolumeTraining}. */
+    public static final String VOLUME_TRAINING_CAP = "SSE41";
+
+    /**
+     * Asks for the {@link #VOLUME_TRAINING_CAP} unless the user chose an instruction set ({@code -Dequilibria.onednn.isa}
+     * or {@code ONEDNN_MAX_CPU_ISA}); call it before the engine starts. Why: on this project's AMD EPYC, under the AVX2
+     * cap (and with no cap) the weight gradients of 3×3×3 convolutions came out wrong for every layer but the last (a
+     * relative error of about 1 against a float64 reference, while the forward loss agreed to 6 digits; some steps
+     * NaN), under SSE4.1 and AVX within 1e-3 of it; the 2D DnCNN on a volume's plane batches saw NaN gradients under
+     * AVX2 too. Returns true if the cap in effect (now or once the engine starts) is SSE4.1 or lower.
+     */
+    public static synchronized boolean capForVolumeTraining() {
+        if (outcome == null && System.getProperty("equilibria.onednn.isa") == null) {
+            LibC c = LibC.INSTANCE;
+            String env = c == null ? null : c.getenv(VARIABLE);
+            if (env == null || env.isBlank()) System.setProperty("equilibria.onednn.isa", VOLUME_TRAINING_CAP);
+        }
+        String isa = outcome == null ? (LibC.INSTANCE != null && LibC.INSTANCE.getenv(VARIABLE) != null
+                ? LibC.INSTANCE.getenv(VARIABLE) : System.getProperty("equilibria.onednn.isa")) : capped;
+        if (isa == null) return false;
+        String u = isa.trim().toUpperCase(java.util.Locale.ROOT);
+        return u.equals("SSE41") || u.equals("AVX");
+    }
+
     /** What {@link #capInstructionSet()} did, or null before it ran. */
     public static String outcome() {
         return outcome;

@@ -69,19 +69,44 @@ public final class DenoiserTrainer {
      * @param net       network hyper-parameters (its seed is the training seed)
      * @param noise     the noise patches get; its σmax is at most 1
      * @param seed      the seed of everything
+     * @param volumes   3D: the volume patches ({@link VolumePatches}) for a volumetric network, else null (2D patches)
      */
     public record Config(DenoiserConfig net, DataConfig data, ScheduleConfig schedule, OptimizerConfig optimizer,
-                         TrainingNoise noise, long seed) {
+                         TrainingNoise noise, long seed, VolumePatches.Settings volumes) {
         public static final DataConfig DEFAULT_DATA = new DataConfig(64, 16, null, DataConfig.DEFAULT_PHANTOM_FRACTION,
                 DataConfig.DEFAULT_EXCLUDE, DataConfig.DEFAULT_VALIDATION_FRACTION, 8, DataConfig.DEFAULT_VALIDATION_SIZE);
         public static final ScheduleConfig DEFAULT_SCHEDULE = new ScheduleConfig(10, 500);
         public static final OptimizerConfig DEFAULT_OPTIMIZER = new OptimizerConfig(1e-3, OptimizerConfig.COSINE);
         public static final TrainingNoise DEFAULT_NOISE = new TrainingNoise(0.1, 0.3);
         public static final long DEFAULT_SEED = 42;
+        /** 3D: batch 4 (the patch side here is unused: {@link VolumePatches.Settings} sizes the volumes). */
+        public static final DataConfig DEFAULT_VOLUME_DATA = new DataConfig(32, 4, null, DataConfig.DEFAULT_PHANTOM_FRACTION,
+                DataConfig.DEFAULT_EXCLUDE, DataConfig.DEFAULT_VALIDATION_FRACTION, 4, DataConfig.DEFAULT_VALIDATION_SIZE);
+        /** 3D: Gaussian σ uniform in [0, 0.2] (what the 3D DEQ's prior sees, see {@link VolumePatches}). */
+        public static final TrainingNoise DEFAULT_VOLUME_NOISE = new TrainingNoise(0.2, 0);
 
         public Config {
             if (!(noise.sigmaMax() <= 1)) throw new IllegalArgumentException("sigma-max must be in (0, 1], got " + noise.sigmaMax());
+            if (net.volumetric() != (volumes != null)) {
+                throw new IllegalArgumentException(net.volumetric() ? "a 3D network (" + net.type() + ") trains on volumes"
+                        : "volume patches need a 3D network, got " + net.type());
+            }
+            if (volumes != null && noise.cameraFraction() > 0) throw new IllegalArgumentException("3D patches get Gaussian noise only (camera fraction 0)");
             net = net.withSeed(seed);
+        }
+
+        /** 2D patches. */
+        public Config(DenoiserConfig net, DataConfig data, ScheduleConfig schedule, OptimizerConfig optimizer, TrainingNoise noise, long seed) {
+            this(net, data, schedule, optimizer, noise, seed, null);
+        }
+
+        /** True for a 3D network trained on volume patches. */
+        public boolean volume() { return volumes != null; }
+
+        /** 3D defaults: the 8 x 16 {@link io.equilibria.priors.DnCnn3d}, batch 4 of {@link VolumePatches.Settings#DEFAULT}, σmax 0.2. */
+        public static Config volumeDefaults() {
+            return new Config(io.equilibria.priors.DnCnn3d.Config.defaults(), DEFAULT_VOLUME_DATA, DEFAULT_SCHEDULE, DEFAULT_OPTIMIZER,
+                    DEFAULT_VOLUME_NOISE, DEFAULT_SEED, VolumePatches.Settings.DEFAULT);
         }
 
         /** 8×32 DnCNN, 64 px patches, batch 16, 10 × 500 steps, lr 1e-3 cosine, σmax 0.1, 30% camera noise, phantoms only. */
@@ -117,6 +142,12 @@ public final class DenoiserTrainer {
             m.put("validationSize", data.validationSize());
             m.put("seed", seed);
             m.put("architecture", net.toMap());
+            if (volume()) {
+                // the 2D data's entries do not describe what a 3D run draws
+                for (String k : List.of("patch", "cameraFraction", "data", "phantomFraction", "exclude", "validationFraction",
+                        "validationImages", "validationSize")) m.remove(k);
+                m.put("volume", volumes.toMap());
+            }
             return m;
         }
     }
@@ -138,7 +169,12 @@ public final class DenoiserTrainer {
 
     // ---- data -------------------------------------------------------------------------------------------------
 
-    record Batch(float[] noisy, float[] clean, float[] sigma, int count, int side) {}
+    /** @param shape the batch's shape: (count, 1, side, side) for images, (count, 1, Z, Y, X) for volumes */
+    record Batch(float[] noisy, float[] clean, float[] sigma, int count, int side, Shape shape) {
+        Batch(float[] noisy, float[] clean, float[] sigma, int count, int side) {
+            this(noisy, clean, sigma, count, side, new Shape(count, 1, side, side));
+        }
+    }
 
     /** The clean validation images and their noisy versions at each level. */
     record Validation(List<String> sources, List<Plane> clean, double[] levels, List<List<Plane>> noisy) {}
@@ -188,12 +224,29 @@ public final class DenoiserTrainer {
      */
     public static Result train(NDManager manager, Config c, Path checkpointDir, boolean resume, Listener listener) {
         HistoryListener history = new HistoryListener();
-        TrainingData data = TrainingData.prepare(c.data(), listener::message);
-        Validation validation = validation(data, c.noise().sigmaMax(), c.data().validationSize());
+        boolean vol = c.volume();
+        TrainingData data = vol ? null : TrainingData.prepare(c.data(), listener::message);
+        Validation validation = vol ? null : validation(data, c.noise().sigmaMax(), c.data().validationSize());
+        if (vol) listener.message("building " + (c.volumes().psfPool() + c.volumes().validationPool()) + " 3D PSFs (training and validation pools)");
+        VolumePatches volumes = vol ? VolumePatches.training(manager, c.volumes(), c.noise(), c.seed()) : null;
+        VolumePatches.Validation volumeValidation;
+        if (vol) {
+            try (VolumePatches v = VolumePatches.validation(manager, c.volumes(), c.noise())) {
+                volumeValidation = v.validationSet();
+            }
+            for (int i = 0; i < volumeValidation.clean().size(); i++) {
+                listener.message("validation volume " + i + ": " + volumeValidation.clean().get(i).description());
+            }
+        } else {
+            volumeValidation = null;
+        }
+        java.util.function.LongFunction<Batch> batches = vol
+                ? step -> volumes.batch(c.data().batch(), TrainingData.random(c.seed(), step))
+                : step -> batch(c, data.sampler(), c.noise(), step);
         TrainableDenoiser net = c.net().build();
         ScheduleConfig schedule = c.schedule();
         AdamOptimizer adam = new AdamOptimizer(manager, c.optimizer().tracker(schedule.totalSteps()));
-        try (Steps steps = new Steps(c, data.sampler(), net, adam, manager)) {
+        try (Steps steps = new Steps(c, batches, net, adam, manager)) {
             CheckpointListener checkpoint = new CheckpointListener(checkpointDir, c.identity(), net, adam, history);
             OptionalInt resumed = checkpoint.resume(resume, net::allocate, manager, listener::message);
             if (resumed.isEmpty()) {
@@ -206,8 +259,9 @@ public final class DenoiserTrainer {
                 throw new InputException(checkpointDir, "checkpoint is inconsistent: optimiser at step " + adam.steps()
                         + " after epoch " + startEpoch);
             }
-            listener.message(net.describe() + "; " + String.format(Locale.ROOT, "%.0f", net.flopsPerPixel()) + " flop/pixel");
-            ValidationListener validate = new ValidationListener(() -> validate(net, validation, manager), history.last("validation"));
+            listener.message(net.describe() + "; " + String.format(Locale.ROOT, "%.0f", net.flopsPerPixel()) + (vol ? " flop/voxel" : " flop/pixel"));
+            ValidationListener validate = new ValidationListener(vol ? () -> VolumePatches.validate(net, volumeValidation, manager)
+                    : () -> validate(net, validation, manager), history.last("validation"));
             TrainingListener<Loss> progress = new TrainingListener<>() {
                 @Override
                 public void onStepEnd(StepEnd<? extends Loss> s) {
@@ -222,9 +276,10 @@ public final class DenoiserTrainer {
                     steps, List.<TrainingListener<? super Loss>>of(validate, history, checkpoint, progress)).run(startEpoch);
             Map<String, Object> last = validate.result();
             setTrainable(net, false);
-            return new Result(net, c, history.history(), last, data.sources(), history.seconds());
+            return new Result(net, c, history.history(), last, vol ? List.of(c.volumes().toMap()) : data.sources(), history.seconds());
         } finally {
             adam.close();
+            if (volumes != null) volumes.close();
         }
     }
 
@@ -234,7 +289,7 @@ public final class DenoiserTrainer {
      *  refinement's diagnostics (spectral norms). */
     private static final class Steps implements TrainingStep<Loss>, AutoCloseable {
         private final Config c;
-        private final PatchSampler sampler;
+        private final java.util.function.LongFunction<Batch> batches;
         private final TrainableDenoiser net;
         private final AdamOptimizer adam;
         private final NDManager manager;
@@ -247,9 +302,9 @@ public final class DenoiserTrainer {
         private Future<Batch> next;
         private Map<String, Object> diagnostics = Map.of();
 
-        Steps(Config c, PatchSampler sampler, TrainableDenoiser net, AdamOptimizer adam, NDManager manager) {
+        Steps(Config c, java.util.function.LongFunction<Batch> batches, TrainableDenoiser net, AdamOptimizer adam, NDManager manager) {
             this.c = c;
-            this.sampler = sampler;
+            this.batches = batches;
             this.net = net;
             this.adam = adam;
             this.manager = manager;
@@ -278,7 +333,7 @@ public final class DenoiserTrainer {
         }
 
         private Future<Batch> submit(long step) {
-            return prefetch.submit(() -> batch(c, sampler, c.noise(), step));
+            return prefetch.submit(() -> batches.apply(step));
         }
 
         @Override
@@ -303,7 +358,7 @@ public final class DenoiserTrainer {
     static double trainStep(TrainableDenoiser net, ParameterStore ps, AdamOptimizer adam, Batch b, NDManager manager) {
         double loss;
         try (NDManager sub = manager.newSubManager()) {
-            Shape shape = new Shape(b.count(), 1, b.side(), b.side());
+            Shape shape = b.shape();
             try (NDScope ignored = new NDScope(); GradientCollector gc = Compute.engine().newGradientCollector()) {
                 NDArray x = Tensors.owned(sub.create(b.noisy(), shape)), clean = Tensors.owned(sub.create(b.clean(), shape)), s = Tensors.owned(sub.create(b.sigma()));
                 NDArray out = net.forward(ps, new NDList(x, s), true).singletonOrThrow();
@@ -413,17 +468,29 @@ public final class DenoiserTrainer {
 
     // ---- model card -------------------------------------------------------------------------------------------
 
+    private static Map<String, Object> volumeNoise(Config c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("gaussian", "sigma " + c.noise().distribution().text(0, c.noise().sigmaMax()) + ", every patch");
+        m.put("noiseMap", "constant: the sigma");
+        return m;
+    }
+
     /** The card for a trained denoiser. */
     public static ModelCard card(String name, Result r, String commandLine) {
         Map<String, Object> settings = new LinkedHashMap<>(r.config().settings());
         settings.remove("architecture");
-        settings.put("noise", r.config().noise().spec());
+        settings.put("noise", r.config().volume() ? volumeNoise(r.config()) : r.config().noise().spec());
         ModelCard.Training training = new ModelCard.Training(commandLine, r.dataSources(), r.config().seed(), settings,
                 r.history(), Math.round(r.seconds() * 10) / 10.0);
         Map<String, Object> validation = new LinkedHashMap<>(r.validation());
         if (r.net() instanceof DnCnn d) {
             validation.put("residualLipschitzBound", d.residualLipschitzBound());
             validation.put("residualLipschitzFromEstimates", Math.round(d.estimatedResidualLipschitz() * 1e4) / 1e4);
+        } else if (r.net() instanceof io.equilibria.priors.DnCnn3d d) {
+            validation.put("residualLipschitzBound", d.residualLipschitzBound());
+            validation.put("residualLipschitzFromEstimates", Math.round(d.estimatedResidualLipschitz() * 1e4) / 1e4);
+            validation.put("prior", "3D CNN: denoises (N, 1, Z, Y, X) volumes, not 2D images; "
+                    + String.format(Locale.ROOT, "%.0f", d.macsPerVoxel()) + " multiply-adds per voxel");
         }
         return ModelCard.of(name, "denoiser", r.net().describe(), r.net().architecture(), training, validation);
     }

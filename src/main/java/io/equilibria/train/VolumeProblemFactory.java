@@ -177,6 +177,11 @@ public final class VolumeProblemFactory {
 
     /** One PSF: optics drawn from {@code r}, computed on twice the kept depth and cropped around its brightest plane. */
     static Optics optics(SplittableRandom r, Settings s) {
+        return optics(r, s.psfLateral(), s.psfDepth());
+    }
+
+    /** As above for a PSF of {@code psfLateral}² × {@code psfDepth} voxels (the 3D denoiser's patches use it too). */
+    static Optics optics(SplittableRandom r, int psfLateral, int psfDepth) {
         double dx = 0.065 + (0.16 - 0.065) * r.nextDouble(), dz = 0.15 + (0.5 - 0.15) * r.nextDouble();
         double lambda = 450 + 200 * r.nextDouble();
         int medium = r.nextInt(3); // 0 oil, 1 water, 2 air
@@ -185,15 +190,15 @@ public final class VolumeProblemFactory {
         double na = 0.8 + (naMax - 0.8) * r.nextDouble();
         boolean gl = r.nextBoolean();
         boolean mismatch = gl && r.nextInt(3) == 0;
-        int slices = 2 * s.psfDepth() + 1;
+        int slices = 2 * psfDepth + 1;
         Volume full;
         String what;
         String immersion = medium == 0 ? "oil" : medium == 1 ? "water" : "air";
         if (!gl) {
-            full = PsfGenerator.bornWolfVolume(na, lambda, dx * 1000, ni, dz * 1000, slices, s.psfLateral());
+            full = PsfGenerator.bornWolfVolume(na, lambda, dx * 1000, ni, dz * 1000, slices, psfLateral);
             what = String.format(Locale.ROOT, "bornwolf NA %.2f %s, %.0f nm, voxel %.3fx%.3f um", na, immersion, lambda, dx, dz);
         } else {
-            GibsonLanni.Params p = GibsonLanni.Params.of(na, lambda, dx * 1000, dz * 1000, slices).withSize(s.psfLateral())
+            GibsonLanni.Params p = GibsonLanni.Params.of(na, lambda, dx * 1000, dz * 1000, slices).withSize(psfLateral)
                     .withImmersion(ni, ni);
             double ns = ni, depthUm = 0;
             if (mismatch) {
@@ -205,7 +210,7 @@ public final class VolumeProblemFactory {
             what = String.format(Locale.ROOT, "gibsonlanni NA %.2f %s, %.0f nm, voxel %.3fx%.3f um%s", na, immersion, lambda, dx, dz,
                     mismatch ? String.format(Locale.ROOT, ", sample %.3f at %.1f um", ns, depthUm) : "");
         }
-        return new Optics(cropAroundPeak(full, s.psfDepth()), dx, dz, what);
+        return new Optics(cropAroundPeak(full, psfDepth), dx, dz, what);
     }
 
     /** {@code depth} planes around the plane with the brightest voxel (clamped to the stack), renormalised to unit sum. */

@@ -61,4 +61,39 @@ class VolumeDeqCommandTest {
         assertEquals(24, out.width());
         for (int z = 0; z < out.size(); z++) for (float f : out.plane(z).data()) assertTrue(Float.isFinite(f));
     }
+
+    /**
+     * A DEQ model with a 3D CNN prior: the CLI deconvolves a z-stack with it (the prior on the whole volume, no planes)
+     * and refuses a 2D image with a message naming the 3D mode.
+     */
+    @Test
+    void aModelWithA3dCnnPriorDeconvolvesAStackAndRefusesImages() throws Exception {
+        Path model = dir.resolve("models");
+        Files.createDirectories(model);
+        try (NDManager m = Compute.manager(ai.djl.Device.cpu())) {
+            io.equilibria.priors.DnCnn3d.Config prior = io.equilibria.priors.DnCnn3d.Config.defaults().withDepth(3).withWidth(4).withNormSize(8);
+            DeqModel v = new DeqModel(new DeqModel.Config(DeqModel.Task.DEBLUR, io.equilibria.reconstruct.deq.DeqForm.RED, prior, 1, 0.2, 1, 2)
+                    .withVolume(true)).initialize(m);
+            ((io.equilibria.priors.DnCnn3d) v.denoiser()).scaleKernelsToBound(30);
+            ModelStore.save(model, ModelCard.of("cnn3d", "deq-deblur", v.describe(), v.architecture(), null, Map.of("psnr", 0.0)), v);
+        }
+        Path gt = dir.resolve("gt.tif"), psf = dir.resolve("psf.tif"), y = dir.resolve("y.tif"), x = dir.resolve("x.tif");
+        assertEquals(0, Main.run("simulate", "phantom", "--3d", "--size", "24x24x8", "--voxel-size", "0.1,0.3", "--kind", "mixture",
+                "--seed", "3", "--output", gt.toString()));
+        assertEquals(0, Main.run("psf", "bornwolf", "--na", "1.2", "--wavelength", "520", "--pixel-size", "100",
+                "--slices", "5", "--z-step", "300", "--size", "7", "--output", psf.toString()));
+        assertEquals(0, Main.run("simulate", "deblur", "--input", gt.toString(), "--psf", psf.toString(),
+                "--noise-sigma", "0.01", "--seed", "1", "--output", y.toString()));
+        Path report = dir.resolve("r.json");
+        assertEquals(0, Main.run("reconstruct", "deblur", "--3d", "--input", y.toString(), "--psf", psf.toString(), "--method", "deq",
+                "--model", model.resolve("cnn3d").toString(), "--strength", "1", "--iterations", "5", "--output", x.toString(),
+                "--report", report.toString()));
+        ImageData out = ImageFiles.read(x);
+        assertEquals(8, out.size());
+        for (int z = 0; z < out.size(); z++) for (float f : out.plane(z).data()) assertTrue(Float.isFinite(f));
+        Path img = dir.resolve("img.tif");
+        assertEquals(0, Main.run("simulate", "phantom", "--size", "48x48", "--seed", "3", "--output", img.toString()));
+        assertEquals(ExitCodes.BAD_INPUT, Main.run("reconstruct", "deblur", "--input", img.toString(), "--psf", "gaussian:2",
+                "--method", "deq", "--model", model.resolve("cnn3d").toString(), "--output", dir.resolve("x2.tif").toString()));
+    }
 }

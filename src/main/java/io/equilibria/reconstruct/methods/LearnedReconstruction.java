@@ -126,7 +126,7 @@ public final class LearnedReconstruction implements Reconstructor {
                     + (m.form() == DeqForm.RED ? "deq or oder" : "deq or pnp") + " runs it");
         }
         if (m.denoiser().volumetric() && a.domainShape().dimension() != 3) {
-            throw new ModelException(stored.cardFile(), "has a 3D CNN prior and reconstructs z-stacks as volumes (a 3D PSF, "
+            throw new ModelException(stored.cardFile(), "has a 3D CNN prior: it reconstructs z-stacks as volumes (with a 3D PSF or "
                     + Setting.VOLUME + "), not 2D images; choose a 2D model (default " + defaultModel(task, form) + ")");
         }
         int radius = m.denoiser().receptiveRadius();
