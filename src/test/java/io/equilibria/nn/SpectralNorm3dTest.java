@@ -96,7 +96,11 @@ class SpectralNorm3dTest {
      * the engine's slow path).
      */
     @Test
-    void finitePatchesApproachTheWholeSpaceNormAndTheLayerKeepsItsBound() {
+    void finitePatchesApproachTheWholeSpaceNormAndTheLayerKeepsItsBound() throws Exception {
+        TestSupport.withOneThread(this::finitePatches); // thousands of small convolutions: two threads on a busy machine wait on each other
+    }
+
+    private void finitePatches() {
         int cin = 2, cout = 3;
         NDArray w = gaussian(new Shape(cout, cin, 3, 3, 3), 13).toType(DataType.FLOAT32, false);
         double whole = wholeSpaceNorm(w.toType(DataType.FLOAT64, false).toDoubleArray(), cin, cout, 32);
