@@ -32,10 +32,10 @@ import static io.equilibria.models.ArchitectureFields.number;
  * output are (N, 1, Z, Y, X); it is {@link #volumetric}, so the DEQ map applies it to a volume state directly instead
  * of through {@link OrthogonalDenoiser}'s planes, and it refuses images.
  *
- * <p><b>Why.</b> Measured on this project's 2-core machine, a 3×3 2D convolution with 16 channels runs at ~12 GFLOP/s
- * (PyTorch's im2col path), a 3×3×3 one with 16 channels at ~40 GFLOP/s: the default 8 × 16 network costs the same
- * 43 kMAC per voxel as the 8 × 16 2D DnCNN on the xy, xz and yz planes (27 = 3 × 9 taps per layer) and runs about
- * three times faster, and it sees the volume itself rather than three families of planes.
+ * <p><b>Cost.</b> The default 8 × 16 network costs the same 43 kMAC per voxel as the 8 × 16 2D DnCNN on the xy, xz
+ * and yz planes (27 = 3 × 9 taps per layer). Measured side by side on a 1×1×80×136×136 volume (one thread, the volume
+ * runs' allocator settings) both took 2.3 s, so it is not faster per call; it sees a 17³ cube of the volume instead
+ * of three 17² planes through each voxel.
  *
  * <p><b>Lipschitz bound.</b> As {@link DnCnn}: each convolution's operator norm (measured by power iteration on a
  * {@code normSize}³ patch, see {@link SpectralNorm}) is kept ≤ {@code bound} c, so the residual is c^depth-Lipschitz
