@@ -1,25 +1,15 @@
 package io.equilibria.priors;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import ai.djl.util.PairList;
 import io.equilibria.nn.SeededHe;
 import io.equilibria.nn.SnConv2d;
 import io.equilibria.nn.SpectralNorm;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import static io.equilibria.models.ArchitectureFields.fields;
@@ -52,7 +42,7 @@ import static io.equilibria.models.ArchitectureFields.number;
  * between optimiser steps. Weights are initialised
  * from the config's seed with Java's RNG (He normal), independently of the engine's global random state.
  */
-public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
+public final class DnCnn extends SpectralResidualCnn<SnConv2d> {
     private static final byte VERSION = 1;
 
     /**
@@ -113,20 +103,14 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
     }
 
     private final Config config;
-    private final List<SnConv2d> convs = new ArrayList<>();
 
     public DnCnn(Config config) {
-        super(VERSION);
+        super(VERSION, config.depth(), config.width(), config.bound(), 9, i -> SnConv2d.builder()
+                .outChannels(i == config.depth() - 1 ? 1 : config.width()).kernel(3)
+                .mode(SpectralNorm.Mode.OPERATOR).bound(config.bound()).powerIterations(config.powerIterations())
+                .normSize(config.normSize(), config.normSize()).seed(layerSeed(config.seed(), i) ^ 0x5eedL)
+                .initializer(new SeededHe(layerSeed(config.seed(), i))).build());
         this.config = config;
-        for (int i = 0; i < config.depth(); i++) {
-            boolean last = i == config.depth() - 1;
-            long layerSeed = config.seed() * 1_000_003L + 31L * i + 17;
-            SnConv2d conv = SnConv2d.builder().outChannels(last ? 1 : config.width()).kernel(3)
-                    .mode(SpectralNorm.Mode.OPERATOR).bound(config.bound()).powerIterations(config.powerIterations())
-                    .normSize(config.normSize(), config.normSize()).seed(layerSeed ^ 0x5eedL)
-                    .initializer(new SeededHe(layerSeed)).build();
-            convs.add(addChildBlock("conv" + (i + 1), conv));
-        }
     }
 
     public DnCnn() {
@@ -143,111 +127,27 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
         return initialize(manager);
     }
 
-    @Override
-    public void prepareForTraining() {
-        scaleKernelsToBound(100);
-    }
-
-    @Override
-    public void refineStep() {
-        refineSpectralNorms(1);
-    }
-
-    @Override
-    public Map<String, Object> refine() {
-        double[] s = refineSpectralNorms(100);
-        List<Double> r = new ArrayList<>();
-        for (double d : s) r.add(Math.round(d * 1e4) / 1e4);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("spectralNorms", r);
-        return m;
-    }
-
-    public List<SnConv2d> convolutions() {
-        return List.copyOf(convs);
-    }
-
     /** Initialises the parameters on {@code manager} for inputs of (N, 1, H, W) and (N). */
     public DnCnn initialize(NDManager manager) {
         initialize(manager, DataType.FLOAT32, new Shape(1, 1, 32, 32), new Shape(1));
         return this;
     }
 
-    /**
-     * Rescales every kernel so that its operator norm equals the bound (after converging the power vectors): the
-     * normalisation then starts inactive, and the optimiser's steps are taken relative to weights of the size the
-     * forward actually uses, rather than to He-initialised kernels several times larger than the cap.
-     */
-    public void scaleKernelsToBound(int iterations) {
-        for (SnConv2d c : convs) {
-            double s = c.estimate(iterations);
-            if (s > 0) {
-                io.equilibria.compute.Autograd.noGrad(() -> c.weight().getArray().muli(config.bound() / s));
-                c.estimate(iterations);
-            }
-        }
+    @Override
+    protected Shape firstLayerInput(Shape x) {
+        return new Shape(x.get(0), 2, x.get(2), x.get(3));
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape x = inputShapes[0];
-        Shape in = new Shape(x.get(0), 2, x.get(2), x.get(3));
-        for (SnConv2d c : convs) {
-            c.initialize(manager, dataType, in);
-            in = c.getOutputShapes(new Shape[] {in})[0];
-        }
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
-    }
-
-    /** inputs: x (N, 1, H, W) and σ (N), (N, 1), (N, 1, 1, 1) or a scalar; output: D(x) of x's shape. */
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected void checkInputs(NDList inputs) {
         checkInputs("DnCNN", inputs);
-        NDArray x = inputs.get(0), sigma = inputs.get(1);
-        NDArray out;
-        try (NDScope ignored = new NDScope()) {
-            NDArray map = noiseMap(x, sigma);
-            NDArray h = NDArrays.concat(new NDList(x, map), 1);
-            for (int i = 0; i < convs.size(); i++) {
-                h = convs.get(i).forward(ps, new NDList(h), training).singletonOrThrow();
-                if (i < convs.size() - 1) h = Activation.relu(h);
-            }
-            out = x.sub(h);
-            NDScope.unregister(out);
-        }
-        NDScope.register(out); // intermediates close with our scope (autograd keeps what it needs); the result is the caller's
-        return new NDList(out);
     }
 
-    /** What every denoiser block takes: (x (N, 1, H, W), σ). */
+    /** What every 2D denoiser block takes: (x (N, 1, H, W), σ). */
     static void checkInputs(String name, NDList inputs) {
         if (inputs.size() != 2) throw new IllegalArgumentException(name + " takes (x, sigma), got " + inputs.size() + " inputs");
         Shape s = inputs.get(0).getShape();
         if (s.dimension() != 4 || s.get(1) != 1) throw new IllegalArgumentException(name + " input must be (N, 1, H, W), got " + s);
-    }
-
-    private static NDArray noiseMap(NDArray x, NDArray sigma) {
-        return x.zerosLike().add(sigmaColumn(x, sigma));
-    }
-
-    /** σ as an (N, 1, 1, 1) array of x's type, one value per sample (a single value serves every sample). */
-    static NDArray sigmaColumn(NDArray x, NDArray sigma) {
-        long n = x.getShape().get(0);
-        long count = sigma.getShape().size();
-        if (count != 1 && count != n) {
-            throw new IllegalArgumentException("sigma must hold one value per sample (" + n + "), got shape " + sigma.getShape());
-        }
-        return sigma.toType(x.getDataType(), false).reshape(count, 1, 1, 1);
-    }
-
-    /** D(x, σ) for inference: a training=false forward, so nothing in the network moves. */
-    @Override
-    public NDArray denoise(NDArray x, NDArray sigma) {
-        return forward(new ParameterStore(x.getManager(), false), new NDList(x, sigma), false).singletonOrThrow();
     }
 
     /** The residual R(x) = x − D(x), the network's own output. */
@@ -258,42 +158,9 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
         return r;
     }
 
-    /** Converges every layer's power vectors (up to {@code iterations} steps, no gradient); returns the σ̂ values. */
-    public double[] refineSpectralNorms(int iterations) {
-        double[] s = new double[convs.size()];
-        for (int i = 0; i < s.length; i++) s[i] = convs.get(i).estimate(iterations);
-        return s;
-    }
-
-    /** Pixels of input on each side that one output pixel depends on: one per 3×3 layer. */
-    @Override
-    public int receptiveRadius() {
-        return config.depth();
-    }
-
-    @Override
-    public double residualLipschitz() {
-        return residualLipschitzBound();
-    }
-
-    /** Bound on the Lipschitz constant of x ↦ R(x) = x − D(x): c^depth. */
-    public double residualLipschitzBound() {
-        return Math.pow(config.bound(), config.depth());
-    }
-
     /** Bound on the Lipschitz constant of x ↦ D(x): 1 + c^depth. */
     public double lipschitzBound() {
         return 1 + residualLipschitzBound();
-    }
-
-    /**
-     * The residual's bound from the current estimates, Π min(c, σ̂ᵢ): at most {@link #residualLipschitzBound()},
-     * lower when some layers are below their cap. NaN before the first forward.
-     */
-    public double estimatedResidualLipschitz() {
-        double p = 1;
-        for (SnConv2d c : convs) p *= Math.min(config.bound(), c.sigma());
-        return p;
     }
 
     @Override
@@ -303,44 +170,16 @@ public final class DnCnn extends AbstractBlock implements TrainableDenoiser {
                 + "input [x, sigma map], " + parameterCount() + " parameters";
     }
 
-    private static String fmt(double v) {
-        return String.format(java.util.Locale.ROOT, "%.4g", v);
-    }
-
-    @Override
-    public long parameterCount() {
-        long w = config.width(), d = config.depth();
-        long weights = 9 * (2 * w + (d - 2) * w * w + w);
-        long biases = (d - 1) * w + 1;
-        return weights + biases;
-    }
-
-    @Override
-    public double flopsPerPixel() {
-        double w = config.width(), d = config.depth();
-        double macs = 9 * (2 * w + (d - 2) * w * w + w);
-        return 2 * macs + (d - 1) * w * 2 + 1; // convs, bias + ReLU, the residual subtraction
-    }
-
     /** Expected parameter shapes by name (as {@link #getParameters()} names them), for checking loaded files. */
     public Map<String, Shape> expectedParameterShapes() {
         Map<String, Shape> m = new LinkedHashMap<>();
         long in = 2;
-        for (int i = 0; i < convs.size(); i++) {
-            long out = i == convs.size() - 1 ? 1 : config.width();
+        for (int i = 0; i < config.depth(); i++) {
+            long out = i == config.depth() - 1 ? 1 : config.width();
             String prefix = String.format("%02d", i + 1) + "conv" + (i + 1) + "_";
             m.put(prefix + "weight", new Shape(out, in, 3, 3));
             m.put(prefix + "bias", new Shape(out));
             in = out;
-        }
-        return m;
-    }
-
-    /** Parameter name → shape of the current arrays. */
-    public Map<String, Shape> parameterShapes() {
-        Map<String, Shape> m = new LinkedHashMap<>();
-        for (Pair<String, Parameter> p : getParameters()) {
-            m.put(p.getKey(), p.getValue().isInitialized() ? p.getValue().getArray().getShape() : null);
         }
         return m;
     }

@@ -1,25 +1,13 @@
 package io.equilibria.priors;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import ai.djl.util.PairList;
 import io.equilibria.nn.SeededHe;
 import io.equilibria.nn.SnConv3d;
 import io.equilibria.nn.SpectralNorm;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import static io.equilibria.models.ArchitectureFields.fields;
@@ -44,7 +32,7 @@ import static io.equilibria.models.ArchitectureFields.number;
  *
  * <p><b>State.</b> As {@link DnCnn}: power vectors move only in training forwards; inference leaves the network alone.
  */
-public final class DnCnn3d extends AbstractBlock implements TrainableDenoiser {
+public final class DnCnn3d extends SpectralResidualCnn<SnConv3d> {
     private static final byte VERSION = 1;
     /** The architecture's name on cards. */
     public static final String TYPE = "dncnn3d";
@@ -121,20 +109,14 @@ public final class DnCnn3d extends AbstractBlock implements TrainableDenoiser {
     }
 
     private final Config config;
-    private final List<SnConv3d> convs = new ArrayList<>();
 
     public DnCnn3d(Config config) {
-        super(VERSION);
+        super(VERSION, config.depth(), config.width(), config.bound(), 27, i -> SnConv3d.builder()
+                .outChannels(i == config.depth() - 1 ? 1 : config.width()).kernel(3)
+                .mode(SpectralNorm.Mode.OPERATOR).bound(config.bound()).powerIterations(config.powerIterations())
+                .normSize(config.normSize(), config.normSize(), config.normSize()).seed(layerSeed(config.seed(), i) ^ 0x3d5eedL)
+                .initializer(new SeededHe(layerSeed(config.seed(), i))).build());
         this.config = config;
-        for (int i = 0; i < config.depth(); i++) {
-            boolean last = i == config.depth() - 1;
-            long layerSeed = config.seed() * 1_000_003L + 31L * i + 17;
-            SnConv3d conv = SnConv3d.builder().outChannels(last ? 1 : config.width()).kernel(3)
-                    .mode(SpectralNorm.Mode.OPERATOR).bound(config.bound()).powerIterations(config.powerIterations())
-                    .normSize(config.normSize(), config.normSize(), config.normSize()).seed(layerSeed ^ 0x3d5eedL)
-                    .initializer(new SeededHe(layerSeed)).build();
-            convs.add(addChildBlock("conv" + (i + 1), conv));
-        }
     }
 
     public DnCnn3d() {
@@ -156,45 +138,10 @@ public final class DnCnn3d extends AbstractBlock implements TrainableDenoiser {
         return initialize(manager);
     }
 
-    @Override
-    public void prepareForTraining() {
-        scaleKernelsToBound(100);
-    }
-
-    @Override
-    public void refineStep() {
-        refineSpectralNorms(1);
-    }
-
-    @Override
-    public Map<String, Object> refine() {
-        double[] s = refineSpectralNorms(100);
-        List<Double> r = new ArrayList<>();
-        for (double d : s) r.add(Math.round(d * 1e4) / 1e4);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("spectralNorms", r);
-        return m;
-    }
-
-    public List<SnConv3d> convolutions() {
-        return List.copyOf(convs);
-    }
-
     /** Initialises the parameters on {@code manager} for inputs of (N, 1, Z, Y, X) and (N). */
     public DnCnn3d initialize(NDManager manager) {
         initialize(manager, DataType.FLOAT32, new Shape(1, 1, 8, 8, 8), new Shape(1));
         return this;
-    }
-
-    /** As {@link DnCnn#scaleKernelsToBound}: every kernel rescaled to operator norm = the bound before training. */
-    public void scaleKernelsToBound(int iterations) {
-        for (SnConv3d c : convs) {
-            double s = c.estimate(iterations);
-            if (s > 0) {
-                io.equilibria.compute.Autograd.noGrad(() -> c.weight().getArray().muli(config.bound() / s));
-                c.estimate(iterations);
-            }
-        }
     }
 
     /**
@@ -202,40 +149,12 @@ public final class DnCnn3d extends AbstractBlock implements TrainableDenoiser {
      * denoiser with an image shape): the layers are set up for (N, 2, 8, 8, 8).
      */
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape in = new Shape(inputShapes[0].get(0), 2, 8, 8, 8);
-        for (SnConv3d c : convs) {
-            c.initialize(manager, dataType, in);
-            in = c.getOutputShapes(new Shape[] {in})[0];
-        }
+    protected Shape firstLayerInput(Shape x) {
+        return new Shape(x.get(0), 2, 8, 8, 8);
     }
 
     @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
-    }
-
-    /** inputs: x (N, 1, Z, Y, X) and σ (N), (N, 1, ...) or a scalar; output: D(x) of x's shape. */
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        checkInputs(inputs);
-        NDArray x = inputs.get(0), sigma = inputs.get(1);
-        NDArray out;
-        try (NDScope ignored = new NDScope()) {
-            NDArray map = x.zerosLike().add(sigmaColumn(x, sigma));
-            NDArray h = NDArrays.concat(new NDList(x, map), 1);
-            for (int i = 0; i < convs.size(); i++) {
-                h = convs.get(i).forward(ps, new NDList(h), training).singletonOrThrow();
-                if (i < convs.size() - 1) h = Activation.relu(h);
-            }
-            out = x.sub(h);
-            NDScope.unregister(out);
-        }
-        NDScope.register(out);
-        return new NDList(out);
-    }
-
-    private static void checkInputs(NDList inputs) {
+    protected void checkInputs(NDList inputs) {
         if (inputs.size() != 2) throw new IllegalArgumentException("3D DnCNN takes (x, sigma), got " + inputs.size() + " inputs");
         Shape s = inputs.get(0).getShape();
         if (s.dimension() != 5 || s.get(1) != 1) {
@@ -244,88 +163,11 @@ public final class DnCnn3d extends AbstractBlock implements TrainableDenoiser {
         }
     }
 
-    /** σ as an (N, 1, 1, 1, 1) array of x's type, one value per sample (a single value serves every sample). */
-    private static NDArray sigmaColumn(NDArray x, NDArray sigma) {
-        long n = x.getShape().get(0);
-        long count = sigma.getShape().size();
-        if (count != 1 && count != n) {
-            throw new IllegalArgumentException("sigma must hold one value per sample (" + n + "), got shape " + sigma.getShape());
-        }
-        return sigma.toType(x.getDataType(), false).reshape(count, 1, 1, 1, 1);
-    }
-
-    /** D(x, σ) for inference: a training=false forward, so nothing in the network moves. */
-    @Override
-    public NDArray denoise(NDArray x, NDArray sigma) {
-        return forward(new ParameterStore(x.getManager(), false), new NDList(x, sigma), false).singletonOrThrow();
-    }
-
-    /** Converges every layer's power vectors (up to {@code iterations} steps, no gradient); returns the σ̂ values. */
-    public double[] refineSpectralNorms(int iterations) {
-        double[] s = new double[convs.size()];
-        for (int i = 0; i < s.length; i++) s[i] = convs.get(i).estimate(iterations);
-        return s;
-    }
-
-    /** Voxels of input on each side, in every axis, that one output voxel depends on: one per 3×3×3 layer. */
-    @Override
-    public int receptiveRadius() {
-        return config.depth();
-    }
-
-    @Override
-    public double residualLipschitz() {
-        return residualLipschitzBound();
-    }
-
-    /** Bound on the Lipschitz constant of x ↦ R(x) = x − D(x): c^depth. */
-    public double residualLipschitzBound() {
-        return Math.pow(config.bound(), config.depth());
-    }
-
-    /** The residual's bound from the current estimates, Π min(c, σ̂ᵢ); NaN before the first forward. */
-    public double estimatedResidualLipschitz() {
-        double p = 1;
-        for (SnConv3d c : convs) p *= Math.min(config.bound(), c.sigma());
-        return p;
-    }
-
     @Override
     public String describe() {
         return "3D CNN (DnCNN) depth " + config.depth() + ", width " + config.width() + ", 3x3x3 zero-padded convs on volumes, "
-                + "OPERATOR spectral norm <= " + config.bound() + " each (residual Lipschitz <= "
-                + String.format(java.util.Locale.ROOT, "%.4g", residualLipschitzBound()) + "), input [x, sigma map], "
-                + parameterCount() + " parameters";
-    }
-
-    @Override
-    public long parameterCount() {
-        long w = config.width(), d = config.depth();
-        long weights = 27 * (2 * w + (d - 2) * w * w + w);
-        long biases = (d - 1) * w + 1;
-        return weights + biases;
-    }
-
-    /** Multiply-adds per voxel of the convolutions: 27 (2w + (d − 2)w² + w). */
-    public double macsPerVoxel() {
-        double w = config.width(), d = config.depth();
-        return 27 * (2 * w + (d - 2) * w * w + w);
-    }
-
-    /** Per voxel (this denoiser's "pixel"). */
-    @Override
-    public double flopsPerPixel() {
-        double w = config.width(), d = config.depth();
-        return 2 * macsPerVoxel() + (d - 1) * w * 2 + 1; // convs, bias + ReLU, the residual subtraction
-    }
-
-    /** Parameter name → shape of the current arrays. */
-    public Map<String, Shape> parameterShapes() {
-        Map<String, Shape> m = new LinkedHashMap<>();
-        for (Pair<String, Parameter> p : getParameters()) {
-            m.put(p.getKey(), p.getValue().isInitialized() ? p.getValue().getArray().getShape() : null);
-        }
-        return m;
+                + "OPERATOR spectral norm <= " + config.bound() + " each (residual Lipschitz <= " + fmt(residualLipschitzBound())
+                + "), input [x, sigma map], " + parameterCount() + " parameters";
     }
 
     /** How {@link io.equilibria.models.ModelStore} builds this block from a card (declared in META-INF/services). */

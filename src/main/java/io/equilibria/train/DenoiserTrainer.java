@@ -483,14 +483,13 @@ public final class DenoiserTrainer {
         ModelCard.Training training = new ModelCard.Training(commandLine, r.dataSources(), r.config().seed(), settings,
                 r.history(), Math.round(r.seconds() * 10) / 10.0);
         Map<String, Object> validation = new LinkedHashMap<>(r.validation());
-        if (r.net() instanceof DnCnn d) {
+        if (r.net() instanceof io.equilibria.priors.SpectralResidualCnn<?> d) {
             validation.put("residualLipschitzBound", d.residualLipschitzBound());
             validation.put("residualLipschitzFromEstimates", Math.round(d.estimatedResidualLipschitz() * 1e4) / 1e4);
-        } else if (r.net() instanceof io.equilibria.priors.DnCnn3d d) {
-            validation.put("residualLipschitzBound", d.residualLipschitzBound());
-            validation.put("residualLipschitzFromEstimates", Math.round(d.estimatedResidualLipschitz() * 1e4) / 1e4);
+        }
+        if (r.net() instanceof io.equilibria.priors.DnCnn3d d) {
             validation.put("prior", "3D CNN: denoises (N, 1, Z, Y, X) volumes, not 2D images; "
-                    + String.format(Locale.ROOT, "%.0f", d.macsPerVoxel()) + " multiply-adds per voxel");
+                    + String.format(Locale.ROOT, "%.0f", d.macsPerPixel()) + " multiply-adds per voxel");
         }
         return ModelCard.of(name, "denoiser", r.net().describe(), r.net().architecture(), training, validation);
     }

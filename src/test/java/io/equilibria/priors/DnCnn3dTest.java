@@ -70,7 +70,7 @@ class DnCnn3dTest {
         DnCnn3d net = new DnCnn3d();
         assertEquals(8, net.config().depth());
         assertEquals(16, net.config().width());
-        assertEquals(42_768, net.macsPerVoxel(), 0); // 27 (2·16 + 6·16² + 16): the 8x16 2D DnCNN on three planes
+        assertEquals(42_768, net.macsPerPixel(), 0); // 27 (2·16 + 6·16² + 16): the 8x16 2D DnCNN on three planes
         assertEquals(3 * new DnCnn(DnCnn.Config.defaults().withWidth(16)).flopsPerPixel(), net.flopsPerPixel(), 1e-2 * net.flopsPerPixel());
         assertEquals(42_768 + 7 * 16 + 1, net.parameterCount());
         assertEquals(8, net.receptiveRadius());
