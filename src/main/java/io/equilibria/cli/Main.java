@@ -54,7 +54,14 @@ public final class Main {
                     + String.join(", ", COMMANDS.keySet()) + ")");
             return ExitCodes.USAGE;
         }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        return run(command, Arrays.copyOfRange(args, 1, args.length));
+    }
+
+    /**
+     * Runs {@code command} on the words after its name, with every command's help, messages and exit codes. Public
+     * for front ends outside this jar (the Spark job), so their errors read and exit as the CLI's do.
+     */
+    public static int run(Command command, String... rest) {
         if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
             printHelp(command);
             return ExitCodes.OK;

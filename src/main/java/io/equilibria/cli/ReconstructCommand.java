@@ -26,9 +26,10 @@ import java.util.List;
 
 /**
  * {@code reconstruct deblur|cs}: translates the options into a {@link ReconstructRequest} and {@link RunFiles} for
- * {@link ReconstructRunner}; in a batch a failing image is skipped, and the exit code then says some failed.
+ * {@link ReconstructRunner}; in a batch a failing image is skipped, and the exit code then says some failed. Public so
+ * that other front ends (the Spark job) take exactly these options and build exactly this request.
  */
-final class ReconstructCommand implements Command {
+public final class ReconstructCommand implements Command {
     @Override public String name() { return "reconstruct"; }
     @Override public String summary() { return "deblur images or reconstruct compressed-sensing measurements"; }
     @Override public String arguments() { return "deblur|cs"; }
@@ -37,9 +38,7 @@ final class ReconstructCommand implements Command {
 
     @Override
     public int run(CommandLine l) throws Exception {
-        List<String> rest = l.getArgList();
-        if (rest.size() != 1 || !List.of("deblur", "cs").contains(rest.get(0))) throw new UsageException("say what to reconstruct: deblur or cs");
-        boolean cs = rest.get(0).equals("cs");
+        boolean cs = compressedSensing(l);
         String methodName = l.getOptionValue("method", cs ? "tv" : "rl");
         ReconstructRequest request = request(l, cs);
         RunFiles files = files(l);
@@ -53,7 +52,7 @@ final class ReconstructCommand implements Command {
      * The request the options describe ({@code cs}: reconstruct cs, else deblur), checked as the command checks it.
      * {@code bench 3d} builds its runs with it, so it measures what a user's command line gets.
      */
-    static ReconstructRequest request(CommandLine l, boolean cs) {
+    public static ReconstructRequest request(CommandLine l, boolean cs) {
         String methodName = l.getOptionValue("method", cs ? "tv" : "rl");
         if (l.hasOption("iterations") && Args.integer(l, "iterations", 0) < 1) throw new UsageException("--iterations must be >= 1");
         MethodConfig method = new MethodConfig(methodName, Args.integer(l, "iterations", 0), Args.dbl(l, "lambda", Double.NaN),
@@ -71,8 +70,15 @@ final class ReconstructCommand implements Command {
         return request;
     }
 
+    /** The task word after {@code reconstruct}: true for cs, false for deblur; anything else is a usage error. */
+    public static boolean compressedSensing(CommandLine l) {
+        List<String> rest = l.getArgList();
+        if (rest.size() != 1 || !List.of("deblur", "cs").contains(rest.get(0))) throw new UsageException("say what to reconstruct: deblur or cs");
+        return rest.get(0).equals("cs");
+    }
+
     /** Where the run reads and writes, as the options say. */
-    static RunFiles files(CommandLine l) {
+    public static RunFiles files(CommandLine l) {
         Selection selection = new Selection(l.hasOption("recursive"), values(l, "include"), values(l, "exclude"), Shard.parse(l.getOptionValue("shard")));
         RunFiles files = new RunFiles(Args.path(l, "input"), Args.path(l, "output"), ChannelChoice.parse(l.getOptionValue("channel")),
                 selection, l.hasOption("resume"), Args.path(l, "reference"), Args.path(l, "side-by-side"), Args.path(l, "report"));

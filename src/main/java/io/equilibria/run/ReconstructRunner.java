@@ -50,8 +50,15 @@ public final class ReconstructRunner {
         Reconstruction apply(ReconstructRequest request, RunFiles files, BatchPlan.Job job, Deconvolution.PlaneListener progress);
     }
 
-    static Summary run(ReconstructRequest request, RunFiles files, RunListener listener, Solve solver) {
-        // one PSF per channel: every channel, unless one was chosen (then its PSF alone)
+    /**
+     * A request and its files as a run uses them: with several PSFs (one per channel) every channel is solved unless
+     * one was chosen (then its PSF alone); for one deblurred image with a ground truth, {@code single} also records the
+     * PSNR after every iteration.
+     */
+    public record Prepared(ReconstructRequest request, ReconstructRequest single, RunFiles files) {}
+
+    /** What {@link #run} does before its first image; a distributed run does it once per process. */
+    public static Prepared prepare(ReconstructRequest request, RunFiles files) {
         if (request.perChannelPsfs()) {
             int n = request.channelPsfs().size();
             int chosen = files.channel().index();
@@ -64,13 +71,20 @@ public final class ReconstructRunner {
                 request = request.forChannel(chosen - 1, n);
             }
         }
-        boolean batch = files.batch();
         ReconstructRequest single = request;
-        if (!batch && files.reference() != null && request.task() == ReconstructRequest.Task.DEBLUR) {
+        if (!files.batch() && files.reference() != null && request.task() == ReconstructRequest.Task.DEBLUR) {
             ImageData reference = ImageFiles.read(files.reference(), files.channel());
             ImageFiles.requireFinite(reference, files.reference().toString());
             single = request.withDeblur(request.deblur().withReference(reference)); // the PSNR after every iteration
         }
+        return new Prepared(request, single, files);
+    }
+
+    static Summary run(ReconstructRequest request, RunFiles files, RunListener listener, Solve solver) {
+        Prepared p = prepare(request, files);
+        request = p.request();
+        files = p.files();
+        boolean batch = files.batch();
         List<BatchPlan.Job> jobs = BatchPlan.plan(files.input(), files.output(), files.selection());
         var shard = files.selection().shard();
         listener.message(request.task().word() + " with method " + request.method().method() + " on " + Compute.describe(request.device())
@@ -87,22 +101,10 @@ public final class ReconstructRunner {
                     row = ReportJson.MAPPER.convertValue(earlier, BatchRow.class).asResumed();
                     resumed++;
                 } else {
-                    if (batch) Journal.removeStaleParts(job.output());
-                    try {
-                        Reconstruction o = solver.apply(single, files, job, listener.solving(done, jobs.size()));
-                        ImageFiles.writeFloatTiff(o.image(), job.output());
-                        Scores scores = scores(single, files, job, o);
-                        if (files.sideBySide() != null) sideBySide(single, files, job, o, listener);
-                        row = BatchRow.ok(job, o.report(), scores, Math.round(ProcessMemory.peakRssMiB()));
-                        listener.message("wrote " + job.output() + " (" + ReportText.summary(o.report())
-                                + (scores == null ? "" : String.format(Locale.ROOT, ", PSNR %.2f dB, SSIM %.4f", scores.psnr(), scores.ssim()))
-                                + ")" + (batch ? " [" + throughput.describe(done + 1 - resumed) + "]" : ""));
-                    } catch (InputException | NumericalException | OutputException | MemoryException e) {
-                        if (!batch) throw e;
-                        failed++;
-                        row = BatchRow.failed(job, e.getMessage());
-                        listener.message("skipped " + job.input() + ": " + e.getMessage());
-                    }
+                    int finished = done - resumed;
+                    row = runJob(p, job, listener, listener.solving(done, jobs.size()), solver,
+                            batch ? () -> " [" + throughput.describe(finished + 1) + "]" : () -> "");
+                    if (!row.isOk()) failed++;
                     if (journal != null) journal.append(ReportJson.MAPPER.convertValue(row, Map.class));
                 }
                 rows.add(row);
@@ -117,6 +119,38 @@ public final class ReconstructRunner {
         }
         if (failed > 0) listener.message(failed + " of " + jobs.size() + " image(s) failed");
         return summary;
+    }
+
+    /**
+     * One image of a prepared run: read, reconstruct, write the output atomically, score it, and (one image) the
+     * side-by-side figure. In a batch an image that cannot be done (bad input, numerical failure, output, memory)
+     * becomes a failed row; other errors propagate.
+     */
+    public static BatchRow runJob(Prepared p, BatchPlan.Job job, RunListener listener, Deconvolution.PlaneListener progress) {
+        return runJob(p, job, listener, progress, ReconstructRunner::solve, () -> "");
+    }
+
+    private static BatchRow runJob(Prepared p, BatchPlan.Job job, RunListener listener, Deconvolution.PlaneListener progress,
+                                   Solve solver, java.util.function.Supplier<String> note) {
+        RunFiles files = p.files();
+        ReconstructRequest single = p.single();
+        boolean batch = files.batch();
+        if (batch) Journal.removeStaleParts(job.output());
+        try {
+            Reconstruction o = solver.apply(single, files, job, progress);
+            ImageFiles.writeFloatTiff(o.image(), job.output());
+            Scores scores = scores(single, files, job, o);
+            if (files.sideBySide() != null) sideBySide(single, files, job, o, listener);
+            BatchRow row = BatchRow.ok(job, o.report(), scores, Math.round(ProcessMemory.peakRssMiB()));
+            listener.message("wrote " + job.output() + " (" + ReportText.summary(o.report())
+                    + (scores == null ? "" : String.format(Locale.ROOT, ", PSNR %.2f dB, SSIM %.4f", scores.psnr(), scores.ssim()))
+                    + ")" + note.get());
+            return row;
+        } catch (InputException | NumericalException | OutputException | MemoryException e) {
+            if (!batch) throw e;
+            listener.message("skipped " + job.input() + ": " + e.getMessage());
+            return BatchRow.failed(job, e.getMessage());
+        }
     }
 
     private static Reconstruction solve(ReconstructRequest request, RunFiles files, BatchPlan.Job job, Deconvolution.PlaneListener progress) {
@@ -150,7 +184,7 @@ public final class ReconstructRunner {
     }
 
     /** A batch: its summary and rows (JSON) or rows (CSV). One image: its report with its scores and memory (JSON), or its row (CSV). */
-    private static void writeReport(ReconstructRequest request, RunFiles files, Summary s) {
+    public static void writeReport(ReconstructRequest request, RunFiles files, Summary s) {
         if (files.batch()) {
             BatchReport.write(files.report(), new BatchReport.Summary(files.input().toString(), files.output().toString(),
                     files.selection().shard().toString(), s.rows(), s.processed(), s.resumed(), s.failed(), Compute.describe(request.device()),
