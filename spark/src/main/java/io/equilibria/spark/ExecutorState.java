@@ -24,9 +24,13 @@ final class ExecutorState {
     final JobRecords records;
     private final Map<String, BatchPlan.Job> jobs = new LinkedHashMap<>();
 
-    private ExecutorState(String[] words) {
+    private ExecutorState(String[] words, JobSettings settings) {
         CommandLine l;
         try {
+            if (!java.util.Arrays.asList(words).contains("--max-memory")) { // the tasks running at once share this process
+                words = java.util.stream.Stream.concat(java.util.Arrays.stream(words),
+                        java.util.stream.Stream.of("--max-memory", settings.taskBudgetMiB() + "m")).toArray(String[]::new);
+            }
             l = new DefaultParser().parse(new SparkReconstructCommand().options(), words);
         } catch (ParseException e) {
             throw new IllegalStateException("the driver's options do not parse on this executor: " + e.getMessage(), e);
@@ -41,7 +45,7 @@ final class ExecutorState {
     /** The state of the job with these words in this JVM (built by the first task that needs it). */
     static ExecutorState of(String[] words, JobSettings settings) {
         settings.applyHere();
-        return JOBS.computeIfAbsent(String.join("\u0000", words), k -> new ExecutorState(words));
+        return JOBS.computeIfAbsent(String.join("\u0000", words), k -> new ExecutorState(words, settings));
     }
 
     BatchPlan.Job job(String relative) {

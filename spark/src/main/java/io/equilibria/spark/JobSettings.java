@@ -13,10 +13,35 @@ import java.io.Serializable;
  * @param nativesDir     the DJL/JavaCPP cache (null: the default, ~/.cache/equilibria or $EQUILIBRIA_CACHE)
  * @param modelsDir      where models are looked up by name (null: the core's search path)
  * @param threadsPerTask PyTorch threads for each task
+ * @param tasksAtOnce    tasks one executor runs at once (local[N]: N; on a cluster its cores over spark.task.cpus; 0:
+ *                       the executor's processors over the threads per task); without --max-memory each task's
+ *                       budget is the executor's default budget divided by it, since they share one process
  */
-public record JobSettings(String nativesDir, String modelsDir, int threadsPerTask) implements Serializable {
+public record JobSettings(String nativesDir, String modelsDir, int threadsPerTask, int tasksAtOnce) implements Serializable {
     public JobSettings {
         if (threadsPerTask < 1) throw new IllegalArgumentException("threads per task must be >= 1, got " + threadsPerTask);
+        if (tasksAtOnce < 0) throw new IllegalArgumentException("tasks at once must be >= 0, got " + tasksAtOnce);
+    }
+
+    /**
+     * The memory budget of one task when the user gave none: the core's default for this process (three quarters of
+     * the machine's or container's memory) shared by the tasks that run in it at once, in MiB.
+     */
+    public long taskBudgetMiB() {
+        int n = tasksAtOnce > 0 ? tasksAtOnce : Math.max(1, Runtime.getRuntime().availableProcessors() / threadsPerTask);
+        return Math.max(1, io.equilibria.reconstruct.tiling.MemoryModel.defaultBudgetBytes() / n / (1L << 20));
+    }
+
+    /** Tasks one executor runs at once for a master and configuration (0 when only the executor can tell). */
+    public static int tasksAtOnce(String master, SparkConf conf, int threadsPerTask) {
+        java.util.regex.Matcher local = java.util.regex.Pattern.compile("local\\[(\\d+|\\*)(,\\d+)?]").matcher(master.trim());
+        if (master.trim().equals("local")) return 1;
+        if (local.matches()) {
+            int cores = local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(local.group(1));
+            return Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
+        }
+        if (conf.contains("spark.executor.cores")) return Math.max(1, conf.getInt("spark.executor.cores", 1) / Math.max(1, conf.getInt("spark.task.cpus", 1)));
+        return 0;
     }
 
     /** Sets the properties in this JVM unless the user set them (must run before the engine starts). */

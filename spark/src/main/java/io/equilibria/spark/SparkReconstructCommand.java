@@ -74,8 +74,9 @@ final class SparkReconstructCommand implements Command {
         int taskCpus = conf.getInt("spark.task.cpus", 1);
         String models = l.hasOption("models") ? Path.of(l.getOptionValue("models")).toAbsolutePath().normalize().toString()
                 : System.getProperty("equilibria.models", System.getenv("EQUILIBRIA_MODELS") != null ? null : JobSettings.shippedModels());
+        int threads = positive(l, "threads-per-task", taskCpus);
         JobSettings settings = new JobSettings(l.hasOption("natives") ? Path.of(l.getOptionValue("natives")).toAbsolutePath().toString() : null,
-                models, positive(l, "threads-per-task", taskCpus));
+                models, threads, JobSettings.tasksAtOnce(master, conf, threads));
         settings.applyHere(); // before the request starts the engine on the driver (in local mode the executors' JVM too)
 
         String[] words = words(l);
@@ -101,7 +102,11 @@ final class SparkReconstructCommand implements Command {
         List<String> todo = new ArrayList<>();
         for (BatchPlan.Job j : jobs) if (!earlier.containsKey(j.relative().toString())) todo.add(j.relative().toString());
         message(request.task().word() + " with method " + request.method().method() + " on Spark " + master + ", " + device + ", "
-                + settings.threadsPerTask() + " PyTorch thread(s) per task: " + jobs.size() + " image(s), " + earlier.size()
+                + settings.threadsPerTask() + " PyTorch thread(s) per task"
+                + (l.hasOption("max-memory") ? "" : settings.tasksAtOnce() > 0 ? ", memory budget per task " + settings.taskBudgetMiB()
+                        + " MiB (this machine's default shared by " + settings.tasksAtOnce() + " tasks at once; --max-memory sets it)"
+                        : ", memory budget per task: each executor's default shared by its tasks at once")
+                + ": " + jobs.size() + " image(s), " + earlier.size()
                 + " already done (resume), " + todo.size() + " to do");
 
         Map<String, BatchRow> fresh = new LinkedHashMap<>();
