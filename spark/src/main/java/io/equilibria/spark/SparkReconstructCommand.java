@@ -90,12 +90,13 @@ final class SparkReconstructCommand implements Command {
 
         // what earlier runs finished: the CLI's journal, and the records this job's tasks write
         Map<String, BatchRow> earlier = new LinkedHashMap<>();
+        List<Map<String, Object>> unjournaled = new ArrayList<>(); // finished by tasks of a run whose driver died
         if (files.resume()) {
             Journal journal = new Journal(files.output(), files.selection().shard()).load();
             JobRecords records = new JobRecords(files.output());
             for (BatchPlan.Job j : jobs) {
                 Map<String, Object> row = journal.finished(j);
-                if (row == null) row = records.finished(j);
+                if (row == null && (row = records.finished(j)) != null) unjournaled.add(row);
                 if (row != null) earlier.put(j.relative().toString(), ReportJson.MAPPER.convertValue(row, BatchRow.class).asResumed());
             }
         }
@@ -129,6 +130,7 @@ final class SparkReconstructCommand implements Command {
         List<BatchRow> rows = new ArrayList<>();
         int failed = 0, resumed = 0;
         try (Journal journal = new Journal(files.output(), files.selection().shard())) {
+            for (Map<String, Object> row : unjournaled) journal.append(row); // so the CLI's --resume knows them too
             for (BatchPlan.Job j : jobs) {
                 String rel = j.relative().toString();
                 BatchRow row = earlier.containsKey(rel) ? earlier.get(rel) : fresh.get(rel);

@@ -154,5 +154,10 @@ class SparkJobTest {
         assertEquals(IMAGES, report.get("images").size());
         assertTrue(report.get("images").get(0).get("resumed").asBoolean());
         assertFalse(report.get("images").get(2).has("resumed"));
+        // the journal now knows all four, so the CLI's --resume would redo none
+        assertEquals(IMAGES, Files.readAllLines(out.resolve(".equilibria-batch.jsonl")).size());
+        assertEquals(ExitCodes.OK, io.equilibria.cli.Main.run("reconstruct", "deblur", "--input", input.toString(), "--output",
+                out.toString(), "--psf", PSF.toString(), "--method", "deq", "--resume", "--report", out.resolve("cli.json").toString()));
+        assertEquals(IMAGES, JSON.readTree(out.resolve("cli.json").toFile()).get("resumed").asInt());
     }
 }
