@@ -27,7 +27,8 @@ final class ExecutorState {
     private ExecutorState(String[] words, JobSettings settings) {
         CommandLine l;
         try {
-            if (!java.util.Arrays.asList(words).contains("--max-memory")) { // the tasks running at once share this process
+            // deblurring's budget: the tasks running at once share this process (CS has no tiling and no budget)
+            if (words.length > 0 && words[0].equals("deblur") && !java.util.Arrays.asList(words).contains("--max-memory")) {
                 words = java.util.stream.Stream.concat(java.util.Arrays.stream(words),
                         java.util.stream.Stream.of("--max-memory", settings.taskBudgetMiB() + "m")).toArray(String[]::new);
             }

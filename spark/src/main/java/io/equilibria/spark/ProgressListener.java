@@ -19,7 +19,11 @@ final class ProgressListener extends SparkListener {
         int d = ok ? done.incrementAndGet() : done.get();
         double s = (System.nanoTime() - start) / 1e9;
         System.err.printf(java.util.Locale.ROOT, "equilibria: %d/%d images done, %.3g images/s%s%n", d, total, d / Math.max(s, 1e-9),
-                ok ? "" : " (a task failed: " + end.reason() + "; Spark retries it)");
+                ok ? "" : " (a task failed: " + reason(end) + "; Spark retries it up to spark.task.maxFailures times)");
+    }
+
+    private static String reason(SparkListenerTaskEnd end) {
+        return end.reason() instanceof org.apache.spark.ExceptionFailure f ? f.className() + ": " + f.description() : String.valueOf(end.reason());
     }
 
 }

@@ -119,7 +119,18 @@ final class SparkReconstructCommand implements Command {
                 ProgressListener progress = new ProgressListener(todo.size());
                 sc.sc().addSparkListener(progress);
                 int partitions = positive(l, "partitions", todo.size());
-                List<String> out = sc.parallelize(todo, Math.min(partitions, todo.size())).map(new ImageTask(words, settings)).collect();
+                List<String> out;
+                try {
+                    out = sc.parallelize(todo, Math.min(partitions, todo.size())).map(new ImageTask(words, settings)).collect();
+                } catch (Exception e) { // Scala declares no checked exceptions, so SparkException is caught this way
+                    if (!(e instanceof org.apache.spark.SparkException)) throw e;
+                    // an image that cannot be done is a failed row, not a failed task: this is the job itself (e.g. no
+                    // model or PSF where an executor looks); what finished is recorded, so --resume continues
+                    String m = String.valueOf(e.getMessage());
+                    message("the Spark job failed after retries: " + m.lines().findFirst().orElse(m)
+                            + "; images finished before are kept (rerun with --resume)");
+                    return ExitCodes.FAILURE;
+                }
                 for (String json : out) {
                     BatchRow row = ReportJson.MAPPER.readValue(json, BatchRow.class);
                     fresh.put(row.relative(), row);

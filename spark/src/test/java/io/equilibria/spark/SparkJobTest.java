@@ -160,4 +160,27 @@ class SparkJobTest {
                 out.toString(), "--psf", PSF.toString(), "--method", "deq", "--resume", "--report", out.resolve("cli.json").toString()));
         assertEquals(IMAGES, JSON.readTree(out.resolve("cli.json").toFile()).get("resumed").asInt());
     }
+
+    /** Compressed sensing runs as a job too (it has no memory budget or tiling), with the CLI's bytes. */
+    @Test
+    void compressedSensingGivesTheCliBytes() throws IOException {
+        Path in = shared.resolve("cs-in"), truth = shared.resolve("cs-truth");
+        Files.createDirectories(in);
+        Files.createDirectories(truth);
+        for (int i = 0; i < 2; i++) {
+            Path gt = truth.resolve("gt" + i + ".tif");
+            assertEquals(ExitCodes.OK, io.equilibria.cli.Main.run("simulate", "phantom", "--size", "64x64", "--seed", "" + (40 + i),
+                    "--output", gt.toString()));
+            assertEquals(ExitCodes.OK, io.equilibria.cli.Main.run("simulate", "cs", "--input", gt.toString(), "--ratio", "0.25",
+                    "--seed", "" + i, "--output", in.resolve("m" + i + ".tif").toString()));
+        }
+        Path cli = shared.resolve("cs-cli"), spark = shared.resolve("cs-spark");
+        assertEquals(ExitCodes.OK, io.equilibria.cli.Main.run("reconstruct", "cs", "--input", in.toString(), "--output", cli.toString(),
+                "--iterations", "50"));
+        assertEquals(ExitCodes.OK, SparkMain.run("reconstruct", "cs", "--input", in.toString(), "--output", spark.toString(),
+                "--iterations", "50", "--master", "local[2]"));
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(Files.readAllBytes(cli.resolve("m" + i + ".tif")), Files.readAllBytes(spark.resolve("m" + i + ".tif")));
+        }
+    }
 }
