@@ -107,11 +107,15 @@ public final class Compute {
         return f == null ? "cpu natives from pytorch-native-cpu" : "flavour " + f;
     }
 
-    /** A human-readable device description for reports, e.g. {@code cpu (PyTorch 2.7.1, 2 threads)}. */
+    /** A human-readable device description for reports, e.g. {@code cpu (PyTorch 2.7.1, 1 thread of 2 cores, oneDNN <= AVX2)}. */
     public static String describe(Device device) {
         Engine e = engine();
         String isa = OneDnn.capped() != null ? ", oneDNN <= " + OneDnn.capped() : "";
-        String threads = device.isGpu() ? "" : ", " + Runtime.getRuntime().availableProcessors() + " cores" + isa;
+        // the PyTorch threads when the run fixed them (-Dai.djl.pytorch.num_threads, as a Spark task does), else the cores
+        String set = System.getProperty("ai.djl.pytorch.num_threads");
+        int cores = Runtime.getRuntime().availableProcessors();
+        String threads = device.isGpu() ? "" : (set != null ? ", " + set.trim() + " thread" + (set.trim().equals("1") ? "" : "s")
+                + " of " + cores + " cores" : ", " + cores + " cores") + isa;
         String name = device.isGpu() ? "gpu:" + device.getDeviceId() : "cpu";
         return name + " (PyTorch " + e.getVersion() + threads + ")";
     }
