@@ -78,6 +78,7 @@ final class SparkReconstructCommand implements Command {
         JobSettings settings = new JobSettings(l.hasOption("natives") ? Path.of(l.getOptionValue("natives")).toAbsolutePath().toString() : null,
                 models, threads, JobSettings.tasksAtOnce(master, conf, threads));
         settings.applyHere(); // before the request starts the engine on the driver (in local mode the executors' JVM too)
+        boolean quiet = quietSpark();
 
         String[] words = words(l);
         ReconstructRequest request = ReconstructCommand.request(l, cs);
@@ -115,6 +116,7 @@ final class SparkReconstructCommand implements Command {
             conf.setAppName("equilibria reconstruct " + (cs ? "cs" : "deblur") + " " + files.input().getFileName());
             settings.configure(conf);
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+                if (quiet) sc.setLogLevel("WARN");
                 sc.setJobDescription("equilibria: " + request.method().method() + " on " + todo.size() + " image(s) of " + files.input());
                 ProgressListener progress = new ProgressListener(todo.size());
                 sc.sc().addSparkListener(progress);
@@ -180,6 +182,17 @@ final class SparkReconstructCommand implements Command {
     }
 
     private static final List<String> FILE_OPTIONS = List.of("input", "output", "reference", "report", "natives", "models");
+    /**
+     * Spark's own INFO lines would bury the job's (each image's "wrote ..." and the progress line): unless the user
+     * gave a log4j configuration, Spark logs warnings only and the logger {@code equilibria} stays at INFO.
+     */
+    private static boolean quietSpark() {
+        if (System.getProperty("log4j2.configurationFile") != null || System.getProperty("log4j.configurationFile") != null) return false;
+        org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
+        org.apache.logging.log4j.core.config.Configurator.setLevel("equilibria", org.apache.logging.log4j.Level.INFO);
+        return true;
+    }
+
     private static int positive(CommandLine l, String option, int fallback) {
         if (!l.hasOption(option)) return fallback;
         try {
