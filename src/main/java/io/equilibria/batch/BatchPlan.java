@@ -15,8 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * Input/output pairing for file-or-directory commands. A file maps to the output path; a directory maps each
- * selected image to the same relative path under the output directory with a {@code .tif} extension. Never lets an
- * output replace an input.
+ * selected image to the same relative path under the output directory with a {@code .tif} extension, and so does a
+ * list of images (a text file, one path per line). Never lets an output replace an input.
  */
 public final class BatchPlan {
     /** One image to process; {@code relative} is its path below the input directory (the file name for one file). */
@@ -24,11 +24,25 @@ public final class BatchPlan {
 
     private BatchPlan() {}
 
+    /**
+     * Whether {@code input} is a list of images rather than an image: a text file ({@code .txt}, {@code .lst},
+     * {@code .list}) naming one image per line.
+     */
+    public static boolean isList(Path input) {
+        String n = input.getFileName() == null ? "" : input.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return Files.isRegularFile(input) && (n.endsWith(".txt") || n.endsWith(".lst") || n.endsWith(".list"));
+    }
+
     /** Every selected job, sorted by relative path, before sharding. */
     public static List<Job> all(Path input, Path output, Selection selection) {
         if (!Files.exists(input)) throw new InputException(input, "no such file or directory");
         List<Job> jobs = new ArrayList<>();
-        if (Files.isDirectory(input)) {
+        if (isList(input)) {
+            if (Files.exists(output) && !Files.isDirectory(output)) {
+                throw new OutputException(output, "input is a list of images, so " + Setting.OUTPUT + " must be a directory");
+            }
+            jobs.addAll(listed(input, output, selection));
+        } else if (Files.isDirectory(input)) {
             if (Files.exists(output) && !Files.isDirectory(output)) {
                 throw new OutputException(output, "input is a directory, so " + Setting.OUTPUT + " must be a directory");
             }
@@ -50,6 +64,36 @@ public final class BatchPlan {
         }
         for (Job j : jobs) guard(j.input(), j.output());
         return jobs;
+    }
+
+    /**
+     * The images a list names, one path per line (blank lines and lines starting with # skipped; a relative path is
+     * relative to the list's folder). Each output mirrors the path as written (an absolute one without its root), so
+     * a list spanning folders keeps them apart. A listed file that does not exist stays a job: it fails when read and
+     * is reported, like any unreadable image of a batch, and the rest go on. Duplicates count once.
+     */
+    private static List<Job> listed(Path list, Path output, Selection selection) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(list);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new InputException(list, "cannot read the list of images: " + e.getMessage());
+        }
+        Path base = list.toAbsolutePath().getParent();
+        java.util.Map<Path, Job> jobs = new java.util.TreeMap<>();
+        for (String line : lines) {
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("#")) continue;
+            Path p = Path.of(t);
+            Path rel = (p.isAbsolute() ? p.getRoot().relativize(p) : p).normalize();
+            if (rel.toString().isEmpty() || rel.startsWith("..")) {
+                throw new InputException(list, "line '" + t + "': a listed path must name a file below the list's folder or be absolute");
+            }
+            if (!selection.accepts(rel)) continue;
+            jobs.putIfAbsent(rel, new Job(p.isAbsolute() ? p : base.resolve(p), rel, output.resolve(rel).resolveSibling(tifName(rel.getFileName().toString()))));
+        }
+        if (jobs.isEmpty()) throw new InputException(list, "names no image" + (selection.equals(Selection.ALL) ? "" : " that the selection keeps"));
+        return new ArrayList<>(jobs.values());
     }
 
     /** This shard's jobs. */

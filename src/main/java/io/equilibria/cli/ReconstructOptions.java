@@ -10,7 +10,8 @@ final class ReconstructOptions {
 
     static Options options() {
         return new Options()
-                .addOption(Args.required("input", "PATH", "image / measurement file, or a directory of them"))
+                .addOption(Args.required("input", "PATH", "image / measurement file, a directory of them, or a list of them "
+                        + "(a .txt/.lst/.list file, one path per line, relative to the list's folder or absolute)"))
                 .addOption(Args.required("output", "PATH", "output 32-bit TIFF (or directory when --input is one)"))
                 .addOption(Args.opt("method", "M", "deblur: rl | rltv | wiener | tv | deq | pnp | oder (default rl); cs: tv | wiener | deq | pnp | oder (default tv). "
                         + "deq/pnp: learned DEQ-RED / DEQ-PnP (a trained model, see --model); oder: DEQ-RED with a random minibatch of "

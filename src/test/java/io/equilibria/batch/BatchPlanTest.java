@@ -110,4 +110,30 @@ class BatchPlanTest {
         Journal.removeStaleParts(out.resolve("c.tif"));
         assertTrue(!Files.exists(part));
     }
+
+    /** A list names images anywhere: relative to its folder or absolute; outputs mirror the paths as written. */
+    @Test
+    void aListOfImagesIsABatchWithMirroredOutputs() throws Exception {
+        Path in = tree(), out = dir.resolve("out");
+        Path list = in.resolve("run.txt");
+        Files.writeString(list, String.join("\n", "# today's stacks", "a.tif", "", "day1/deep/f.tif", in.resolve("c.tif").toString(),
+                "a.tif", "missing.tif"));
+        assertTrue(BatchPlan.isList(list));
+        List<BatchPlan.Job> jobs = BatchPlan.plan(list, out, Selection.ALL);
+        Path absC = in.resolve("c.tif");
+        Path relC = absC.getRoot().relativize(absC);
+        List<String> want = new ArrayList<>(List.of("a.tif", "day1/deep/f.tif", "missing.tif", relC.toString()));
+        java.util.Collections.sort(want);
+        assertEquals(want, rel(jobs), "sorted, the duplicate once, the missing file kept (it fails when read)");
+        BatchPlan.Job c = jobs.stream().filter(j -> j.input().equals(absC)).findFirst().orElseThrow();
+        assertEquals(out.resolve(relC), c.output());
+        assertEquals(in.resolve("day1/deep/f.tif"), jobs.stream().filter(j -> j.relative().toString().equals("day1/deep/f.tif"))
+                .findFirst().orElseThrow().input());
+        assertEquals(List.of("day1/deep/f.tif"), rel(BatchPlan.plan(list, out, new Selection(false, List.of("f.tif"), List.of(), Shard.ALL))));
+
+        Files.writeString(list, "../outside.tif\n");
+        assertThrows(InputException.class, () -> BatchPlan.plan(list, out, Selection.ALL));
+        Files.writeString(list, "# nothing\n");
+        assertThrows(InputException.class, () -> BatchPlan.plan(list, out, Selection.ALL));
+    }
 }

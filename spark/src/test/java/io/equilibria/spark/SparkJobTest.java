@@ -183,4 +183,21 @@ class SparkJobTest {
             assertArrayEquals(Files.readAllBytes(cli.resolve("m" + i + ".tif")), Files.readAllBytes(spark.resolve("m" + i + ".tif")));
         }
     }
+
+    /** --input LIST: the images a text file names (one missing), outputs mirrored as listed; the missing one is reported. */
+    @Test
+    void aListOfImagesIsAJobToo() throws IOException {
+        Path list = shared.resolve("todo.txt"), out = shared.resolve("listed");
+        Files.writeString(list, "in/img0.tif\nin/img3.tif\nin/gone.tif\n");
+        int code = SparkMain.run("reconstruct", "deblur", "--input", list.toString(), "--output", out.toString(), "--psf", PSF.toString(),
+                "--method", "deq", "--master", "local[2]", "--report", out.resolve("report.json").toString());
+        assertEquals(ExitCodes.PARTIAL, code);
+        for (String f : List.of("img0.tif", "img3.tif")) {
+            assertArrayEquals(Files.readAllBytes(cliOutput.resolve(f)), Files.readAllBytes(out.resolve("in").resolve(f)));
+        }
+        JsonNode rows = JSON.readTree(out.resolve("report.json").toFile()).get("images");
+        assertEquals(3, rows.size());
+        assertEquals("in/gone.tif", rows.get(0).get("relative").asText());
+        assertEquals("failed", rows.get(0).get("status").asText());
+    }
 }
