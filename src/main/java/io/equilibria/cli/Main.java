@@ -24,7 +24,7 @@ public final class Main {
 
     static {
         for (Command c : List.of(new PsfCommand(), new SimulateCommand(), new ReconstructCommand(), new MetricsCommand(),
-                new BenchCommand(), new ExperimentCommand(), new TrainCommand(), new CertifyCommand())) {
+                new BenchCommand(), new ExperimentCommand(), new TrainCommand(), new CertifyCommand(), new RegisterCommand())) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -56,7 +56,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class MenuCommandsTest {
     static final List<String> MENU_ITEMS = List.of("Deblur (DEQ)...", "Classical Deconvolution...",
-            "Compressed Sensing Reconstruction...", "Simulate Measurement...", "Generate PSF...", "Certify Classifier...", "About Equilibria");
+            "Compressed Sensing Reconstruction...", "Simulate Measurement...", "Generate PSF...", "Certify Classifier...", "About Equilibria",
+            "Register Frames...");
     static final String DEBLUR_RL = "method=rl psf=gaussian:1.5 model=default noise_sigma=0 iterations=10 boundary=extended device=cpu";
 
     @TempDir
@@ -674,5 +675,27 @@ class MenuCommandsTest {
         assertEquals(rt.getStringValue("Radius", a), rt.getStringValue("Radius", b));
         assertEquals(rt.getValue("pA", a), rt.getValue("pA", b));
         assertTrue(rt.getValue("N1", a) + rt.getValue("N2", a) > 0, "SRS details N1/N2 in the table");
+    }
+
+    /** Register Frames... by its menu name with macro keys: a drifted copy comes back onto the first frame. */
+    @Test
+    void registerFramesByMenuNameAlignsADriftedFrame() {
+        Plane scene = TestSupport.scene(96, 96);
+        io.equilibria.image.registration.Transform2d drift = io.equilibria.image.registration.Transform2d.translation(3.4, -2.2);
+        Plane moved = io.equilibria.image.registration.FrameRegistration.align(scene, drift.inverse());
+        ImageStack stack = new ImageStack(96, 96);
+        stack.addSlice(new FloatProcessor(96, 96, scene.data().clone()));
+        stack.addSlice(new FloatProcessor(96, 96, moved.data().clone()));
+        ImagePlus out = run(new ImagePlus("frames", stack), "Register Frames...", "motion=translation reference=1 min_confidence=0.2");
+        assertEquals(2, out.getStackSize());
+        String info = info(out);
+        assertTrue(info.contains("frame 2: shift 3.4"), info);
+        float[] a = plane(out, 1).data(), b = plane(out, 2).data();
+        double diff = 0, level = 0;
+        for (int y = 10; y < 86; y++) for (int x = 10; x < 86; x++) {
+            diff += Math.abs(a[y * 96 + x] - b[y * 96 + x]);
+            level += Math.abs(a[y * 96 + x]);
+        }
+        assertTrue(diff < 0.05 * level, "aligned frames differ by " + diff / level + " of the signal");
     }
 }
