@@ -33,19 +33,22 @@ public final class BatchPlan {
         return Files.isRegularFile(input) && (n.endsWith(".txt") || n.endsWith(".lst") || n.endsWith(".list"));
     }
 
+    /** Whether {@code input} names many images (a folder or a list), each mirrored under an output folder. */
+    public static boolean isBatch(Path input) {
+        return Files.isDirectory(input) || isList(input);
+    }
+
     /** Every selected job, sorted by relative path, before sharding. */
     public static List<Job> all(Path input, Path output, Selection selection) {
         if (!Files.exists(input)) throw new InputException(input, "no such file or directory");
         List<Job> jobs = new ArrayList<>();
+        if (isBatch(input) && Files.exists(output) && !Files.isDirectory(output)) {
+            throw new OutputException(output, "input is " + (isList(input) ? "a list of images" : "a directory") + ", so "
+                    + Setting.OUTPUT + " must be a directory");
+        }
         if (isList(input)) {
-            if (Files.exists(output) && !Files.isDirectory(output)) {
-                throw new OutputException(output, "input is a list of images, so " + Setting.OUTPUT + " must be a directory");
-            }
             jobs.addAll(listed(input, output, selection));
         } else if (Files.isDirectory(input)) {
-            if (Files.exists(output) && !Files.isDirectory(output)) {
-                throw new OutputException(output, "input is a directory, so " + Setting.OUTPUT + " must be a directory");
-            }
             try (Stream<Path> s = Files.walk(input, selection.recursive() ? Integer.MAX_VALUE : 1)) {
                 s.filter(Files::isRegularFile).filter(ImageFiles::isImageFile).map(input::relativize)
                         .filter(selection::accepts).sorted().forEach(rel ->

@@ -19,7 +19,7 @@ public record RunFiles(Path input, Path output, ChannelChoice channel, Selection
         if (input == null) throw new InvalidRequestException(Setting.INPUT, "is required");
         if (output == null) throw new InvalidRequestException(Setting.OUTPUT, "is required");
         if (channel == null) channel = ChannelChoice.NONE;
-        boolean batch = Files.isDirectory(input) || io.equilibria.batch.BatchPlan.isList(input);
+        boolean batch = io.equilibria.batch.BatchPlan.isBatch(input);
         if (selection == null) selection = Selection.ALL;
         if (!batch && (resume || !selection.equals(Selection.ALL))) {
             throw new InvalidRequestException(Setting.INPUT, "is one file, so there is nothing to select or resume (that needs a directory)");
@@ -31,7 +31,7 @@ public record RunFiles(Path input, Path output, ChannelChoice channel, Selection
     }
 
     /** A folder or a list of images: a batch (mirrored outputs, a journal, a failing image skipped). */
-    public boolean batch() { return Files.isDirectory(input) || io.equilibria.batch.BatchPlan.isList(input); }
+    public boolean batch() { return io.equilibria.batch.BatchPlan.isBatch(input); }
 
     public RunFiles withChannel(ChannelChoice c) {
         return new RunFiles(input, output, c, selection, resume, reference, sideBySide, report);

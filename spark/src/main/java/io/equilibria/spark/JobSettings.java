@@ -78,11 +78,6 @@ public record JobSettings(String nativesDir, String modelsDir, int threadsPerTas
         }
     }
 
-    /** The PyTorch threads this JVM will use (the property may have been set by the user before). */
-    public static int threadsHere() {
-        return Integer.parseInt(System.getProperty("ai.djl.pytorch.num_threads", "1"));
-    }
-
     private static void setIfAbsent(String key, String value) {
         if (System.getProperty(key) == null) System.setProperty(key, value);
     }

@@ -83,7 +83,7 @@ final class SparkReconstructCommand implements Command {
         String[] words = words(l);
         ReconstructRequest request = ReconstructCommand.request(l, cs);
         RunFiles files = ReconstructCommand.files(l);
-        if (!files.batch()) throw new UsageException("--input must be a directory for a Spark job (one image runs with equilibria reconstruct)");
+        if (!files.batch()) throw new UsageException("--input must be a directory or a list of images for a Spark job (one image runs with equilibria reconstruct)");
         ReconstructRunner.Prepared prepared = ReconstructRunner.prepare(request, files);
         files = prepared.files();
         List<BatchPlan.Job> jobs = BatchPlan.plan(files.input(), files.output(), files.selection());

@@ -51,6 +51,8 @@ public final class FrameRegistration {
     public static Transform2d ecc(Plane reference, Plane frame, Motion motion, int levels) {
         requireSameSize(reference, frame);
         if (levels < 0) throw new IllegalArgumentException("pyramid levels must be >= 0");
+        // on its own copies: phaseCorrelate multiplies its inputs by the window in place when their size is already a
+        // good DFT size, so handing it the pyramid's base Mats would register windowed images
         Transform2d start = phaseCorrelation(reference, frame);
         List<Mat> refs = pyramid(mat(reference), levels), frames = pyramid(mat(frame), levels);
         int top = refs.size() - 1;
