@@ -21,7 +21,7 @@ import java.io.IOException;
  * order, a {@link SpectralNorm} that rescales the weight on every forward (its power vectors advance only in training
  * forwards), and that norm's state saved after the parameters. A subclass gives the weight's shape and the map itself.
  */
-public abstract sealed class SpectralNormLayer extends AbstractBlock permits SnConv2d, SnConv3d, SnLinear {
+public abstract sealed class SpectralNormLayer extends AbstractBlock permits SnConv, SnLinear {
     private final SpectralNorm norm;
     private final Parameter weight;
     private final Parameter bias;
@@ -94,7 +94,7 @@ public abstract sealed class SpectralNormLayer extends AbstractBlock permits SnC
     }
 
     /** The settings every spectrally normalised layer takes; {@code B} is the concrete builder, returned by each. */
-    public abstract static sealed class Builder<B extends Builder<B>> permits SnConv2d.Builder, SnConv3d.Builder, SnLinear.Builder {
+    public abstract static sealed class Builder<B extends Builder<B>> permits SnConv.ConvBuilder, SnLinear.Builder {
         boolean bias = true;
         double bound = 1.0;
         int powerIterations = 1;
