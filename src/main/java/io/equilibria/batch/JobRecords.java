@@ -53,4 +53,47 @@ public final class JobRecords {
             throw new OutputException(f, "cannot record the finished image: " + e.getMessage());
         }
     }
+
+    /**
+     * Where the parts of an image split across tasks wait for their assembly: one folder per image and plan (a
+     * fingerprint of the request, so a rerun with other options never assembles another plan's parts).
+     */
+    public Path partsDir(BatchPlan.Job job, String plan) {
+        return dir.resolve(job.relative().toString() + ".parts-" + plan);
+    }
+
+    /** Writes part {@code k} atomically (a retried task rewrites it whole or finds it there). */
+    public void writePart(Path partsDir, int k, java.io.Serializable part) {
+        AtomicFiles.write(partFile(partsDir, k), os -> {
+            java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(os);
+            out.writeObject(part);
+            out.flush();
+        });
+    }
+
+    /** Part {@code k} as written, or null when it is not there (or unreadable: it is then solved again). */
+    public Object readPart(Path partsDir, int k) {
+        Path f = partFile(partsDir, k);
+        if (!Files.isRegularFile(f)) return null;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.BufferedInputStream(Files.newInputStream(f)))) {
+            return in.readObject();
+        } catch (IOException | ClassNotFoundException e) {
+            return null;
+        }
+    }
+
+    /** Removes an image's parts once its output and record are in place. */
+    public void removeParts(Path partsDir) {
+        if (!Files.isDirectory(partsDir)) return;
+        try (var files = Files.list(partsDir)) {
+            for (Path f : (Iterable<Path>) files::iterator) Files.deleteIfExists(f);
+            Files.deleteIfExists(partsDir);
+        } catch (IOException e) {
+            // harmless: the parts of a finished image are never read again
+        }
+    }
+
+    private static Path partFile(Path partsDir, int k) {
+        return partsDir.resolve(String.format(java.util.Locale.ROOT, "part-%05d.bin", k));
+    }
 }

@@ -45,8 +45,11 @@ public final class ReconstructRunner {
         return run(request, files, listener, ReconstructRunner::solve);
     }
 
-    /** How one job is solved: read, reconstruct (tests fake it to exercise the batch around it). */
-    interface Solve {
+    /**
+     * How one job is solved: read, reconstruct (tests fake it to exercise the batch around it; a distributed run
+     * assembles an image from parts solved elsewhere).
+     */
+    public interface Solve {
         Reconstruction apply(ReconstructRequest request, RunFiles files, BatchPlan.Job job, Deconvolution.PlaneListener progress);
     }
 
@@ -130,6 +133,11 @@ public final class ReconstructRunner {
         return runJob(p, job, listener, progress, ReconstructRunner::solve, () -> "");
     }
 
+    /** As above with the reconstruction made by {@code solver}. */
+    public static BatchRow runJob(Prepared p, BatchPlan.Job job, RunListener listener, Deconvolution.PlaneListener progress, Solve solver) {
+        return runJob(p, job, listener, progress, solver, () -> "");
+    }
+
     private static BatchRow runJob(Prepared p, BatchPlan.Job job, RunListener listener, Deconvolution.PlaneListener progress,
                                    Solve solver, java.util.function.Supplier<String> note) {
         RunFiles files = p.files();
@@ -153,7 +161,8 @@ public final class ReconstructRunner {
         }
     }
 
-    private static Reconstruction solve(ReconstructRequest request, RunFiles files, BatchPlan.Job job, Deconvolution.PlaneListener progress) {
+    /** The usual {@link Solve}: read the image (or measurements) and reconstruct it whole. */
+    public static Reconstruction solve(ReconstructRequest request, RunFiles files, BatchPlan.Job job, Deconvolution.PlaneListener progress) {
         if (request.task() == ReconstructRequest.Task.CS) {
             return request.solve(MeasurementFile.read(job.input()), progress.forPlane(0, 1));
         }

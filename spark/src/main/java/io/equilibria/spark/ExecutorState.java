@@ -22,6 +22,8 @@ final class ExecutorState {
 
     final ReconstructRunner.Prepared prepared;
     final JobRecords records;
+    /** A fingerprint of the job's words: parts of one plan are never assembled under another. */
+    private final String plan;
     private final Map<String, BatchPlan.Job> jobs = new LinkedHashMap<>();
 
     private ExecutorState(String[] words, JobSettings settings) {
@@ -41,6 +43,27 @@ final class ExecutorState {
         var f = prepared.files();
         for (BatchPlan.Job j : BatchPlan.all(f.input(), f.output(), f.selection())) jobs.put(j.relative().toString(), j);
         records = new JobRecords(f.output());
+        plan = fingerprint(words);
+    }
+
+    private static String fingerprint(String[] words) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(String.join("\u0000", words).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Where this job keeps the parts of an image split into tile tasks. */
+    java.nio.file.Path partsDir(BatchPlan.Job job) { return records.partsDir(job, plan); }
+
+    /** An image as the CLI reads it (the chosen channel(s)), checked for non-finite values. */
+    io.equilibria.image.ImageData read(BatchPlan.Job job) {
+        var image = io.equilibria.image.ImageFiles.read(job.input(), prepared.files().channel());
+        io.equilibria.image.ImageFiles.requireFinite(image, job.input().toString());
+        return image;
     }
 
     /** The state of the job with these words in this JVM (built by the first task that needs it). */

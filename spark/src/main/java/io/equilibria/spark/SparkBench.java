@@ -19,13 +19,14 @@ import java.util.Locale;
  * thread per task. It prints images/s, the ratios the Spark issue asks for (local[2] / local[1], local[2] / the
  * single process at one thread) and the overhead per image: wall time × images solved at once minus the solves' own
  * seconds (from the report), over the images (start-up, reading, writing, scheduling). Outputs of the other three are
- * compared byte for byte with the one-thread CLI's.
+ * compared byte for byte with the one-thread CLI's. With {@code --tile}, every run tiles its images so, and the Spark
+ * runs spread each image's tiles over tasks (a few large images: the tile grid is the parallelism).
  */
 final class SparkBench {
     private SparkBench() {}
 
     static int run(String... args) throws IOException, InterruptedException {
-        int images = 16, size = 256;
+        int images = 16, size = 256, tile = 0;
         String method = "deq";
         Path work = null;
         for (int i = 0; i < args.length; i++) {
@@ -33,9 +34,11 @@ final class SparkBench {
                 case "--images" -> images = Integer.parseInt(args[++i]);
                 case "--size" -> size = Integer.parseInt(args[++i]);
                 case "--method" -> method = args[++i];
+                case "--tile" -> tile = Integer.parseInt(args[++i]);
                 case "--work" -> work = Path.of(args[++i]);
                 case "--help", "-h" -> {
-                    System.out.println("usage: equilibria-spark bench spark [--images N (16)] [--size PX (256)] [--method M (deq)] [--work DIR]");
+                    System.out.println("usage: equilibria-spark bench spark [--images N (16)] [--size PX (256)] [--method M (deq)] [--tile PX: every run tiles its images so, "
+                            + "and Spark spreads the tiles as tasks] [--work DIR]");
                     return ExitCodes.OK;
                 }
                 default -> {
@@ -55,7 +58,8 @@ final class SparkBench {
         String cp = jar.resolveSibling("lib") + "/*";
         String models = System.getProperty("equilibria.models", JobSettings.shippedModels());
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> common = List.of("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:2", "--method", method);
+        List<String> common = new ArrayList<>(List.of("reconstruct", "deblur", "--input", in.toString(), "--psf", "gaussian:2", "--method", method));
+        if (tile > 0) common.addAll(List.of("--tile", Integer.toString(tile)));
 
         // workers: images solved at once (the overhead per image is wall × workers − the solves' own seconds, over the images)
         record Run(String label, double seconds, double solveSeconds, Path output, int workers) {}
@@ -88,8 +92,9 @@ final class SparkBench {
             System.err.printf(Locale.ROOT, "equilibria: %s: %.1f s%n", c[0], wall);
         }
 
-        System.out.printf(Locale.ROOT, "%n%d images of %dx%d, method %s, %d cores; each run a fresh JVM, timed start to exit%n",
-                images, size, size, method, Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "%n%d images of %dx%d, method %s%s, %d cores; each run a fresh JVM, timed start to exit%n",
+                images, size, size, method, tile > 0 ? ", tiles of " + tile + " px (Spark: one task per tile)" : "",
+                Runtime.getRuntime().availableProcessors());
         System.out.printf(Locale.ROOT, "%-32s %9s %10s %12s %18s%n", "run", "wall s", "images/s", "solve s/img", "overhead s/img");
         for (Run r : runs) {
             System.out.printf(Locale.ROOT, "%-32s %9.1f %10.3f %12.2f %18.2f%n", r.label(), r.seconds(), images / r.seconds(),

@@ -118,24 +118,24 @@ final class SparkReconstructCommand implements Command {
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 if (quiet) sc.setLogLevel("WARN");
                 sc.setJobDescription("equilibria: " + request.method().method() + " on " + todo.size() + " image(s) of " + files.input());
-                ProgressListener progress = new ProgressListener(todo.size());
-                sc.sc().addSparkListener(progress);
                 int partitions = positive(l, "partitions", todo.size());
-                List<String> out;
                 try {
-                    out = sc.parallelize(todo, Math.min(partitions, todo.size())).map(new ImageTask(words, settings)).collect();
+                    List<ImageOutcome> outcomes = stage(sc, todo.size(), "image tasks", () ->
+                            sc.parallelize(todo, Math.min(partitions, todo.size())).map(new ImageTask(words, settings)).collect());
+                    List<ImageOutcome> split = new ArrayList<>();
+                    for (ImageOutcome o : outcomes) {
+                        if (o.isSplit()) split.add(o);
+                        else fresh.put(o.relative(), ReportJson.MAPPER.readValue(o.rowJson(), BatchRow.class));
+                    }
+                    if (!split.isEmpty()) tiles(sc, split, words, settings, jobs, fresh);
                 } catch (Exception e) { // Scala declares no checked exceptions, so SparkException is caught this way
                     if (!(e instanceof org.apache.spark.SparkException)) throw e;
                     // an image that cannot be done is a failed row, not a failed task: this is the job itself (e.g. no
                     // model or PSF where an executor looks); what finished is recorded, so --resume continues
                     String m = String.valueOf(e.getMessage());
                     message("the Spark job failed after retries: " + m.lines().findFirst().orElse(m)
-                            + "; images finished before are kept (rerun with --resume)");
+                            + "; images and tiles finished before are kept (rerun with --resume)");
                     return ExitCodes.FAILURE;
-                }
-                for (String json : out) {
-                    BatchRow row = ReportJson.MAPPER.readValue(json, BatchRow.class);
-                    fresh.put(row.relative(), row);
                 }
             }
         }
@@ -162,6 +162,51 @@ final class SparkReconstructCommand implements Command {
         message((jobs.size() - resumed - failed) + " processed, " + resumed + " already done (resume), " + failed + " failed, of "
                 + jobs.size() + "; outputs in " + files.output());
         return failed > 0 ? ExitCodes.PARTIAL : ExitCodes.OK;
+    }
+
+    /**
+     * Images too large for one task: each image's tiles become tasks (every tile across all its planes; parts written
+     * beside the records), then one task per image blends its parts into the output. An image with a failed tile is a
+     * failed row; the others are assembled.
+     */
+    private static void tiles(JavaSparkContext sc, List<ImageOutcome> split, String[] words, JobSettings settings, List<BatchPlan.Job> jobs,
+                              Map<String, BatchRow> fresh) throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (ImageOutcome o : split) {
+            message(o.relative() + " does not fit one task's memory budget: " + o.grid() + ", solved as " + o.parts() + " tile tasks");
+            for (int k = 0; k < o.parts(); k++) keys.add(TileTask.key(o.relative(), k));
+        }
+        List<String> errors = stage(sc, keys.size(), "tiles", () -> sc.parallelize(keys, keys.size()).map(new TileTask(words, settings)).collect());
+        Map<String, String> failedImages = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            if (errors.get(i).isEmpty()) continue;
+            String rel = keys.get(i).substring(0, keys.get(i).lastIndexOf('#'));
+            failedImages.putIfAbsent(rel, errors.get(i));
+        }
+        List<String> assemble = new ArrayList<>();
+        for (ImageOutcome o : split) if (!failedImages.containsKey(o.relative())) assemble.add(o.relative());
+        for (BatchPlan.Job j : jobs) {
+            String error = failedImages.get(j.relative().toString());
+            if (error != null) fresh.put(j.relative().toString(), BatchRow.failed(j, error));
+        }
+        if (assemble.isEmpty()) return;
+        List<String> rows = stage(sc, assemble.size(), "assembled images",
+                () -> sc.parallelize(assemble, assemble.size()).map(new AssembleTask(words, settings)).collect());
+        for (String json : rows) {
+            BatchRow row = ReportJson.MAPPER.readValue(json, BatchRow.class);
+            fresh.put(row.relative(), row);
+        }
+    }
+
+    /** One Spark job of the run, with its own progress line. */
+    private static <T> List<T> stage(JavaSparkContext sc, int tasks, String units, java.util.concurrent.Callable<List<T>> job) throws Exception {
+        ProgressListener progress = new ProgressListener(tasks, units);
+        sc.sc().addSparkListener(progress);
+        try {
+            return job.call();
+        } finally {
+            sc.sc().removeSparkListener(progress);
+        }
     }
 
     /**

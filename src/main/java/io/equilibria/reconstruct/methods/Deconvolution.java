@@ -1,25 +1,17 @@
 package io.equilibria.reconstruct.methods;
 
-import io.equilibria.errors.Setting;
 
 import io.equilibria.reconstruct.Result;
 import io.equilibria.reconstruct.Reconstructor;
 import io.equilibria.solvers.IterationListener;
 
-import io.equilibria.reconstruct.methods.MethodConfig;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import io.equilibria.compute.Compute;
-import io.equilibria.compute.Tensors;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.Normalization;
 import io.equilibria.image.Plane;
 import io.equilibria.image.NoiseEstimate;
 import io.equilibria.physics.Boundary;
-import io.equilibria.physics.FftConvolution;
-import io.equilibria.physics.LinearOperator;
 import io.equilibria.physics.Psf;
 import io.equilibria.reconstruct.tiling.MemoryModel;
 import io.equilibria.reconstruct.tiling.TileGrid;
@@ -27,7 +19,6 @@ import io.equilibria.reconstruct.tiling.TileGrid;
 import io.equilibria.reconstruct.report.PlaneReport;
 import io.equilibria.reconstruct.report.PsnrSummary;
 import io.equilibria.reconstruct.report.Reconstruction;
-import io.equilibria.reconstruct.report.ReconstructionReport;
 import io.equilibria.reconstruct.report.SolveStats;
 
 import java.util.ArrayList;
@@ -126,106 +117,36 @@ public final class Deconvolution {
     public static Reconstruction run(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
                                      PlaneListener listener, DoubleFunction<Reconstructor> reconstructors) {
         if (options.volume()) return VolumeDeconvolution.run(input, psf, method, options, device, listener, reconstructors);
-        long t0 = System.nanoTime();
-        float[][] all = new float[input.size()][];
-        for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
-        Normalization norm = Normalization.fit(options.normalization(), input.bitDepth(), all);
-        // a learned prior works at the scale it was trained at, whatever the data's units or the chosen normalisation
-        if (method.learned()) norm = norm.toUnitPercentile(all);
-        if (options.multiFrame() && psf.size() != input.size()) {
-            throw new io.equilibria.errors.InputException(Setting.MULTI_FRAME + ": the image has " + input.size()
-                    + " frame(s) but the PSF has " + psf.size() + " slice(s); they must match");
-        }
-        int w = input.width(), h = input.height();
-        List<List<Plane>> groups = new ArrayList<>(); // what one solve sees: one plane, or all frames
-        if (options.multiFrame()) groups.add(input.planes());
-        else for (Plane p : input.planes()) groups.add(List.of(p));
-        int frames = groups.get(0).size();
-        Psf operatorPsf = options.multiFrame() ? psf : Psf.of(psf.single(), psf.description());
-        int halo = halo(operatorPsf, method, device);
-        TileGrid grid = options.tileCore() > 0 ? TileGrid.of(w, h, options.tileCore(), halo)
-                : MemoryModel.plan(method.method(), w, h, frames, operatorPsf.width(), operatorPsf.height(), halo, options.budget());
-        if (grid.size() > 1 && options.reference() != null) {
-            throw new io.equilibria.errors.InputException("a per-iteration PSNR trace against " + Setting.REFERENCE + " needs the whole image in memory, "
-                    + "and this one is solved in " + grid.size() + " tiles; raise " + Setting.MEMORY_BUDGET + " or score the result afterwards");
-        }
-        List<Plane> out = new ArrayList<>();
-        List<PlaneReport> planes = new ArrayList<>();
-        float[][] previous = new float[grid.size()][]; // each tile's last fixed point, in the solver's domain
-        WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
-        boolean cancelled = false;
-        try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager, operatorPsf, options)) {
-            for (int g = 0; g < groups.size() && !cancelled; g++) {
-                List<Plane> normalized = new ArrayList<>();
-                for (Plane p : groups.get(g)) normalized.add(norm.forward(p));
-                // learned methods with an estimated noise level: one Poisson-Gaussian fit for both the effective sigma
-                // and the strength search's variance model
-                double[] fit = method.learned() && Double.isNaN(options.noiseSigma()) ? NoiseEstimate.poissonGaussian(normalized.get(0)) : null;
-                double sigma = fit != null ? io.equilibria.priors.NoiseLevel.effective(normalized.get(0), fit)
-                        : noiseSigma(options, norm, normalized.get(0), method);
-                Reconstructor rec = reconstructors.apply(sigma);
-                if (fit != null && rec instanceof io.equilibria.reconstruct.methods.LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
-                boolean warm = rec.warmStartable() && options.warmStart() != WarmStart.OFF && groups.size() > 1;
-                float[] blended = grid.size() > 1 ? new float[w * h] : null;
-                Plane whole = null;
-                List<Result> tiles = new ArrayList<>();
-                PsnrSummary psnr = null;
-                for (TileGrid.Tile t : grid.tiles()) {
-                    LinearOperator a = ops.get(t.width(), t.height());
-                    try (NDManager sub = manager.newSubManager()) {
-                        List<Plane> crops = new ArrayList<>();
-                        for (Plane p : normalized) crops.add(grid.size() > 1 ? grid.crop(p, t) : p);
-                        NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
-                        PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : g, norm, a, sub);
-                        NDArray start = warm && previous[t.index()] != null
-                                ? Tensors.owned(sub.create(previous[t.index()], a.domainShape())).toType(y.getDataType(), false) : null;
-                        IterationListener l = trimming(trace.wrap(listener.forPlane(g * grid.size() + t.index(), groups.size() * grid.size())),
-                                t.pixels() * frames);
-                        Result r = rec.reconstruct(a, y, l, start);
-                        Plane result = Tensors.toPlane(a.toImage(r.x()));
-                        if (start != null && options.warmStart() == WarmStart.VERIFY) {
-                            Result cold = rec.reconstruct(a, y, IterationListener.NONE);
-                            ledger.compare(r, cold, a);
-                            cold.x().close();
-                        } else {
-                            ledger.record(r, start != null);
-                        }
-                        if (warm) previous[t.index()] = r.x().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-                        if (blended != null) grid.accumulate(t, result, blended);
-                        else whole = result;
-                        psnr = trace.summary();
-                        r.x().close();
-                        tiles.add(r);
-                        if (grid.size() > 1) io.equilibria.compute.NativeMemory.trim();
-                        if (r.cancelled()) {
-                            cancelled = true;
-                            break;
-                        }
-                    }
-                }
-                Plane solved = blended != null ? new Plane(w, h, blended) : whole;
-                out.add(norm.inverse(solved));
-                planes.add(describe(tiles, sigma, ops.last(), grid, psnr));
+        return new PlaneTiles(input, psf, method, options, device, reconstructors).run(listener);
+    }
+
+    /**
+     * The same deconvolution as {@link #run}, cut into parts to solve anywhere (e.g. the tiles of an image too large
+     * for one worker, spread over a cluster) and assemble into the same result.
+     */
+    public static TiledDeconvolution tiled(ImageData input, Psf psf, MethodConfig method, Options options, Device device) {
+        MethodConfig m = options.volume() ? method.forVolume() : method;
+        return tiled(input, psf, m, options, device, sigma -> m.create(sigma, false));
+    }
+
+    /** As above with the reconstructors made by {@code reconstructors} from the noise level (tests fake it). */
+    public static TiledDeconvolution tiled(ImageData input, Psf psf, MethodConfig method, Options options, Device device,
+                                           DoubleFunction<Reconstructor> reconstructors) {
+        if (options.volume()) return VolumeDeconvolution.tiled(input, psf, method, options, device, reconstructors);
+        return new PlaneTiles(input, psf, method, options, device, reconstructors);
+    }
+
+    /** The parts indexed by their number, each of the {@code n} exactly once. */
+    static TilePart[] byIndex(List<TilePart> parts, int n) {
+        TilePart[] by = new TilePart[n];
+        for (TilePart p : parts) {
+            if (p.part() < 0 || p.part() >= n || by[p.part()] != null) {
+                throw new IllegalArgumentException("part " + p.part() + " is out of range or given twice (" + n + " parts)");
             }
-        } catch (RuntimeException | OutOfMemoryError e) {
-            if (io.equilibria.errors.MemoryException.isAllocationFailure(e) && !(e instanceof io.equilibria.errors.MemoryException)) {
-                throw new io.equilibria.errors.MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h
-                        + " image with " + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower " + Setting.MEMORY_BUDGET + ", e.g. "
-                        + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m") + ", so the tiles get smaller", e);
-            }
-            throw e;
+            by[p.part()] = p;
         }
-        TileGrid.Tile big = grid.largest();
-        ReconstructionReport.DeblurSetup setup = new ReconstructionReport.DeblurSetup(psf.description(), options.boundary().toString(),
-                options.multiFrame(), norm.describe(), grid.size(), grid.toString(), Math.round(options.budget() / 1048576.0),
-                Math.round(MemoryModel.estimate(method.method(), w, h, frames, big.width(), big.height(),
-                        operatorPsf.width(), operatorPsf.height()) / 1048576.0), ledger.used() ? ledger.summary() : null);
-        ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(), Compute.describe(device),
-                cancelled ? Boolean.TRUE : null, setup, null, planes, (System.nanoTime() - t0) / 1e9);
-        ImageData result = input.withPlanes(out);
-        result.info().clear();
-        result.info().putAll(report.imageInfo());
-        return new Reconstruction(result, report);
+        for (int k = 0; k < n; k++) if (by[k] == null) throw new IllegalArgumentException("part " + k + " of " + n + " is missing");
+        return by;
     }
 
     /** For tiles of a million pixels or more, returns freed native memory to the OS after every iteration (see NativeMemory). */
@@ -253,39 +174,6 @@ public final class Deconvolution {
         return (h + 7) / 8 * 8;
     }
 
-    /** The convolution operator of the current tile size; rebuilt when the size changes, so at most one is held. */
-    private static final class Operators implements AutoCloseable {
-        private final NDManager manager;
-        private final Psf psf;
-        private final Options options;
-        private FftConvolution current;
-        private int w = -1, h = -1;
-
-        Operators(NDManager manager, Psf psf, Options options) {
-            this.manager = manager;
-            this.psf = psf;
-            this.options = options;
-        }
-
-        FftConvolution get(int width, int height) {
-            if (current != null && width == w && height == h) return current;
-            close();
-            current = options.multiFrame() ? FftConvolution.multiFrame(manager, psf, width, height, options.boundary())
-                    : FftConvolution.single(manager, psf, width, height, options.boundary());
-            w = width;
-            h = height;
-            return current;
-        }
-
-        FftConvolution last() { return current; }
-
-        @Override
-        public void close() {
-            if (current != null) current.close();
-            current = null;
-        }
-    }
-
     static double noiseSigma(Options options, Normalization norm, Plane normalizedPlane, MethodConfig method) {
         if (!Double.isNaN(options.noiseSigma())) return norm.forwardSigma(options.noiseSigma());
         // learned models take the Poisson-Gaussian "effective" sigma they were trained with; the classical defaults
@@ -293,16 +181,16 @@ public final class Deconvolution {
         return method.learned() ? io.equilibria.priors.NoiseLevel.effective(normalizedPlane) : NoiseEstimate.sigma(normalizedPlane);
     }
 
-    /** A plane's report from its tiles' results (see {@link SolveStats#ofTiles}), with the per-tile iterations when tiled. */
-    static PlaneReport describe(List<Result> tiles, double sigma, LinearOperator a, TileGrid grid, PsnrSummary psnr) {
-        Map<String, Object> operator = a.spec();
+    /** A plane's report from its tiles' results (see {@link SolveStats#ofTiles}) and the last tile's operator, with the per-tile iterations when tiled. */
+    static PlaneReport describe(List<Result> tiles, double sigma, Map<String, Object> spec, TileGrid grid, PsnrSummary psnr) {
+        Map<String, Object> operator = spec;
         List<Integer> perTile = null;
         if (tiles.size() > 1) {
             perTile = new ArrayList<>();
             for (Result r : tiles) perTile.add(r.iterations());
             operator = new LinkedHashMap<>();
             operator.put("tiling", grid.toString());
-            operator.put("lastTile", a.spec());
+            operator.put("lastTile", spec);
         }
         return new PlaneReport(SolveStats.ofTiles(tiles), perTile, sigma, operator, psnr);
     }

@@ -21,7 +21,8 @@ import java.util.Locale;
  * saving and the difference between the two results are measured, not estimated; otherwise the saving is estimated
  * from the cold solves that did happen (the first slice's), and labelled as an estimate.
  */
-final class WarmStartLedger {
+final class WarmStartLedger implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final Deconvolution.WarmStart mode;
     private int coldSolves, warmSolves, fellBack;
     private long coldIterations, warmIterations, verifiedColdIterations;
@@ -55,6 +56,18 @@ final class WarmStartLedger {
             if (wi != warm.x()) wi.close();
             if (ci != cold.x()) ci.close();
         }
+    }
+
+    /** Adds another ledger's counts (the parts of a tiled run, each with its own). */
+    void add(WarmStartLedger o) {
+        coldSolves += o.coldSolves;
+        warmSolves += o.warmSolves;
+        fellBack += o.fellBack;
+        coldIterations += o.coldIterations;
+        warmIterations += o.warmIterations;
+        verifiedColdIterations += o.verifiedColdIterations;
+        maxRelativeDifference = Math.max(maxRelativeDifference, o.maxRelativeDifference);
+        anyWarm |= o.anyWarm;
     }
 
     boolean used() { return anyWarm; }

@@ -1,0 +1,267 @@
+package io.equilibria.reconstruct.methods;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.equilibria.compute.Compute;
+import io.equilibria.compute.NativeMemory;
+import io.equilibria.compute.Tensors;
+import io.equilibria.errors.InputException;
+import io.equilibria.errors.MemoryException;
+import io.equilibria.errors.Setting;
+import io.equilibria.image.ImageData;
+import io.equilibria.image.NoiseEstimate;
+import io.equilibria.image.Normalization;
+import io.equilibria.image.Plane;
+import io.equilibria.physics.FftConvolution;
+import io.equilibria.physics.Psf;
+import io.equilibria.reconstruct.Reconstructor;
+import io.equilibria.reconstruct.Result;
+import io.equilibria.reconstruct.report.PlaneReport;
+import io.equilibria.reconstruct.report.PsnrSummary;
+import io.equilibria.reconstruct.report.Reconstruction;
+import io.equilibria.reconstruct.report.ReconstructionReport;
+import io.equilibria.reconstruct.tiling.MemoryModel;
+import io.equilibria.reconstruct.tiling.TileGrid;
+import io.equilibria.solvers.IterationListener;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleFunction;
+
+/**
+ * The 2D deconvolution of an image or stack, planned once: the whole image's normalisation, the solves (each plane,
+ * or with {@code multiFrame} the one scene behind all frames), each solve's noise level, and the tile grid. It runs
+ * plane by plane ({@link #run}, the sequential path) or tile by tile ({@link #solve}, parts for other processes); both
+ * solve every (plane, tile) pair by the same {@link #solveTile} and blend the tiles in grid order, so the bytes agree.
+ */
+final class PlaneTiles implements TiledDeconvolution {
+    private final ImageData input;
+    private final Psf psf, operatorPsf;
+    private final MethodConfig method;
+    private final Deconvolution.Options options;
+    private final Device device;
+    private final DoubleFunction<Reconstructor> reconstructors;
+    private final Normalization norm;
+    private final List<List<Plane>> groups = new ArrayList<>(); // what one solve sees: one plane, or all frames
+    private final int width, height, frames;
+    private final TileGrid grid;
+    private final long started = System.nanoTime();
+
+    PlaneTiles(ImageData input, Psf psf, MethodConfig method, Deconvolution.Options options, Device device,
+               DoubleFunction<Reconstructor> reconstructors) {
+        this.input = input;
+        this.psf = psf;
+        this.method = method;
+        this.options = options;
+        this.device = device;
+        this.reconstructors = reconstructors;
+        float[][] all = new float[input.size()][];
+        for (int i = 0; i < input.size(); i++) all[i] = input.plane(i).data();
+        Normalization n = Normalization.fit(options.normalization(), input.bitDepth(), all);
+        // a learned prior works at the scale it was trained at, whatever the data's units or the chosen normalisation
+        this.norm = method.learned() ? n.toUnitPercentile(all) : n;
+        if (options.multiFrame() && psf.size() != input.size()) {
+            throw new InputException(Setting.MULTI_FRAME + ": the image has " + input.size() + " frame(s) but the PSF has "
+                    + psf.size() + " slice(s); they must match");
+        }
+        width = input.width();
+        height = input.height();
+        if (options.multiFrame()) groups.add(input.planes());
+        else for (Plane p : input.planes()) groups.add(List.of(p));
+        frames = groups.get(0).size();
+        operatorPsf = options.multiFrame() ? psf : Psf.of(psf.single(), psf.description());
+        int halo = Deconvolution.halo(operatorPsf, method, device);
+        grid = options.tileCore() > 0 ? TileGrid.of(width, height, options.tileCore(), halo)
+                : MemoryModel.plan(method.method(), width, height, frames, operatorPsf.width(), operatorPsf.height(), halo, options.budget());
+        if (grid.size() > 1 && options.reference() != null) {
+            throw new InputException("a per-iteration PSNR trace against " + Setting.REFERENCE + " needs the whole image in memory, "
+                    + "and this one is solved in " + grid.size() + " tiles; raise " + Setting.MEMORY_BUDGET + " or score the result afterwards");
+        }
+    }
+
+    @Override public int parts() { return grid.size(); }
+    @Override public String grid() { return grid.toString(); }
+
+    /** One solve's normalised planes, noise level and reconstructor. */
+    private record Group(int index, List<Plane> normalized, double sigma, Reconstructor reconstructor, boolean warm) {}
+
+    private Group group(int g) {
+        List<Plane> normalized = new ArrayList<>();
+        for (Plane p : groups.get(g)) normalized.add(norm.forward(p));
+        // learned methods with an estimated noise level: one Poisson-Gaussian fit for both the effective sigma and the
+        // strength search's variance model
+        double[] fit = method.learned() && Double.isNaN(options.noiseSigma()) ? NoiseEstimate.poissonGaussian(normalized.get(0)) : null;
+        double sigma = fit != null ? io.equilibria.priors.NoiseLevel.effective(normalized.get(0), fit)
+                : Deconvolution.noiseSigma(options, norm, normalized.get(0), method);
+        Reconstructor rec = reconstructors.apply(sigma);
+        if (fit != null && rec instanceof LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
+        boolean warm = rec.warmStartable() && options.warmStart() != Deconvolution.WarmStart.OFF && groups.size() > 1;
+        return new Group(g, normalized, sigma, rec, warm);
+    }
+
+    /** A solved tile: the result on the tile (normalised), the solve (tensor closed), its PSNR trace. */
+    private record Solve(Plane plane, Result result, PsnrSummary psnr) {}
+
+    /**
+     * Solves tile {@code t} of solve {@code gr}, warm-started from {@code previous[0]} when there is one, which it then
+     * replaces by this solve's fixed point.
+     */
+    private Solve solveTile(Operators ops, NDManager manager, Group gr, TileGrid.Tile t, float[][] previous, WarmStartLedger ledger,
+                            Deconvolution.PlaneListener listener) {
+        FftConvolution a = ops.get(t.width(), t.height());
+        try (NDManager sub = manager.newSubManager()) {
+            List<Plane> crops = new ArrayList<>();
+            for (Plane p : gr.normalized()) crops.add(grid.size() > 1 ? grid.crop(p, t) : p);
+            NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
+            PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : gr.index(), norm, a, sub);
+            NDArray start = gr.warm() && previous[0] != null
+                    ? Tensors.owned(sub.create(previous[0], a.domainShape())).toType(y.getDataType(), false) : null;
+            IterationListener l = Deconvolution.trimming(trace.wrap(listener.forPlane(gr.index() * grid.size() + t.index(),
+                    groups.size() * grid.size())), t.pixels() * frames);
+            Result r = gr.reconstructor().reconstruct(a, y, l, start);
+            Plane result = Tensors.toPlane(a.toImage(r.x()));
+            if (start != null && options.warmStart() == Deconvolution.WarmStart.VERIFY) {
+                Result cold = gr.reconstructor().reconstruct(a, y, IterationListener.NONE);
+                ledger.compare(r, cold, a);
+                cold.x().close();
+            } else {
+                ledger.record(r, start != null);
+            }
+            if (gr.warm()) previous[0] = r.x().toType(DataType.FLOAT32, false).toFloatArray();
+            r.x().close();
+            if (grid.size() > 1) NativeMemory.trim();
+            return new Solve(result, r, trace.summary());
+        }
+    }
+
+    /** Plane by plane, each plane's tiles in grid order; the listener may cancel (the planes finished are kept). */
+    Reconstruction run(Deconvolution.PlaneListener listener) {
+        List<Plane> out = new ArrayList<>();
+        List<PlaneReport> planes = new ArrayList<>();
+        float[][][] previous = new float[grid.size()][1][]; // each tile's last fixed point, in the solver's domain
+        WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
+        boolean cancelled = false;
+        try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager)) {
+            for (int g = 0; g < groups.size() && !cancelled; g++) {
+                Group gr = group(g);
+                float[] blended = grid.size() > 1 ? new float[width * height] : null;
+                Plane whole = null;
+                List<Result> tiles = new ArrayList<>();
+                PsnrSummary psnr = null;
+                for (TileGrid.Tile t : grid.tiles()) {
+                    Solve s = solveTile(ops, manager, gr, t, previous[t.index()], ledger, listener);
+                    if (blended != null) grid.accumulate(t, s.plane(), blended);
+                    else whole = s.plane();
+                    psnr = s.psnr();
+                    tiles.add(s.result());
+                    if (s.result().cancelled()) {
+                        cancelled = true;
+                        break;
+                    }
+                }
+                out.add(norm.inverse(blended != null ? new Plane(width, height, blended) : whole));
+                planes.add(Deconvolution.describe(tiles, gr.sigma(), ops.last().spec(), grid, psnr));
+            }
+        } catch (RuntimeException | OutOfMemoryError e) {
+            throw outOfMemory(e);
+        }
+        return finish(out, planes, ledger, cancelled);
+    }
+
+    /** Tile {@code part} of every plane, plane by plane, warm-started along the stack as {@link #run} does. */
+    @Override
+    public TilePart solve(int part, Deconvolution.PlaneListener listener) {
+        if (part < 0 || part >= grid.size()) throw new IllegalArgumentException("part " + part + " of " + grid.size());
+        TileGrid.Tile t = grid.tiles().get(part);
+        float[][] previous = new float[1][];
+        WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
+        List<TilePart.Solved> solves = new ArrayList<>();
+        try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager)) {
+            for (int g = 0; g < groups.size(); g++) {
+                Group gr = group(g);
+                Solve s = solveTile(ops, manager, gr, t, previous, ledger, listener);
+                solves.add(TilePart.Solved.of(s.result(), t.width(), t.height(), 1, s.plane().data(), gr.sigma(), ops.last().spec()));
+            }
+        } catch (RuntimeException | OutOfMemoryError e) {
+            throw outOfMemory(e);
+        }
+        return new TilePart(part, solves, ledger);
+    }
+
+    @Override
+    public Reconstruction assemble(List<TilePart> parts) {
+        TilePart[] byTile = Deconvolution.byIndex(parts, grid.size());
+        List<Plane> out = new ArrayList<>();
+        List<PlaneReport> planes = new ArrayList<>();
+        WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
+        for (TilePart p : byTile) ledger.add(p.ledger());
+        for (int g = 0; g < groups.size(); g++) {
+            float[] blended = new float[width * height];
+            List<Result> tiles = new ArrayList<>();
+            TilePart.Solved last = null;
+            for (TileGrid.Tile t : grid.tiles()) {
+                last = byTile[t.index()].solves().get(g);
+                Plane p = new Plane(last.width(), last.height(), last.values());
+                if (grid.size() > 1) grid.accumulate(t, p, blended);
+                else blended = p.data();
+                tiles.add(last.result());
+            }
+            out.add(norm.inverse(new Plane(width, height, blended)));
+            planes.add(Deconvolution.describe(tiles, last.noiseSigma(), last.operator(), grid, null));
+        }
+        return finish(out, planes, ledger, false);
+    }
+
+    private Reconstruction finish(List<Plane> out, List<PlaneReport> planes, WarmStartLedger ledger, boolean cancelled) {
+        TileGrid.Tile big = grid.largest();
+        ReconstructionReport.DeblurSetup setup = new ReconstructionReport.DeblurSetup(psf.description(), options.boundary().toString(),
+                options.multiFrame(), norm.describe(), grid.size(), grid.toString(), Math.round(options.budget() / 1048576.0),
+                Math.round(MemoryModel.estimate(method.method(), width, height, frames, big.width(), big.height(),
+                        operatorPsf.width(), operatorPsf.height()) / 1048576.0), ledger.used() ? ledger.summary() : null);
+        ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(), Compute.describe(device),
+                cancelled ? Boolean.TRUE : null, setup, null, planes, (System.nanoTime() - started) / 1e9);
+        ImageData result = input.withPlanes(out);
+        result.info().clear();
+        result.info().putAll(report.imageInfo());
+        return new Reconstruction(result, report);
+    }
+
+    private RuntimeException outOfMemory(Throwable e) {
+        if (MemoryException.isAllocationFailure(e) && !(e instanceof MemoryException)) {
+            return new MemoryException("ran out of memory solving " + grid + " of a " + width + "x" + height + " image with "
+                    + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower " + Setting.MEMORY_BUDGET
+                    + ", e.g. " + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m") + ", so the tiles get smaller", e);
+        }
+        if (e instanceof RuntimeException r) return r;
+        throw (Error) e;
+    }
+
+    /** The convolution operator of the current tile size; rebuilt when the size changes, so at most one is held. */
+    private final class Operators implements AutoCloseable {
+        private final NDManager manager;
+        private FftConvolution current;
+        private int w = -1, h = -1;
+
+        Operators(NDManager manager) { this.manager = manager; }
+
+        FftConvolution get(int tileWidth, int tileHeight) {
+            if (current != null && tileWidth == w && tileHeight == h) return current;
+            close();
+            current = options.multiFrame() ? FftConvolution.multiFrame(manager, operatorPsf, tileWidth, tileHeight, options.boundary())
+                    : FftConvolution.single(manager, operatorPsf, tileWidth, tileHeight, options.boundary());
+            w = tileWidth;
+            h = tileHeight;
+            return current;
+        }
+
+        FftConvolution last() { return current; }
+
+        @Override
+        public void close() {
+            if (current != null) current.close();
+            current = null;
+        }
+    }
+}
