@@ -49,6 +49,11 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("skip-quality", null, "3d: skip the quality part"))
                 .addOption(Args.opt("skip-speed", null, "3d: skip the speed and memory part"))
                 .addOption(Args.opt("blocks", "I", "oder: views / CS row groups (default 8)"))
+                .addOption(Args.opt("parts", "LIST", "oder: which parts, comma-separated: views (multi-view ODER vs DEQ), cs, training, "
+                        + "registration (drifting multi-view scenes: register's error against the truth, and the multi-frame deq from "
+                        + "still views vs moving views with --register) (default all)"))
+                .addOption(Args.opt("drift", "PX", "oder, registration part: largest drift between views in x and in y (default 5)"))
+                .addOption(Args.opt("rotation", "DEG", "oder, registration part: largest rotation between views (default 2)"))
                 .addOption(Args.opt("batch", "B", "oder: blocks per ODER iteration (default 2)"))
                 .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 2; 0 skips it)"))
                 .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 8)"))

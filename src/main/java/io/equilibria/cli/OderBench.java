@@ -31,6 +31,7 @@ import io.equilibria.train.loop.ScheduleConfig;
 import org.apache.commons.cli.CommandLine;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,7 +65,14 @@ final class OderBench {
         System.out.println("device: " + Compute.describe(device) + "; evaluation set (" + images.size() + " images, " + size + "x" + size
                 + ", none used in training): " + String.join(", ", images.stream().map(LearnedBenchmark.Image::name).toList()));
         long seed = 20261122L;
-        try (NDManager m = Compute.manager(device)) {
+        java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of(l.getOptionValue("parts", "views,cs,training,registration").split(",")));
+        parts.removeIf(String::isBlank);
+        for (String p : parts) {
+            if (!List.of("views", "cs", "training", "registration").contains(p.trim())) {
+                throw new UsageException("--parts: unknown part '" + p + "' (views, cs, training, registration)");
+            }
+        }
+        if (parts.contains("views") || parts.contains("cs")) try (NDManager m = Compute.manager(device)) {
             OderBenchmark b = new OderBenchmark(m, System.out);
             List<OderBenchmark.Problem> mf = new ArrayList<>();
             List<OderBenchmark.Problem> cs = new ArrayList<>();
@@ -77,13 +85,19 @@ final class OderBench {
                 BlockCompressedSensing c = BlockCompressedSensing.create(m, SensingMatrix.Kind.GAUSSIAN, size, size, 32, 0.25, blocks, seed + 100 + i);
                 cs.add(new OderBenchmark.Problem(img.name(), c, noisy(m, c, img.plane(), 0.01, seed + 200 + i), img.plane(), 0.01, true));
             }
-            b.scenario(String.format(Locale.ROOT, "Multi-view deblurring: %d views, Gaussian PSF sigma 2 px stretched 2x at angles pi k/%d, "
+            if (parts.contains("views")) b.scenario(String.format(Locale.ROOT, "Multi-view deblurring: %d views, Gaussian PSF sigma 2 px stretched 2x at angles pi k/%d, "
                     + "noise sigma 0.01 per view", blocks, blocks), mf, deblurModel, oder);
-            b.scenario(String.format(Locale.ROOT, "Compressed sensing: block Gaussian 32x32, ratio 0.25, rows in %d groups, noise sigma 0.01",
+            if (parts.contains("cs")) b.scenario(String.format(Locale.ROOT, "Compressed sensing: block Gaussian 32x32, ratio 0.25, rows in %d groups, noise sigma 0.01",
                     blocks), cs, csModel, oder);
             for (OderBenchmark.Problem p : mf) p.a().close();
             for (OderBenchmark.Problem p : cs) p.a().close();
-            if (trainEpochs > 0) training(m, blocks, batch, trainEpochs, trainSteps, Args.path(l, "data"));
+        }
+        if (parts.contains("training") && trainEpochs > 0) try (NDManager m = Compute.manager(device)) {
+            training(m, blocks, batch, trainEpochs, trainSteps, Args.path(l, "data"));
+        }
+        if (parts.contains("registration")) {
+            RegistrationBench.run(images, blocks, Args.dbl(l, "drift", 5), Args.dbl(l, "rotation", 2), "deq",
+                    Files.createTempDirectory("equilibria-bench-registration"));
         }
         return ExitCodes.OK;
     }

@@ -19,6 +19,8 @@ import io.equilibria.run.ReconstructRequest;
 import io.equilibria.run.ReconstructRunner;
 import io.equilibria.run.RunFiles;
 import io.equilibria.solvers.Solvers;
+import io.equilibria.image.registration.Motion;
+import io.equilibria.image.registration.RegistrationSpec;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
@@ -64,7 +66,7 @@ public final class ReconstructCommand implements Command {
                 : ReconstructRequest.deblur(method, l.hasOption("psf") ? PsfSpec.loadChannels(List.of(l.getOptionValues("psf")),
                         l.hasOption("multi-frame"), l.hasOption("3d")) : List.of(), deblur(l), Compute.resolve(l.getOptionValue("device", "auto")));
         for (String o : cs ? List.of("max-memory", "warm-start", "tile", "reference", "side-by-side", "boundary", "normalize", "offset",
-                "multi-frame", "3d") : List.<String>of()) {
+                "multi-frame", "3d", "register") : List.<String>of()) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " applies to deblur");
         }
         return request;
@@ -103,7 +105,25 @@ public final class ReconstructCommand implements Command {
                 .withWarmStart(Deconvolution.WarmStart.parse(l.getOptionValue("warm-start", "on")))
                 .withMaxMemory(l.hasOption("max-memory") ? MemoryModel.parseBytes(l.getOptionValue("max-memory")) : 0)
                 .withTileCore(Args.integer(l, "tile", 0))
-                .withVolume(l.hasOption("3d"));
+                .withVolume(l.hasOption("3d"))
+                .withRegistration(registration(l));
+    }
+
+    /** --register and its settings, or null; the settings without --register are a usage error. */
+    private static RegistrationSpec registration(CommandLine l) {
+        if (!l.hasOption("register")) {
+            for (String o : List.of("motion", "reference-frame", "min-confidence")) {
+                if (l.hasOption(o)) throw new UsageException("--" + o + " applies with --register");
+            }
+            return null;
+        }
+        if (!l.hasOption("multi-frame")) throw new UsageException("--register applies to --multi-frame (the frames of one scene)");
+        Motion motion = parsed("motion", () -> Motion.parse(l.getOptionValue("motion", "euclidean")));
+        int reference = Args.integer(l, "reference-frame", 1);
+        if (reference < 1) throw new UsageException("--reference-frame must be >= 1");
+        double min = Args.dbl(l, "min-confidence", RegistrationSpec.DEFAULT_MIN_CONFIDENCE);
+        if (!(min >= 0 && min <= 1)) throw new UsageException("--min-confidence must be in [0, 1]");
+        return new RegistrationSpec(motion, reference - 1, min);
     }
 
     /** ODER's settings when any is given or the method is oder, else null. */

@@ -43,6 +43,12 @@ final class ReconstructOptions {
                 .addOption(Args.opt("tolerance", "T", "stop when the relative change (tv, wiener) or fixed-point residual (deq, pnp, oder; default "
                         + MethodConfig.DEQ_TOLERANCE + ") falls below T"))
                 .addOption(Args.opt("multi-frame", null, "deblur: the stack's K planes are K observations of one scene; PSF has K slices"))
+                .addOption(Args.opt("register", null, "deblur --multi-frame: register the frames first (drift, rotation: OpenCV phase "
+                        + "correlation then ECC, as the register command) and turn each frame's PSF as its frame was turned; frames "
+                        + "registered with low confidence are refused"))
+                .addOption(Args.opt("motion", "M", "with --register: translation | euclidean | affine (default euclidean)"))
+                .addOption(Args.opt("reference-frame", "K", "with --register: the frame the others are aligned to, 1-based (default 1)"))
+                .addOption(Args.opt("min-confidence", "C", "with --register: refuse frames registered with a lower confidence (0..1, default 0.5)"))
                 .addOption(Args.opt("3d", null, "deblur: the stack is one volume blurred by a 3D PSF (implied by a PSF with several "
                         + "slices unless --multi-frame); the PSF's voxel size is matched to the data's"))
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
@@ -93,6 +99,7 @@ final class ReconstructOptions {
             case NORMALIZATION -> "--normalize";
             case OFFSET -> "--offset";
             case MULTI_FRAME -> "--multi-frame";
+            case REGISTRATION -> "--register";
             case VOLUME -> "--3d";
             case REFERENCE -> "--reference";
             case MEMORY_BUDGET -> "--max-memory";

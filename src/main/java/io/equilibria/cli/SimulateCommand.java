@@ -21,6 +21,7 @@ import org.apache.commons.cli.Options;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code simulate deblur|cs|phantom}: make blurred/noisy observations or CS measurements of a ground truth, or a
@@ -29,7 +30,7 @@ import java.util.List;
 final class SimulateCommand implements Command {
     /** Options only {@code phantom} takes, and options it does not take ({@code --3d}: phantom and deblur, checked apart). */
     private static final List<String> PHANTOM_ONLY = List.of("size", "voxel-size", "kind"),
-            NOT_PHANTOM = List.of("input", "psf", "frames", "anisotropy", "psf-output", "boundary", "noise-sigma",
+            NOT_PHANTOM = List.of("input", "psf", "frames", "anisotropy", "psf-output", "drift", "rotation", "motions-output", "boundary", "noise-sigma",
                     "photons", "ratio", "block", "operator", "groups", "channel", "device");
 
     @Override public String name() { return "simulate"; }
@@ -51,6 +52,11 @@ final class SimulateCommand implements Command {
                 .addOption(Args.opt("frames", "K", "deblur: K views of the scene, one PSF each (default 1)"))
                 .addOption(Args.opt("anisotropy", "A", "deblur, K>1 with a generator PSF: stretch of each view's PSF (default 2)"))
                 .addOption(Args.opt("psf-output", "PSF.tif", "deblur, K>1: where to write the K-slice PSF stack (default OUTPUT_psf.tif)"))
+                .addOption(Args.opt("drift", "PX", "deblur, K>1: the specimen drifts between views: views 2..K shifted by up to PX pixels "
+                        + "in x and in y (uniform, from --seed; default 0)"))
+                .addOption(Args.opt("rotation", "DEG", "deblur, K>1: views 2..K also turned by up to DEG degrees about the centre (default 0)"))
+                .addOption(Args.opt("motions-output", "T.json", "deblur with --drift/--rotation: where to write the true transforms, in the "
+                        + "register command's convention (default OUTPUT_motions.json)"))
                 .addOption(Args.opt("boundary", "B", "deblur: scene outside the field: extended (mirrored, default) | zero (dark) | periodic"))
                 .addOption(Args.opt("noise-sigma", "S", "Gaussian noise sigma as a fraction of the ground truth's peak (default 0)"))
                 .addOption(Args.opt("photons", "P", "Poisson noise: expected photons at the peak (default: none)"))
@@ -60,6 +66,21 @@ final class SimulateCommand implements Command {
                 .addOption(Args.opt("groups", "I", "cs: row groups (blocks for ODER), default 8"))
                 .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
                 .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+    }
+
+    /**
+     * Scene motions of K views: view 1 still, views 2..K turned by up to {@code degrees} about the centre and shifted by
+     * up to {@code drift} pixels in x and in y (uniform, from the seed).
+     */
+    static List<io.equilibria.image.registration.Transform2d> motions(int k, double drift, double degrees, int w, int h, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed ^ 0x5DEECE66DL);
+        List<io.equilibria.image.registration.Transform2d> out = new java.util.ArrayList<>();
+        out.add(io.equilibria.image.registration.Transform2d.identity());
+        for (int i = 1; i < k; i++) {
+            double a = degrees * (2 * r.nextDouble() - 1), dx = drift * (2 * r.nextDouble() - 1), dy = drift * (2 * r.nextDouble() - 1);
+            out.add(io.equilibria.image.registration.Transform2d.rotation(a, (w - 1) / 2.0, (h - 1) / 2.0, dx, dy));
+        }
+        return out;
     }
 
     @Override
@@ -98,7 +119,16 @@ final class SimulateCommand implements Command {
             Psf psf = frames > 1 ? spec.frames(frames, aniso) : spec.loadFor(false, l.hasOption("3d"));
             boolean volume = psf.isVolume();
             io.equilibria.physics.Boundary boundary = io.equilibria.physics.Boundary.parse(l.getOptionValue("boundary", "extended"));
+            double drift = Args.dbl(l, "drift", 0), rotation = Args.dbl(l, "rotation", 0);
+            Args.nonNegative("drift", drift);
+            Args.nonNegative("rotation", rotation);
+            boolean moving = drift > 0 || rotation > 0;
+            if (moving && frames < 2) throw new UsageException("--drift and --rotation apply to --frames K >= 2");
+            if (!moving && l.hasOption("motions-output")) throw new UsageException("--motions-output applies with --drift or --rotation");
+            List<io.equilibria.image.registration.Transform2d> motions = moving
+                    ? motions(frames, drift, rotation, gt.width(), gt.height(), seed) : null;
             Simulator.Blurred b = volume ? Simulator.deblurVolume(gt, psf, noise, boundary, device)
+                    : moving ? Simulator.deblurMoving(gt, psf, noise, motions, boundary, device)
                     : Simulator.deblur(gt, psf, noise, frames > 1, boundary, device);
             b.observations().info().put("equilibria.simulation", Json.text(b.spec()).replace('\n', ' '));
             ImageFiles.writeFloatTiff(b.observations(), out);
@@ -112,6 +142,31 @@ final class SimulateCommand implements Command {
                 ps.info().put("equilibria.psf", psf.description());
                 ImageFiles.writeFloatTiff(ps, psfOut);
                 System.out.println("wrote " + psfOut + " (" + frames + "-slice PSF stack for --multi-frame)");
+            }
+            if (moving) {
+                Path mOut = l.hasOption("motions-output") ? Args.path(l, "motions-output")
+                        : out.resolveSibling(io.equilibria.batch.BatchPlan.tifName(out.getFileName().toString()).replace(".tif", "_motions.json"));
+                io.equilibria.batch.BatchPlan.guard(in, mOut);
+                List<Map<String, Object>> views = new java.util.ArrayList<>();
+                for (int k = 0; k < frames; k++) {
+                    var t = motions.get(k).inverse(); // reference pixel -> the same point in view k
+                    Map<String, Object> v = new java.util.LinkedHashMap<>();
+                    v.put("frame", k + 1);
+                    v.put("matrix", List.of(List.of(t.a00(), t.a01(), t.tx()), List.of(t.a10(), t.a11(), t.ty())));
+                    v.put("dx", t.tx());
+                    v.put("dy", t.ty());
+                    v.put("degrees", t.degrees());
+                    views.add(v);
+                }
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("convention", "as the register command's transforms: the matrix maps a pixel (x, y) of frame 1 (origin at the first "
+                        + "pixel's centre, y down) to the same point of the specimen in this frame");
+                m.put("drift", drift);
+                m.put("rotation", rotation);
+                m.put("seed", seed);
+                m.put("frames", views);
+                io.equilibria.image.AtomicFiles.writeString(mOut, Json.text(m));
+                System.out.println("wrote " + mOut + " (the true transforms)");
             }
         } else {
             if (!l.hasOption("ratio")) throw new UsageException("--ratio is required for cs");

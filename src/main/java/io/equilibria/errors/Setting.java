@@ -19,6 +19,7 @@ public enum Setting {
     NORMALIZATION("the normalisation"),
     OFFSET("the camera offset"),
     MULTI_FRAME("the multi-frame mode"),
+    REGISTRATION("the frame registration"),
     VOLUME("the 3D mode"),
     REFERENCE("the reference"),
     MEMORY_BUDGET("the memory budget"),

@@ -125,6 +125,7 @@ final class CommandSupport {
             case BOUNDARY -> "boundary";
             case OFFSET -> "camera_offset";
             case MULTI_FRAME -> "multi-frame";
+            case REGISTRATION -> "register_frames";
             case DEVICE -> "device";
             default -> null;
         };

@@ -48,6 +48,8 @@ public final class DeblurCommand implements PlugIn {
         gd.addChoice("boundary", new String[] {"extended", "zero", "periodic"}, "extended");
         gd.addStringField("camera_offset", "auto", 8);
         gd.addCheckbox("multi-frame", false);
+        // multi-frame only: frames aligned to the first (rotation and shift, ECC), each PSF turned with its frame
+        gd.addCheckbox("register_frames", false);
         // a 3D PSF makes the stack one volume even when this is off (as on the command line)
         gd.addCheckbox("3D_volume", false);
         gd.addChoice("device", new String[] {"auto", "cpu", "gpu"}, "auto");
@@ -61,8 +63,9 @@ public final class DeblurCommand implements PlugIn {
             double sigma = gd.getNextNumber();
             int iterations = (int) gd.getNextNumber();
             Deconvolution.Options options = new Deconvolution.Options(Boundary.parse(gd.getNextChoice()),
-                    Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null)
-                    .withVolume(gd.getNextBoolean());
+                    Normalization.scaleSpec(gd.getNextString().trim()), gd.getNextBoolean(), sigma > 0 ? sigma : Double.NaN, null);
+            if (gd.getNextBoolean()) options = options.withRegistration(io.equilibria.image.registration.RegistrationSpec.defaults());
+            options = options.withVolume(gd.getNextBoolean());
             List<Psf> psfs = psfs(psfText, options.multiFrame(), options.volume());
             boolean strengthApplies = MethodConfig.takesStrength(method);
             ImagePlus result = deblur(imp, ReconstructRequest.deblur(new MethodConfig(method, iterations, Double.NaN, Double.NaN, model, null,

@@ -88,6 +88,9 @@ public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconv
             throw new InvalidRequestException(Setting.VOLUME, "needs a 3D PSF (a z-stack, bornwolf or gibsonlanni); " + Setting.PSF
                     + " " + psf.description() + (psf.size() == 1 ? " has one plane" : " is a stack of per-frame PSFs"));
         }
+        if (!cs && deblur.registration() != null && !deblur.multiFrame()) {
+            throw new InvalidRequestException(Setting.REGISTRATION, "applies to " + Setting.MULTI_FRAME + " (the frames of one scene)");
+        }
         if (!cs && !Double.isNaN(csNoiseSigma)) throw new InvalidRequestException(Setting.NOISE_SIGMA, "of CS measurements does not apply to deblurring");
         if (!cs && deblur.noiseSigma() < 0) throw new InvalidRequestException(Setting.NOISE_SIGMA, "must be >= 0");
         if (csNoiseSigma < 0) throw new InvalidRequestException(Setting.NOISE_SIGMA, "must be >= 0");

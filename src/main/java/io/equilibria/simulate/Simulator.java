@@ -82,6 +82,80 @@ public final class Simulator {
     }
 
     /**
+     * K views of a specimen that moves between them: view k sees the scene moved by {@code motions.get(k)} (a map of
+     * pixel coordinates, x_k(p) = x(M_k p), resampled bicubically from the mirror-padded scene so the moved field
+     * holds what lay beside it, not copies of its edge), blurred by PSF slice k, with the noise of
+     * {@link #deblur} (same seeds: identity motions give the same noise as aligned views). A registration of view k
+     * to view 1 should find M_k⁻¹.
+     */
+    public static Blurred deblurMoving(ImageData gt, Psf psf, Noise noise, List<io.equilibria.image.registration.Transform2d> motions,
+                                       Boundary boundary, Device device) {
+        if (gt.size() != 1) throw new InputException("multi-frame simulation needs a single-plane ground truth");
+        if (motions.size() != psf.size()) throw new IllegalArgumentException(motions.size() + " motions for " + psf.size() + " views");
+        Plane p = gt.plane(0);
+        double peak = peak(p, "ground truth");
+        float[] n = new float[p.data().length];
+        for (int k = 0; k < n.length; k++) n[k] = (float) (p.data()[k] / peak);
+        Plane scene = new Plane(p.width(), p.height(), n);
+        Map<String, Object> spec = new LinkedHashMap<>();
+        List<Plane> out = new ArrayList<>();
+        int kFrames = psf.size();
+        try (NDManager manager = Compute.manager(device)) {
+            for (int f = 0; f < kFrames; f++) {
+                Plane moved = moved(scene, motions.get(f));
+                try (FftConvolution a = FftConvolution.single(manager, Psf.of(psf.planes().get(f), psf.description()), p.width(), p.height(), boundary);
+                     NDManager sub = manager.newSubManager()) {
+                    Plane clean = Tensors.toPlane(a.apply(Tensors.of(sub, a.extendToDomain(moved))));
+                    Noise frameNoise = new Noise(noise.sigma(), noise.photons(), noise.seed() + 1000003L * f);
+                    float[] noisy = frameNoise.apply(clean.data());
+                    for (int k = 0; k < noisy.length; k++) noisy[k] = (float) (noisy[k] * peak);
+                    out.add(new Plane(p.width(), p.height(), noisy));
+                    spec.put("operator", a.spec());
+                }
+            }
+        }
+        List<Map<String, Object>> ms = new ArrayList<>();
+        for (var m : motions) ms.add(Map.of("matrix", List.of(m.a00(), m.a01(), m.tx(), m.a10(), m.a11(), m.ty())));
+        spec.put("intensityScale", peak);
+        spec.put("simulation", "deblur, moving specimen");
+        spec.put("sceneMotions", ms);
+        spec.put("psf", psf.description());
+        spec.put("noise", noise.spec());
+        spec.put("device", Compute.describe(device));
+        return new Blurred(new ImageData(out, gt.calibration(), 32), spec);
+    }
+
+    /** x(M p) on the scene's grid, from the scene mirrored far enough around it that every M p lands inside. */
+    static Plane moved(Plane scene, io.equilibria.image.registration.Transform2d m) {
+        int w = scene.width(), h = scene.height();
+        double reach = 0;
+        for (double[] c : new double[][] {{0, 0}, {w - 1, 0}, {0, h - 1}, {w - 1, h - 1}}) {
+            double[] q = m.apply(c[0], c[1]);
+            reach = Math.max(reach, Math.max(Math.max(-q[0], q[0] - (w - 1)), Math.max(-q[1], q[1] - (h - 1))));
+        }
+        int pad = (int) Math.ceil(Math.max(0, reach)) + 4; // + the bicubic kernel's reach
+        if (pad >= Math.min(w, h)) throw new IllegalArgumentException("the motion moves the scene by more than its size");
+        int pw = w + 2 * pad, ph = h + 2 * pad;
+        float[] padded = new float[pw * ph];
+        for (int y = 0; y < ph; y++) {
+            int sy = mirror(y - pad, h);
+            for (int x = 0; x < pw; x++) padded[y * pw + x] = scene.data()[sy * w + mirror(x - pad, w)];
+        }
+        // on padded coordinates p' = p + pad: M' = shift(pad) ∘ M ∘ shift(−pad)
+        var shifted = new io.equilibria.image.registration.Transform2d(m.a00(), m.a01(), m.tx() + pad - m.a00() * pad - m.a01() * pad,
+                m.a10(), m.a11(), m.ty() + pad - m.a10() * pad - m.a11() * pad, m.motion(), m.confidence());
+        Plane big = io.equilibria.image.registration.FrameRegistration.align(new Plane(pw, ph, padded), shifted);
+        float[] d = new float[w * h];
+        for (int y = 0; y < h; y++) System.arraycopy(big.data(), (y + pad) * pw + pad, d, y * w, w);
+        return new Plane(w, h, d);
+    }
+
+    private static int mirror(int i, int n) {
+        while (i < 0 || i >= n) i = i < 0 ? -i - 1 : 2 * n - i - 1;
+        return i;
+    }
+
+    /**
      * One blurred, noisy z-stack of a volume ground truth (its planes, first to last) with a 3D PSF. The scene outside
      * the stack is the mirrored volume (extended), dark (zero) or periodic, in all three axes; noise is drawn for the
      * whole volume from one seed.

@@ -48,9 +48,22 @@ final class PlaneTiles implements TiledDeconvolution {
     private final int width, height, frames;
     private final TileGrid grid;
     private final long started = System.nanoTime();
+    private final io.equilibria.reconstruct.report.RegistrationReport registration;
 
     PlaneTiles(ImageData input, Psf psf, MethodConfig method, Deconvolution.Options options, Device device,
                DoubleFunction<Reconstructor> reconstructors) {
+        if (options.multiFrame() && options.registration() != null) {
+            if (psf.size() != input.size()) {
+                throw new InputException(Setting.MULTI_FRAME + ": the image has " + input.size() + " frame(s) but the PSF has "
+                        + psf.size() + " slice(s); they must match");
+            }
+            ViewRegistration.Aligned aligned = ViewRegistration.align(input, psf, options.registration());
+            input = aligned.frames();
+            psf = aligned.psf();
+            registration = aligned.report();
+        } else {
+            registration = null;
+        }
         this.input = input;
         this.psf = psf;
         this.method = method;
@@ -219,7 +232,7 @@ final class PlaneTiles implements TiledDeconvolution {
         ReconstructionReport.DeblurSetup setup = new ReconstructionReport.DeblurSetup(psf.description(), options.boundary().toString(),
                 options.multiFrame(), norm.describe(), grid.size(), grid.toString(), Math.round(options.budget() / 1048576.0),
                 Math.round(MemoryModel.estimate(method.method(), width, height, frames, big.width(), big.height(),
-                        operatorPsf.width(), operatorPsf.height()) / 1048576.0), ledger.used() ? ledger.summary() : null);
+                        operatorPsf.width(), operatorPsf.height()) / 1048576.0), ledger.used() ? ledger.summary() : null, null, registration);
         ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(), Compute.describe(device),
                 cancelled ? Boolean.TRUE : null, setup, null, planes, (System.nanoTime() - started) / 1e9);
         ImageData result = input.withPlanes(out);

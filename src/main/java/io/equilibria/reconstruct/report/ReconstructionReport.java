@@ -46,7 +46,7 @@ public record ReconstructionReport(int schemaVersion, String method, String devi
         }
         DeblurSetup d = first.deblur();
         DeblurSetup merged = new DeblurSetup(psfs.toString(), d.boundary(), d.multiFrame(), d.normalization(), d.tiles(), d.tiling(),
-                d.memoryBudgetMiB(), d.estimatedPeakMiB(), d.warmStart(), d.volume());
+                d.memoryBudgetMiB(), d.estimatedPeakMiB(), d.warmStart(), d.volume(), d.registration());
         return new ReconstructionReport(first.schemaVersion(), first.method(), first.device(), cancelled ? Boolean.TRUE : first.cancelled(),
                 merged, null, planes, seconds, each.size());
     }
@@ -60,10 +60,16 @@ public record ReconstructionReport(int schemaVersion, String method, String devi
     /** How a deblur was set up: PSF, boundary, normalisation, tiling and memory, warm starts across slices. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record DeblurSetup(String psf, String boundary, boolean multiFrame, String normalization, int tiles, String tiling,
-                              long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart, VolumeSetup volume) {
+                              long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart, VolumeSetup volume,
+                              RegistrationReport registration) {
         public DeblurSetup(String psf, String boundary, boolean multiFrame, String normalization, int tiles, String tiling,
                            long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart) {
-            this(psf, boundary, multiFrame, normalization, tiles, tiling, memoryBudgetMiB, estimatedPeakMiB, warmStart, null);
+            this(psf, boundary, multiFrame, normalization, tiles, tiling, memoryBudgetMiB, estimatedPeakMiB, warmStart, null, null);
+        }
+
+        public DeblurSetup(String psf, String boundary, boolean multiFrame, String normalization, int tiles, String tiling,
+                           long memoryBudgetMiB, long estimatedPeakMiB, WarmStartSummary warmStart, VolumeSetup volume) {
+            this(psf, boundary, multiFrame, normalization, tiles, tiling, memoryBudgetMiB, estimatedPeakMiB, warmStart, volume, null);
         }
     }
 
@@ -119,6 +125,7 @@ public record ReconstructionReport(int schemaVersion, String method, String devi
             info.put("equilibria.normalization", deblur.normalization());
             if (deblur.tiles() > 1) info.put("equilibria.tiling", deblur.tiling());
             if (deblur.warmStart() != null) info.put("equilibria.warmStart", deblur.warmStart().line());
+            if (deblur.registration() != null) info.put("equilibria.registration", deblur.registration().line());
             if (deblur.volume() != null) info.put("equilibria.volume", deblur.volume().size() + ", voxel " + deblur.volume().voxelSize());
             if (deblur.volume() != null && deblur.volume().psfResampling() != null) {
                 info.put("equilibria.psfResampling", deblur.volume().psfResampling());
