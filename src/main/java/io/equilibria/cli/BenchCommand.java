@@ -51,9 +51,12 @@ final class BenchCommand implements Command {
                 .addOption(Args.opt("blocks", "I", "oder: views / CS row groups (default 8)"))
                 .addOption(Args.opt("parts", "LIST", "oder: which parts, comma-separated: views (multi-view ODER vs DEQ), cs, training, "
                         + "registration (drifting multi-view scenes: register's error against the truth, and the multi-frame deq from "
-                        + "still views vs moving views with --register) (default all)"))
+                        + "still views vs moving views with --register), warm-start (time-lapse warm-start savings: still, drifting "
+                        + "with and without --follow-drift) (default all)"))
                 .addOption(Args.opt("drift", "PX", "oder, registration part: largest drift between views in x and in y (default 5)"))
                 .addOption(Args.opt("rotation", "DEG", "oder, registration part: largest rotation between views (default 2)"))
+                .addOption(Args.opt("frames", "T", "oder, warm-start part: frames of the time-lapse (default 6)"))
+                .addOption(Args.opt("drift-per-frame", "PX", "oder, warm-start part: drift of the drifting time-lapse per frame (default 2)"))
                 .addOption(Args.opt("batch", "B", "oder: blocks per ODER iteration (default 2)"))
                 .addOption(Args.opt("train-epochs", "N", "oder: epochs of the training comparison (default 2; 0 skips it)"))
                 .addOption(Args.opt("train-steps", "N", "oder: steps per epoch of the training comparison (default 8)"))

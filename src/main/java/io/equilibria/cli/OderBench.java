@@ -65,11 +65,11 @@ final class OderBench {
         System.out.println("device: " + Compute.describe(device) + "; evaluation set (" + images.size() + " images, " + size + "x" + size
                 + ", none used in training): " + String.join(", ", images.stream().map(LearnedBenchmark.Image::name).toList()));
         long seed = 20261122L;
-        java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of(l.getOptionValue("parts", "views,cs,training,registration").split(",")));
+        java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of(l.getOptionValue("parts", "views,cs,training,registration,warm-start").split(",")));
         parts.removeIf(String::isBlank);
         for (String p : parts) {
-            if (!List.of("views", "cs", "training", "registration").contains(p.trim())) {
-                throw new UsageException("--parts: unknown part '" + p + "' (views, cs, training, registration)");
+            if (!List.of("views", "cs", "training", "registration", "warm-start").contains(p.trim())) {
+                throw new UsageException("--parts: unknown part '" + p + "' (views, cs, training, registration, warm-start)");
             }
         }
         if (parts.contains("views") || parts.contains("cs")) try (NDManager m = Compute.manager(device)) {
@@ -98,6 +98,10 @@ final class OderBench {
         if (parts.contains("registration")) {
             RegistrationBench.run(images, blocks, Args.dbl(l, "drift", 5), Args.dbl(l, "rotation", 2), "deq",
                     Files.createTempDirectory("equilibria-bench-registration"));
+        }
+        if (parts.contains("warm-start")) {
+            RegistrationBench.warmStarts(images, Args.integer(l, "frames", 6), Args.dbl(l, "drift-per-frame", 2),
+                    Files.createTempDirectory("equilibria-bench-warm-start"));
         }
         return ExitCodes.OK;
     }

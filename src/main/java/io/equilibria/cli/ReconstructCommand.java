@@ -66,7 +66,7 @@ public final class ReconstructCommand implements Command {
                 : ReconstructRequest.deblur(method, l.hasOption("psf") ? PsfSpec.loadChannels(List.of(l.getOptionValues("psf")),
                         l.hasOption("multi-frame"), l.hasOption("3d")) : List.of(), deblur(l), Compute.resolve(l.getOptionValue("device", "auto")));
         for (String o : cs ? List.of("max-memory", "warm-start", "tile", "reference", "side-by-side", "boundary", "normalize", "offset",
-                "multi-frame", "3d", "register") : List.<String>of()) {
+                "multi-frame", "3d", "register", "follow-drift") : List.<String>of()) {
             if (l.hasOption(o)) throw new UsageException("--" + o + " applies to deblur");
         }
         return request;
@@ -106,7 +106,17 @@ public final class ReconstructCommand implements Command {
                 .withMaxMemory(l.hasOption("max-memory") ? MemoryModel.parseBytes(l.getOptionValue("max-memory")) : 0)
                 .withTileCore(Args.integer(l, "tile", 0))
                 .withVolume(l.hasOption("3d"))
-                .withRegistration(registration(l));
+                .withRegistration(registration(l))
+                .withFollowDrift(onOff(l, "follow-drift", true));
+    }
+
+    private static boolean onOff(CommandLine l, String option, boolean fallback) {
+        if (!l.hasOption(option)) return fallback;
+        return switch (l.getOptionValue(option).trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "on", "true", "yes" -> true;
+            case "off", "false", "no" -> false;
+            default -> throw new UsageException("--" + option + " must be on or off, got '" + l.getOptionValue(option) + "'");
+        };
     }
 
     /** --register and its settings, or null; the settings without --register are a usage error. */

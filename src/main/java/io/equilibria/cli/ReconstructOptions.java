@@ -75,6 +75,9 @@ final class ReconstructOptions {
                 .addOption(Args.opt("tile", "N", "deblur: solve in overlapping tiles of at most N x N pixels (plus halo) whatever the memory budget"))
                 .addOption(Args.opt("warm-start", "MODE", "deblur stacks with deq/pnp/oder: on (each slice starts from the previous slice's "
                         + "fixed point; default) | off | verify (also solve every slice cold and report the iterations saved and the difference)"))
+                .addOption(Args.opt("follow-drift", "on|off", "deblur stacks with warm starts: move the previous slice's fixed point by the "
+                        + "drift measured between the two slices (phase correlation) before it starts the next, so a drifting time-lapse "
+                        + "keeps its saving (default on)"))
                 .addOption(Args.opt("channel", "C", "for colour input: red|green|blue|luminance or a channel number"))
                 .addOption(Args.opt("side-by-side", "PNG", "deblur, single image: also run Richardson-Lucy (30 iterations) and write input | RL | result as one PNG"))
                 .addOption(Args.opt("report", "R.json|R.csv", "write a report: JSON (method, iterations, device, time, parameters; a batch "

@@ -143,4 +143,47 @@ class DeconvolutionPathTest {
         assertEquals(3, r.report().planes().size());
         assertEquals(1 + 2 + 3, r.report().totalIterations());
     }
+
+    /** Two slices of a smooth specimen, the second moved by (3, 1) px (periodic, as the echo's domain). */
+    private static ImageData drifting() {
+        int w = 64, h = 56;
+        float[] a = new float[w * h], b = new float[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                a[y * w + x] = blob(x, y, w, h);
+                b[y * w + x] = blob(x - 3, y - 1, w, h);
+            }
+        }
+        return new ImageData(List.of(new Plane(w, h, a), new Plane(w, h, b)), Calibration.none(), 32);
+    }
+
+    private static float blob(int x, int y, int w, int h) {
+        double v = 0.1;
+        double[][] c = {{20, 18, 4}, {40, 30, 6}, {30, 44, 3}, {50, 12, 5}};
+        for (double[] b : c) {
+            double dx = Math.floorMod(x - (int) b[0] + w / 2, w) - w / 2, dy = Math.floorMod(y - (int) b[1] + h / 2, h) - h / 2;
+            v += Math.exp(-(dx * dx + dy * dy) / (2 * b[2] * b[2]));
+        }
+        return (float) v;
+    }
+
+    @Test
+    void aWarmStartFollowsTheDriftBetweenSlices() {
+        ImageData in = drifting();
+        Echo followed = new Echo();
+        Reconstruction r = run(in, options(), followed);
+        float[] start = followed.starts.get(1), next = in.plane(1).data();
+        int w = in.width(), h = in.height();
+        double worst = 0;
+        for (int y = 6; y < h - 6; y++) for (int x = 6; x < w - 6; x++) worst = Math.max(worst, Math.abs(start[y * w + x] - next[y * w + x]));
+        assertTrue(worst < 0.02, "the previous fixed point moved by the drift lands on the next slice (worst interior error " + worst + ")");
+        WarmStartSummary ws = r.report().deblur().warmStart();
+        assertEquals(1, ws.driftCompensated());
+        assertEquals(Math.hypot(3, 1), ws.maxDriftPx(), 0.05, "the drift measured between the slices");
+        assertTrue(r.image().info().get("equilibria.warmStart").contains("1 moved by the measured drift"));
+
+        Echo still = new Echo();
+        run(in, options().withFollowDrift(false), still);
+        assertArrayEquals(in.plane(0).data(), still.starts.get(1), 1e-5f, "--follow-drift off: the previous fixed point as it is");
+    }
 }

@@ -56,18 +56,20 @@ public final class Deconvolution {
      * for a PSNR trace, warm starts across slices, and the memory budget in bytes that decides the tiling (0: three
      * quarters of the machine's memory; {@link Long#MAX_VALUE}: never tile), or a fixed tile core size; {@code volume}:
      * the stack is one 3D volume blurred by a 3D PSF ({@link VolumeDeconvolution}); {@code registration}: multi-frame
-     * frames registered first ({@link ViewRegistration}), or null.
+     * frames registered first ({@link ViewRegistration}), or null; {@code followDrift}: a warm start along a stack is
+     * first moved by the drift measured between the two planes (phase correlation), so a drifting time-lapse keeps its
+     * saving.
      */
     public record Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma,
                           ImageData reference, WarmStart warmStart, long maxMemoryBytes, int tileCore, boolean volume,
-                          io.equilibria.image.registration.RegistrationSpec registration) {
+                          io.equilibria.image.registration.RegistrationSpec registration, boolean followDrift) {
         public Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma, ImageData reference) {
-            this(boundary, normalization, multiFrame, noiseSigma, reference, WarmStart.ON, 0, 0, false, null);
+            this(boundary, normalization, multiFrame, noiseSigma, reference, WarmStart.ON, 0, 0, false, null, true);
         }
 
         public Options(Boundary boundary, String normalization, boolean multiFrame, double noiseSigma, ImageData reference,
                        WarmStart warmStart, long maxMemoryBytes, int tileCore, boolean volume) {
-            this(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, volume, null);
+            this(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, volume, null, true);
         }
 
         public static Options defaults() {
@@ -75,34 +77,38 @@ public final class Deconvolution {
         }
 
         public Options withWarmStart(WarmStart w) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, w, maxMemoryBytes, tileCore, volume, registration);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, w, maxMemoryBytes, tileCore, volume, registration, followDrift);
         }
 
         public Options withMaxMemory(long bytes) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, bytes, tileCore, volume, registration);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, bytes, tileCore, volume, registration, followDrift);
         }
 
         /** A ground truth for the PSNR after every iteration (input units), or null. */
         public Options withReference(ImageData ref) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, ref, warmStart, maxMemoryBytes, tileCore, volume, registration);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, ref, warmStart, maxMemoryBytes, tileCore, volume, registration, followDrift);
         }
 
         /** Tiles of at most {@code core} pixels a side whatever the budget (0: from the budget). */
         public Options withTileCore(int core) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, core, volume, registration);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, core, volume, registration, followDrift);
         }
 
         /** The stack as one volume with a 3D PSF (true), or as planes (false). */
         public Options withVolume(boolean v) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, v, registration);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, v, registration, followDrift);
         }
 
         /**
          * Multi-frame: register the frames (drift, rotation) before they are deblurred together, and turn each frame's
          * PSF as its frame was turned onto the reference's grid (null: the frames are taken as aligned).
          */
+        public Options withFollowDrift(boolean follow) {
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, volume, registration, follow);
+        }
+
         public Options withRegistration(io.equilibria.image.registration.RegistrationSpec r) {
-            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, volume, r);
+            return new Options(boundary, normalization, multiFrame, noiseSigma, reference, warmStart, maxMemoryBytes, tileCore, volume, r, followDrift);
         }
 
         long budget() { return maxMemoryBytes > 0 ? maxMemoryBytes : MemoryModel.defaultBudgetBytes(); }

@@ -98,7 +98,56 @@ final class PlaneTiles implements TiledDeconvolution {
     @Override public String grid() { return grid.toString(); }
 
     /** One solve's normalised planes, noise level and reconstructor. */
-    private record Group(int index, List<Plane> normalized, double sigma, Reconstructor reconstructor, boolean warm) {}
+    private record Group(int index, List<Plane> normalized, double sigma, Reconstructor reconstructor, boolean warm,
+                         io.equilibria.image.registration.Transform2d drift) {}
+
+    /** A shift below this many pixels is not worth resampling a warm start for (still stacks stay exact). */
+    static final double MIN_DRIFT_PX = 0.25;
+
+    /**
+     * The drift from plane {@code previous} to plane {@code next} (ECC translation from the phase-correlation shift), or
+     * null when there is none to follow: below {@link #MIN_DRIFT_PX}, not found, or when the previous plane moved by it
+     * does not correlate with the next well ({@link #MIN_DRIFT_CORRELATION}) and better than unmoved (planes that
+     * changed rather than moved).
+     */
+    static io.equilibria.image.registration.Transform2d drift(Plane previous, Plane next) {
+        io.equilibria.image.registration.Transform2d t;
+        try {
+            t = io.equilibria.image.registration.FrameRegistration.ecc(previous, next, io.equilibria.image.registration.Motion.TRANSLATION, 1);
+        } catch (io.equilibria.image.registration.RegistrationException e) {
+            return null;
+        }
+        if (Math.hypot(t.tx(), t.ty()) < MIN_DRIFT_PX) return null;
+        Plane moved = io.equilibria.image.registration.FrameRegistration.align(previous,
+                io.equilibria.image.registration.Transform2d.translation(-t.tx(), -t.ty()));
+        int m = (int) Math.ceil(Math.max(Math.abs(t.tx()), Math.abs(t.ty()))) + 2;
+        double followed = correlation(next, moved, m), still = correlation(next, previous, m);
+        return followed >= MIN_DRIFT_CORRELATION && followed > still ? t : null;
+    }
+
+    /** The moved previous plane must correlate at least this well with the next (a changed scene does not). */
+    static final double MIN_DRIFT_CORRELATION = 0.5;
+
+    /** Pearson correlation of two planes away from a margin (resampling's smoothing cannot raise it, unlike a distance). */
+    private static double correlation(Plane a, Plane b, int margin) {
+        int w = a.width(), h = a.height();
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        long n = 0;
+        for (int y = margin; y < h - margin; y++) {
+            for (int x = margin; x < w - margin; x++) {
+                double u = a.data()[y * w + x], v = b.data()[y * w + x];
+                sa += u;
+                sb += v;
+                saa += u * u;
+                sbb += v * v;
+                sab += u * v;
+                n++;
+            }
+        }
+        if (n < 2) return 0;
+        double cov = sab - sa * sb / n, va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+        return va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0;
+    }
 
     private Group group(int g) {
         List<Plane> normalized = new ArrayList<>();
@@ -111,7 +160,9 @@ final class PlaneTiles implements TiledDeconvolution {
         Reconstructor rec = reconstructors.apply(sigma);
         if (fit != null && rec instanceof LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
         boolean warm = rec.warmStartable() && options.warmStart() != Deconvolution.WarmStart.OFF && groups.size() > 1;
-        return new Group(g, normalized, sigma, rec, warm);
+        io.equilibria.image.registration.Transform2d drift = null;
+        if (warm && g > 0 && options.followDrift() && !options.multiFrame()) drift = drift(norm.forward(groups.get(g - 1).get(0)), normalized.get(0));
+        return new Group(g, normalized, sigma, rec, warm, drift);
     }
 
     /** A solved tile: the result on the tile (normalised), the solve (tensor closed), its PSNR trace. */
@@ -129,8 +180,16 @@ final class PlaneTiles implements TiledDeconvolution {
             for (Plane p : gr.normalized()) crops.add(grid.size() > 1 ? grid.crop(p, t) : p);
             NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
             PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : gr.index(), norm, a, sub);
-            NDArray start = gr.warm() && previous[0] != null
-                    ? Tensors.owned(sub.create(previous[0], a.domainShape())).toType(y.getDataType(), false) : null;
+            float[] from = previous[0];
+            if (gr.warm() && from != null && gr.drift() != null) {
+                // this plane's p shows what the previous plane showed at p - t: start from the previous fixed point moved so
+                int dh = (int) a.domainShape().get(0), dw = (int) a.domainShape().get(1);
+                from = io.equilibria.image.registration.FrameRegistration.align(new Plane(dw, dh, from),
+                        io.equilibria.image.registration.Transform2d.translation(-gr.drift().tx(), -gr.drift().ty())).data();
+                ledger.drift(Math.hypot(gr.drift().tx(), gr.drift().ty()));
+            }
+            NDArray start = gr.warm() && from != null
+                    ? Tensors.owned(sub.create(from, a.domainShape())).toType(y.getDataType(), false) : null;
             IterationListener l = Deconvolution.trimming(trace.wrap(listener.forPlane(gr.index() * grid.size() + t.index(),
                     groups.size() * grid.size())), t.pixels() * frames);
             Result r = gr.reconstructor().reconstruct(a, y, l, start);

@@ -26,7 +26,8 @@ final class WarmStartLedger implements java.io.Serializable {
     private final Deconvolution.WarmStart mode;
     private int coldSolves, warmSolves, fellBack;
     private long coldIterations, warmIterations, verifiedColdIterations;
-    private double maxRelativeDifference;
+    private double maxRelativeDifference, maxDrift;
+    private int driftCompensated;
     private boolean anyWarm;
 
     WarmStartLedger(Deconvolution.WarmStart mode) { this.mode = mode; }
@@ -58,6 +59,12 @@ final class WarmStartLedger implements java.io.Serializable {
         }
     }
 
+    /** A warm start moved by the drift measured between its plane and the previous one ({@code px} long). */
+    void drift(double px) {
+        driftCompensated++;
+        maxDrift = Math.max(maxDrift, px);
+    }
+
     /** Adds another ledger's counts (the parts of a tiled run, each with its own). */
     void add(WarmStartLedger o) {
         coldSolves += o.coldSolves;
@@ -68,6 +75,8 @@ final class WarmStartLedger implements java.io.Serializable {
         verifiedColdIterations += o.verifiedColdIterations;
         maxRelativeDifference = Math.max(maxRelativeDifference, o.maxRelativeDifference);
         anyWarm |= o.anyWarm;
+        driftCompensated += o.driftCompensated;
+        maxDrift = Math.max(maxDrift, o.maxDrift);
     }
 
     boolean used() { return anyWarm; }
@@ -84,6 +93,6 @@ final class WarmStartLedger implements java.io.Serializable {
         return new WarmStartSummary(mode.name().toLowerCase(Locale.ROOT), coldSolves, warmSolves, fellBack, coldIterations, warmIterations,
                 verify ? verifiedColdIterations : null, verify ? verifiedColdIterations - warmIterations : null,
                 verify ? (verifiedColdIterations == 0 ? 0 : (verifiedColdIterations - warmIterations) / (double) verifiedColdIterations) : null,
-                verify ? maxRelativeDifference : null, estimated, estimate);
+                verify ? maxRelativeDifference : null, estimated, estimate, driftCompensated, driftCompensated > 0 ? maxDrift : null);
     }
 }
