@@ -179,6 +179,7 @@ final class PlaneTiles implements TiledDeconvolution {
             List<Plane> crops = new ArrayList<>();
             for (Plane p : gr.normalized()) crops.add(grid.size() > 1 ? grid.crop(p, t) : p);
             NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
+
             PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : gr.index(), norm, a, sub);
             float[] from = previous[0];
             if (gr.warm() && from != null && gr.drift() != null) {

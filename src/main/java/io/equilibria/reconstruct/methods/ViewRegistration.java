@@ -24,7 +24,11 @@ import java.util.Locale;
 final class ViewRegistration {
     private ViewRegistration() {}
 
-    /** The frames on the reference's grid, their PSFs as seen there, and the report of the registration. */
+    /**
+     * The frames on the reference's grid, their PSFs as seen there, and the report of the registration. A frame's band
+     * that its moved field of view never covered holds the mean of the frames that did cover it (the reference always
+     * does): resampling would only repeat the frame's edge there, which the deblurring would take for data.
+     */
     record Aligned(ImageData frames, Psf psf, RegistrationReport report) {}
 
     static Aligned align(ImageData frames, Psf psf, RegistrationSpec spec) {
@@ -45,8 +49,42 @@ final class ViewRegistration {
         }
         String description = psf.description() + " (each frame's PSF turned as its frame was registered)";
         Psf turnedPsf = spec.motion() == Motion.TRANSLATION ? psf : Psf.of(psfs, description);
-        return new Aligned(r.aligned(), turnedPsf, new RegistrationReport(spec.motion().name().toLowerCase(Locale.ROOT),
+        return new Aligned(filled(r.aligned(), r.transforms()), turnedPsf, new RegistrationReport(spec.motion().name().toLowerCase(Locale.ROOT),
                 spec.referenceFrame() + 1, report, (System.nanoTime() - t0) / 1e9));
+    }
+
+    /** Each frame's uncovered band filled with the mean of the frames that cover those pixels. */
+    static ImageData filled(ImageData aligned, List<Transform2d> transforms) {
+        int w = aligned.width(), h = aligned.height(), n = aligned.size();
+        List<Plane> masks = new ArrayList<>(n);
+        for (Transform2d t : transforms) masks.add(validRegion(t, w, h));
+        float[] sum = new float[w * h], count = new float[w * h];
+        for (int k = 0; k < n; k++) {
+            float[] d = aligned.plane(k).data(), m = masks.get(k).data();
+            for (int i = 0; i < d.length; i++) {
+                sum[i] += m[i] * d[i];
+                count[i] += m[i];
+            }
+        }
+        List<Plane> out = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            float[] d = aligned.plane(k).data().clone(), m = masks.get(k).data();
+            for (int i = 0; i < d.length; i++) if (m[i] == 0 && count[i] > 0) d[i] = sum[i] / count[i];
+            out.add(new Plane(w, h, d));
+        }
+        return aligned.withPlanes(out);
+    }
+
+    /** 1 where T p falls inside the frame with the bicubic kernel's reach to spare, else 0. */
+    static Plane validRegion(Transform2d t, int w, int h) {
+        float[] m = new float[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double[] q = t.apply(x, y);
+                m[y * w + x] = q[0] >= 1 && q[0] <= w - 2 && q[1] >= 1 && q[1] <= h - 2 ? 1f : 0f;
+            }
+        }
+        return new Plane(w, h, m);
     }
 
     /**
