@@ -13,10 +13,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.equilibria.compute.Autograd;
+import io.equilibria.compute.Convolutions;
 import io.equilibria.deq.DeqLayer;
 import io.equilibria.deq.SolverSpec;
 import io.equilibria.solvers.FixedPointSolver;
@@ -45,6 +45,8 @@ import static io.equilibria.models.ArchitectureFields.number;
  *       m z + Aᵀ(Az) + Bᵀz − Bz (skew part), strongly monotone with constant m; no Lipschitz bound.</li>
  * </ul>
  * The adjoints Uᵀ, Vᵀ, Sᵀ, Aᵀ, Bᵀ are correlations with the flipped, channel-swapped kernels (after zero insertion for the stride-2 U; DJL's PyTorch engine does not implement conv-transpose).
+ * Every convolution goes through {@link Convolutions#conv2d}, which pads channel counts that oneDNN gets wrong (the
+ * single-output-channel Uᵀ's input gradient was wrong or NaN in training, and so training diverged).
  *
  * <p><b>Solver.</b> Forward–backward splitting z ← ReLU(z − α((I−W)z − Ux − b)) used as the fixed-point map of a
  * {@link DeqLayer} whose solver and gradient come from the model's {@link SolverSpec} (by default Anderson, m = 5,
@@ -182,7 +184,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         return new Shape(b, config.channels(), config.height() / 2, config.width() / 2);
     }
 
-    private static final Shape S1 = new Shape(1, 1), S2 = new Shape(2, 2), P1 = new Shape(1, 1), D1 = new Shape(1, 1);
+    private static final Shape S1 = new Shape(1, 1), S2 = new Shape(2, 2), P1 = new Shape(1, 1);
 
     /**
      * The linear maps of the model on given parameter arrays (the model's own, or float64 copies). Every method
@@ -234,7 +236,7 @@ public final class ConvEquilibriumNet extends AbstractBlock {
         public double alpha() { return alpha; }
 
         /** U x (no bias): (B, 1, H, W) → (B, C, H/2, W/2). */
-        public NDArray u(NDArray x) { return Conv2d.conv2d(x, u, null, S2, P1, D1, 1).singletonOrThrow(); }
+        public NDArray u(NDArray x) { return Convolutions.conv2d(x, u, S2, P1); }
 
         /** Uᵀ z: (B, C, H/2, W/2) → (B, 1, H, W). */
         public NDArray ut(NDArray z) {
@@ -245,19 +247,19 @@ public final class ConvEquilibriumNet extends AbstractBlock {
             NDArray rows = a.concat(a.zerosLike(), 3);                   // (B, C, h, 2, w)
             NDArray b5 = rows.expandDims(5);
             NDArray up = b5.concat(b5.zerosLike(), 5).reshape(bs, c, 2 * h, 2 * w);
-            return Conv2d.conv2d(up, ut, null, S1, P1, D1, 1).singletonOrThrow();
+            return Convolutions.conv2d(up, ut, S1, P1); // C -> 1: see Convolutions for why not Conv2d directly
         }
 
         /** U x + b. */
         public NDArray inject(NDArray x) { return u(x).add(b); }
 
-        public NDArray conv(NDArray z, NDArray k) { return Conv2d.conv2d(z, k, null, S1, P1, D1, 1).singletonOrThrow(); }
+        public NDArray conv(NDArray z, NDArray k) { return Convolutions.conv2d(z, k, S1, P1); }
 
         /** The adjoint of {@link #conv}: correlation with the flipped, channel-swapped kernel (cached per kernel). */
         public NDArray convT(NDArray z, NDArray k) {
             NDArray kt = k == v ? vt : k == s ? st : k == a ? at : k == bb ? bt : null;
             if (kt == null) throw new IllegalArgumentException("not one of this model's kernels");
-            return Conv2d.conv2d(z, kt, null, S1, P1, D1, 1).singletonOrThrow();
+            return Convolutions.conv2d(z, kt, S1, P1);
         }
 
         /** G z (no bias): (B, C, h, w) → (B, classes). */

@@ -181,4 +181,64 @@ class ConvEquilibriumNetTest {
             }
         }
     }
+
+    /**
+     * Regression: training diverged within ~20 steps because the FB cell's vector–Jacobian products were wrong in
+     * float32. oneDNN's blocked kernels (batches larger than one) returned a wrong or NaN input gradient for the
+     * single-output-channel convolution in Uᵀ (and for any channel count that is not a whole number of blocks), so
+     * the implicit backward solve blew up or the weights went astray; see {@link io.equilibria.compute.Convolutions}.
+     * float64 does not use oneDNN and is the reference. 16 channels is the shipped model's, 12 also pads the inputs.
+     */
+    @Test
+    void trainingCellGradientsAgreeWithFloat64() {
+        for (int channels : new int[] {16, 12}) {
+            try (NDManager m = Compute.manager(Device.cpu())) {
+                ConvEquilibriumNet net = new ConvEquilibriumNet(new ConvEquilibriumNet.Config(EquilibriumNet.Kind.LBEN, 28, 28, channels, 10,
+                        0.5, 1.0, 2.0, 1.5, 1e-3, 500, 2)).initialize(m);
+                int b = 32;
+                Shape xs = new Shape(b, 1, 28, 28), zs = net.stateShape(b);
+                float[] x = random((int) xs.size(), 1), z = random((int) zs.size(), 2), u = random((int) zs.size(), 3);
+                for (int i = 0; i < u.length; i++) u[i] -= 0.5f;
+                java.util.Map<String, double[]> single = cellGradients(m, net, DataType.FLOAT32, x, xs, z, zs, u);
+                java.util.Map<String, double[]> reference = cellGradients(m, net, DataType.FLOAT64, x, xs, z, zs, u);
+                for (var e : reference.entrySet()) {
+                    double[] a = single.get(e.getKey()), r = e.getValue();
+                    double num = 0, den = 0;
+                    for (int i = 0; i < r.length; i++) {
+                        num += (a[i] - r[i]) * (a[i] - r[i]);
+                        den += r[i] * r[i];
+                    }
+                    double rel = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den); // b_y is not in T: zero in both
+                    assertTrue(rel < 1e-4, channels + " channels, " + e.getKey() + ": float32 differs from float64 by " + rel + " (relative)");
+                }
+            }
+        }
+    }
+
+    /** T(z, x) and the gradients of ⟨u, T(z, x)⟩ with respect to z and every parameter, computed in {@code type}. */
+    private static java.util.Map<String, double[]> cellGradients(NDManager m, ConvEquilibriumNet net, DataType type, float[] x, Shape xs,
+                                                                 float[] z, Shape zs, float[] u) {
+        try (NDManager sm = m.newSubManager()) {
+            java.util.Map<String, NDArray> p = new java.util.LinkedHashMap<>();
+            for (var e : net.getParameters()) {
+                NDArray a = e.getValue().getArray().toType(type, true);
+                a.attach(sm);
+                a.setRequiresGradient(true);
+                p.put(e.getKey(), a);
+            }
+            NDArray zl = sm.create(z, zs).toType(type, true), xl = sm.create(x, xs).toType(type, true), ul = sm.create(u, zs).toType(type, true);
+            zl.setRequiresGradient(true);
+            java.util.Map<String, double[]> out = new java.util.LinkedHashMap<>();
+            Autograd.recording(() -> {
+                ConvEquilibriumNet.Operators ops = net.new Operators(sm, p, 0.05);
+                NDArray y = ops.fb(zl, ops.inject(xl));
+                out.put("T(z, x)", y.toType(DataType.FLOAT64, false).toDoubleArray());
+                Autograd.backward(y, ul, false, false);
+                return null;
+            });
+            out.put("dz", zl.getGradient().toType(DataType.FLOAT64, false).toDoubleArray());
+            for (var e : p.entrySet()) out.put("d" + e.getKey(), e.getValue().getGradient().toType(DataType.FLOAT64, false).toDoubleArray());
+            return out;
+        }
+    }
 }
