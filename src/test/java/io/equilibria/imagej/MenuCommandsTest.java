@@ -698,4 +698,23 @@ class MenuCommandsTest {
         }
         assertTrue(diff < 0.05 * level, "aligned frames differ by " + diff / level + " of the signal");
     }
+
+    /** Deconvolve with multi-frame and register_frames (a macro key): two views of a drifted scene, the drift in the Info. */
+    @Test
+    void multiFrameDeconvolutionRegistersTheFramesWhenAsked(@TempDir Path dir) {
+        Path psf = dir.resolve("psf2.tif"); // one PSF slice per view
+        io.equilibria.image.ImageFiles.writeFloatTiff(new io.equilibria.image.ImageData(List.of(io.equilibria.physics.PsfGenerator.gaussian(1.2, 9),
+                io.equilibria.physics.PsfGenerator.gaussian(1.2, 9)), io.equilibria.image.Calibration.none(), 32), psf);
+        Plane scene = TestSupport.scene(96, 96);
+        Plane moved = io.equilibria.image.registration.FrameRegistration.align(scene,
+                io.equilibria.image.registration.Transform2d.rotation(1.5, 47.5, 47.5, 2.6, -1.8).inverse());
+        ImageStack stack = new ImageStack(96, 96);
+        stack.addSlice(new FloatProcessor(96, 96, scene.data().clone()));
+        stack.addSlice(new FloatProcessor(96, 96, moved.data().clone()));
+        ImagePlus out = run(new ImagePlus("views", stack), "Classical Deconvolution...",
+                "method=rl psf=[" + psf + "] iterations=5 multi-frame register_frames");
+        assertEquals(1, out.getStackSize(), "one scene from two views");
+        String info = info(out);
+        assertTrue(info.contains("equilibria.registration: 2 frames registered (euclidean, to frame 1)"), info);
+    }
 }
