@@ -2,7 +2,7 @@ package io.equilibria.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.convolutional.Conv2d;
+import io.equilibria.compute.Convolutions;
 
 /**
  * A stride-1 2-D convolution (NCHW) whose kernel is spectrally normalised on every forward; by default 3×3 with
@@ -22,7 +22,8 @@ public final class SnConv2d extends SnConv {
 
     @Override
     NDArray apply(NDArray x, NDArray w, NDArray b) {
-        return Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
+        // through Convolutions: oneDNN's input gradient of a convolution to 1 channel (a DnCNN's last layer) is wrong
+        return Convolutions.conv2d(x, w, b, new Shape(1, 1), new Shape(padding, padding));
     }
 
     /**

@@ -2,7 +2,7 @@ package io.equilibria.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.convolutional.Conv3d;
+import io.equilibria.compute.Convolutions;
 
 /**
  * A stride-1 3-D convolution (NCDHW) whose kernel is spectrally normalised on every forward, the volume counterpart of
@@ -23,8 +23,8 @@ public final class SnConv3d extends SnConv {
 
     @Override
     NDArray apply(NDArray x, NDArray w, NDArray b) {
-        return Conv3d.conv3d(x, w, b, new Shape(1, 1, 1), new Shape(padding, padding, padding), new Shape(1, 1, 1), 1)
-                .singletonOrThrow();
+        // through Convolutions: oneDNN's input gradient of a convolution to 1 channel (the last layer) is wrong
+        return Convolutions.conv3d(x, w, b, new Shape(1, 1, 1), new Shape(padding, padding, padding));
     }
 
     /** Settings of the layer: {@link SnConv.ConvBuilder}'s and the patch the norm is measured on. */

@@ -11,9 +11,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.equilibria.compute.Convolutions;
 import io.equilibria.nn.SeededHe;
 
 import java.util.ArrayList;
@@ -179,7 +179,7 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
             for (int l = 0; l < levels - 1; l++) {
                 f = res(ps, f, down.get(l), x);
                 skips.add(f);
-                f = Conv2d.conv2d(f, value(ps, pool.get(l), x), null, new Shape(2, 2)).singletonOrThrow();
+                f = Convolutions.conv2d(f, value(ps, pool.get(l), x), new Shape(2, 2), new Shape(0, 0));
             }
             for (int i = 0; i < bottom.size(); i += 2) f = res(ps, f, new Parameter[] {bottom.get(i), bottom.get(i + 1)}, x);
             for (int k = 0; k < levels - 1; k++) {
@@ -208,12 +208,16 @@ public final class UNet extends AbstractBlock implements TrainableDenoiser {
         Shape ws = w.getShape(), fs = f.getShape();
         long in = ws.get(0), out = ws.get(1), n = fs.get(0), h = fs.get(2), wd = fs.get(3);
         NDArray k = w.transpose(1, 2, 3, 0).reshape(out * 4, in, 1, 1);
-        NDArray y = Conv2d.conv2d(f, k, null).singletonOrThrow();           // (N, out·4, H, W), channel = (o, ky, kx)
+        NDArray y = Convolutions.conv2d(f, k, new Shape(1, 1), new Shape(0, 0)); // (N, out·4, H, W), channel = (o, ky, kx)
         return y.reshape(n, out, 2, 2, h, wd).transpose(0, 1, 4, 2, 5, 3).reshape(n, out, 2 * h, 2 * wd);
     }
 
+    /**
+     * Every convolution goes through {@link Convolutions}: oneDNN's input gradient of the tail (width → 1 channel) was
+     * wrong, and with it every other layer's weight gradient (see there).
+     */
     private static NDArray conv(NDArray in, NDArray w) {
-        return Conv2d.conv2d(in, w, null, new Shape(1, 1), new Shape(1, 1)).singletonOrThrow();
+        return Convolutions.conv2d(in, w, new Shape(1, 1), new Shape(1, 1));
     }
 
     private NDArray res(ParameterStore ps, NDArray f, Parameter[] p, NDArray like) {
