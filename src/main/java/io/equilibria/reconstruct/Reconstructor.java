@@ -23,4 +23,13 @@ public interface Reconstructor {
         if (start != null) throw new UnsupportedOperationException(name() + " cannot start from a given estimate");
         return reconstruct(a, y, listener);
     }
+
+    /**
+     * As above, also given the measurements {@code startData} that {@code start} was the reconstruction of (the previous
+     * slice's, on this slice's grid), so a method may start from {@code start} corrected by what changed in the data;
+     * methods without such a correction ignore them.
+     */
+    default Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray start, NDArray startData) {
+        return reconstruct(a, y, listener, start);
+    }
 }

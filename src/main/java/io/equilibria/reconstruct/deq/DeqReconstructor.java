@@ -548,6 +548,18 @@ private static final int PROBE_ITERATIONS = 20;
     /** With a {@code warm} start (e.g. the previous slice's fixed point) the solve starts from whichever of it and the Tikhonov start is nearer a fixed point. */
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm) {
+        return reconstruct(a, y, listener, warm, null);
+    }
+
+    /**
+     * With the measurements {@code warmData} the warm start was solved from, a third candidate start: the warm start
+     * plus the change of the Tikhonov start between the two data, w + T(y) − T(y_prev). A time-lapse with fresh noise
+     * in every frame leaves the previous fixed point farther from this frame's fixed point than the Tikhonov start is
+     * (its noise is the old frame's); the correction swaps the old frame's noise and motion for the new one's, as far
+     * as the linear start sees them.
+     */
+    @Override
+    public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray warm, NDArray warmData) {
         long t0 = System.nanoTime();
         Reconstructor init = start(scalars, noiseSigma, compressedSensing);
         Problem pr = new Problem(a);
@@ -576,18 +588,36 @@ private static final int PROBE_ITERATIONS = 20;
                 // be): keep whichever has the smaller fixed-point residual, at the cost of two map evaluations
                 Built c = pr.cell(y, strength.automatic() ? 1 : strength.multiple(), null);
                 NDArray w = warm.maximum(0f).reshape(state);
-                double rw, rt;
+                NDArray corrected = null;
+                if (warmData != null) {
+                    Result previous = init.reconstruct(a, warmData, IterationListener.NONE);
+                    try (NDArray tp = previous.x().maximum(0f).reshape(state); NDArray change = tikhonov.sub(tp)) {
+                        corrected = w.add(change).maximum(0f);
+                    } finally {
+                        previous.x().close();
+                    }
+                }
+                double rw, rt, rc = Double.POSITIVE_INFINITY;
                 try {
                     rw = residual(c.cell(), w, y);
                     rt = residual(c.cell(), tikhonov, y);
+                    if (corrected != null) rc = residual(c.cell(), corrected, y);
                 } finally {
                     try { c.resources().close(); } catch (Exception e) { throw new IllegalStateException(e); }
+                }
+                if (corrected != null && rc < Math.min(rw, rt)) { // the corrected warm start is the nearest
+                    w.close();
+                    w = corrected;
+                    rw = rc;
+                } else if (corrected != null) {
+                    corrected.close();
                 }
                 warmUsed = rw <= rt;
                 if (warmUsed) {
                     tikhonov.close();
                     z0 = w;
-                    initialisation = String.format(java.util.Locale.ROOT, "warm start (residual %.3g; the Tikhonov start's %.3g)", rw, rt);
+                    initialisation = String.format(java.util.Locale.ROOT, "%s (residual %.3g; the Tikhonov start's %.3g)",
+                            rw == rc ? "warm start corrected by the data's change" : "warm start", rw, rt);
                 } else {
                     w.close();
                     z0 = tikhonov;

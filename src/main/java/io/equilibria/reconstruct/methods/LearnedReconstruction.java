@@ -114,6 +114,11 @@ public final class LearnedReconstruction implements Reconstructor {
 
     @Override
     public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray start) {
+        return reconstruct(a, y, listener, start, null);
+    }
+
+    @Override
+    public Result reconstruct(LinearOperator a, NDArray y, IterationListener listener, NDArray start, NDArray startData) {
         StoredModel stored = ModelCache.get(model, y.getDevice());
         DeqModel m = deqModel(stored);
         DeqModel.Task task = compressedSensing ? DeqModel.Task.CS : DeqModel.Task.DEBLUR;
@@ -151,7 +156,7 @@ public final class LearnedReconstruction implements Reconstructor {
             throw new io.equilibria.errors.InputException(Setting.MINIBATCH + " " + oder.batch() + " is more than the measurement's "
                     + a.blockCount() + " blocks");
         }
-        Result res = r.reconstruct(a, y, listener, start);
+        Result res = r.reconstruct(a, y, listener, start, startData);
         Map<String, Object> p = new LinkedHashMap<>(res.parameters());
         p.put("modelFile", stored.cardFile().toString());
         p.put("modelSha256", stored.card().sha256());

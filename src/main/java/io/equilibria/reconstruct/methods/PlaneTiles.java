@@ -169,8 +169,8 @@ final class PlaneTiles implements TiledDeconvolution {
     private record Solve(Plane plane, Result result, PsnrSummary psnr) {}
 
     /**
-     * Solves tile {@code t} of solve {@code gr}, warm-started from {@code previous[0]} when there is one, which it then
-     * replaces by this solve's fixed point.
+     * Solves tile {@code t} of solve {@code gr}, warm-started from {@code previous[0]} (the previous solve's fixed point,
+     * with {@code previous[1]} its data) when there is one, which it then replaces by this solve's.
      */
     private Solve solveTile(Operators ops, NDManager manager, Group gr, TileGrid.Tile t, float[][] previous, WarmStartLedger ledger,
                             Deconvolution.PlaneListener listener) {
@@ -181,19 +181,23 @@ final class PlaneTiles implements TiledDeconvolution {
             NDArray y = options.multiFrame() ? Tensors.stack(sub, crops) : Tensors.of(sub, crops.get(0));
 
             PsnrTrace trace = PsnrTrace.of(options.reference(), options.multiFrame() ? 0 : gr.index(), norm, a, sub);
-            float[] from = previous[0];
+            float[] from = previous[0], fromData = previous[1];
             if (gr.warm() && from != null && gr.drift() != null) {
-                // this plane's p shows what the previous plane showed at p - t: start from the previous fixed point moved so
+                // this plane's p shows what the previous plane showed at p - t: start from the previous fixed point (and its
+                // data) moved so
+                double dx = gr.drift().tx(), dy = gr.drift().ty();
                 int dh = (int) a.domainShape().get(0), dw = (int) a.domainShape().get(1);
-                from = io.equilibria.image.registration.FrameRegistration.align(new Plane(dw, dh, from),
-                        io.equilibria.image.registration.Transform2d.translation(-gr.drift().tx(), -gr.drift().ty())).data();
+                from = io.equilibria.image.registration.FrameRegistration.shift(new Plane(dw, dh, from), dx, dy).data();
+                if (fromData != null) fromData = io.equilibria.image.registration.FrameRegistration.shift(new Plane(t.width(), t.height(), fromData), dx, dy).data();
                 ledger.drift(Math.hypot(gr.drift().tx(), gr.drift().ty()));
             }
             NDArray start = gr.warm() && from != null
                     ? Tensors.owned(sub.create(from, a.domainShape())).toType(y.getDataType(), false) : null;
+            NDArray startData = start != null && fromData != null && !options.multiFrame()
+                    ? Tensors.owned(sub.create(fromData, a.rangeShape())).toType(y.getDataType(), false) : null;
             IterationListener l = Deconvolution.trimming(trace.wrap(listener.forPlane(gr.index() * grid.size() + t.index(),
                     groups.size() * grid.size())), t.pixels() * frames);
-            Result r = gr.reconstructor().reconstruct(a, y, l, start);
+            Result r = gr.reconstructor().reconstruct(a, y, l, start, startData);
             Plane result = Tensors.toPlane(a.toImage(r.x()));
             if (start != null && options.warmStart() == Deconvolution.WarmStart.VERIFY) {
                 Result cold = gr.reconstructor().reconstruct(a, y, IterationListener.NONE);
@@ -202,7 +206,10 @@ final class PlaneTiles implements TiledDeconvolution {
             } else {
                 ledger.record(r, start != null);
             }
-            if (gr.warm()) previous[0] = r.x().toType(DataType.FLOAT32, false).toFloatArray();
+            if (gr.warm()) {
+                previous[0] = r.x().toType(DataType.FLOAT32, false).toFloatArray();
+                previous[1] = crops.get(0).data();
+            }
             r.x().close();
             if (grid.size() > 1) NativeMemory.trim();
             return new Solve(result, r, trace.summary());
@@ -213,7 +220,7 @@ final class PlaneTiles implements TiledDeconvolution {
     Reconstruction run(Deconvolution.PlaneListener listener) {
         List<Plane> out = new ArrayList<>();
         List<PlaneReport> planes = new ArrayList<>();
-        float[][][] previous = new float[grid.size()][1][]; // each tile's last fixed point, in the solver's domain
+        float[][][] previous = new float[grid.size()][2][]; // each tile's last fixed point (solver's domain) and its data
         WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
         boolean cancelled = false;
         try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager)) {
@@ -248,7 +255,7 @@ final class PlaneTiles implements TiledDeconvolution {
     public TilePart solve(int part, Deconvolution.PlaneListener listener) {
         if (part < 0 || part >= grid.size()) throw new IllegalArgumentException("part " + part + " of " + grid.size());
         TileGrid.Tile t = grid.tiles().get(part);
-        float[][] previous = new float[1][];
+        float[][] previous = new float[2][];
         WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
         List<TilePart.Solved> solves = new ArrayList<>();
         try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager)) {
