@@ -80,6 +80,7 @@ final class RegistrationBench {
         System.out.println("| image | saved, still | saved, drifting, drift followed | kept | saved, drifting, not followed | kept |");
         System.out.println("|---|---|---|---|---|---|");
         double sumKept = 0, worstKept = Double.POSITIVE_INFINITY;
+        int counted = 0;
         for (int i = 0; i < images.size(); i++) {
             LearnedBenchmark.Image img = images.get(i);
             Path dir = work.resolve(String.format(Locale.ROOT, "%02d-%s", i, img.name().replaceAll("[^A-Za-z0-9_.-]", "_")));
@@ -101,15 +102,21 @@ final class RegistrationBench {
                         io.equilibria.physics.Boundary.EXTENDED, ai.djl.Device.cpu()).observations(), dir.resolve(c.getKey() + ".tif"));
             }
             double[] s = saving(dir, "still", List.of()), f = saving(dir, "drifting", List.of()), n = saving(dir, "drifting", List.of("--follow-drift", "off"));
-            double kept = f[0] / s[0];
-            sumKept += kept;
-            worstKept = Math.min(worstKept, kept);
-            System.out.printf(Locale.ROOT, "| %s | %.0f of %.0f (%.0f%%) | %.0f of %.0f (%.0f%%) | %.0f%% | %.0f of %.0f (%.0f%%) | %.0f%% |%n", img.name(),
-                    s[0], s[1], 100 * s[0] / s[1], f[0], f[1], 100 * f[0] / f[1], 100 * kept, n[0], n[1], 100 * n[0] / n[1], 100 * n[0] / s[0]);
+            boolean some = s[0] > 0; // nothing to keep when the still time-lapse saves nothing (e.g. every solve hits the cap)
+            double kept = some ? f[0] / s[0] : Double.NaN;
+            if (some) {
+                sumKept += kept;
+                counted++;
+                worstKept = Math.min(worstKept, kept);
+            }
+            System.out.printf(Locale.ROOT, "| %s | %.0f of %.0f (%.0f%%) | %.0f of %.0f (%.0f%%) | %s | %.0f of %.0f (%.0f%%) | %s |%n", img.name(),
+                    s[0], s[1], 100 * s[0] / s[1], f[0], f[1], 100 * f[0] / f[1], some ? String.format(Locale.ROOT, "%.0f%%", 100 * kept) : "n/a",
+                    n[0], n[1], 100 * n[0] / n[1], some ? String.format(Locale.ROOT, "%.0f%%", 100 * n[0] / s[0]) : "n/a");
             System.out.flush();
         }
-        System.out.printf(Locale.ROOT, "%nDrifting with the drift followed keeps %.0f%% of the still time-lapse's saving on average, %.0f%% at worst "
-                + "(target >= 70%%). Work folder: %s%n", 100 * sumKept / images.size(), 100 * worstKept, work);
+        System.out.printf(Locale.ROOT, "%nDrifting with the drift followed keeps %.0f%% of the still time-lapse's saving on average, %.0f%% at worst, "
+                + "over the %d image(s) whose still time-lapse saved anything (target >= 70%%). Work folder: %s%n",
+                100 * sumKept / Math.max(counted, 1), counted > 0 ? 100 * worstKept : Double.NaN, counted, work);
     }
 
     /** Iterations saved by warm starts and the cold iterations of the same solves, from the report. */
