@@ -47,6 +47,16 @@ public final class TestSupport {
         return m.create(v, shape);
     }
 
+    /** ‖a − r‖ / ‖r‖ (‖a − r‖ when r is zero); NaN when either holds a NaN. */
+    public static double relativeL2(double[] a, double[] r) {
+        double num = 0, den = 0;
+        for (int i = 0; i < r.length; i++) {
+            num += (a[i] - r[i]) * (a[i] - r[i]);
+            den += r[i] * r[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
     public static double dot64(NDArray a, NDArray b) {
         return a.toType(DataType.FLOAT64, false).mul(b.toType(DataType.FLOAT64, false)).sum().getDouble();
     }

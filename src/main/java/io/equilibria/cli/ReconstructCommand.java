@@ -19,7 +19,6 @@ import io.equilibria.run.ReconstructRequest;
 import io.equilibria.run.ReconstructRunner;
 import io.equilibria.run.RunFiles;
 import io.equilibria.solvers.Solvers;
-import io.equilibria.image.registration.Motion;
 import io.equilibria.image.registration.RegistrationSpec;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -128,12 +127,7 @@ public final class ReconstructCommand implements Command {
             return null;
         }
         if (!l.hasOption("multi-frame")) throw new UsageException("--register applies to --multi-frame (the frames of one scene)");
-        Motion motion = parsed("motion", () -> Motion.parse(l.getOptionValue("motion", "euclidean")));
-        int reference = Args.integer(l, "reference-frame", 1);
-        if (reference < 1) throw new UsageException("--reference-frame must be >= 1");
-        double min = Args.dbl(l, "min-confidence", RegistrationSpec.DEFAULT_MIN_CONFIDENCE);
-        if (!(min >= 0 && min <= 1)) throw new UsageException("--min-confidence must be in [0, 1]");
-        return new RegistrationSpec(motion, reference - 1, min);
+        return RegistrationArgs.parse(l);
     }
 
     /** ODER's settings when any is given or the method is oder, else null. */

@@ -9,7 +9,7 @@ final class ReconstructOptions {
     private ReconstructOptions() {}
 
     static Options options() {
-        return new Options()
+        return RegistrationArgs.addTo(new Options()
                 .addOption(Args.required("input", "PATH", "image / measurement file, a directory of them, or a list of them "
                         + "(a .txt/.lst/.list file, one path per line, relative to the list's folder or absolute)"))
                 .addOption(Args.required("output", "PATH", "output 32-bit TIFF (or directory when --input is one)"))
@@ -46,9 +46,6 @@ final class ReconstructOptions {
                 .addOption(Args.opt("register", null, "deblur --multi-frame: register the frames first (drift, rotation: OpenCV phase "
                         + "correlation then ECC, as the register command) and turn each frame's PSF as its frame was turned; frames "
                         + "registered with low confidence are refused"))
-                .addOption(Args.opt("motion", "M", "with --register: translation | euclidean | affine (default euclidean)"))
-                .addOption(Args.opt("reference-frame", "K", "with --register: the frame the others are aligned to, 1-based (default 1)"))
-                .addOption(Args.opt("min-confidence", "C", "with --register: refuse frames registered with a lower confidence (0..1, default 0.5)"))
                 .addOption(Args.opt("3d", null, "deblur: the stack is one volume blurred by a 3D PSF (implied by a PSF with several "
                         + "slices unless --multi-frame); the PSF's voxel size is matched to the data's"))
                 .addOption(Args.opt("boundary", "B", "deblur: extended | zero | periodic (default extended: no wrap-around)"))
@@ -82,7 +79,7 @@ final class ReconstructOptions {
                 .addOption(Args.opt("side-by-side", "PNG", "deblur, single image: also run Richardson-Lucy (30 iterations) and write input | RL | result as one PNG"))
                 .addOption(Args.opt("report", "R.json|R.csv", "write a report: JSON (method, iterations, device, time, parameters; a batch "
                         + "adds a summary and a row per image) or, for a name ending .csv, one CSV row per image"))
-                .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)"));
+                .addOption(Args.opt("device", "D", "auto | cpu | gpu (default auto)")), "with --register: ");
     }
 
 

@@ -4,6 +4,7 @@ import io.equilibria.image.AtomicFiles;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.ImageFiles;
 import io.equilibria.image.registration.Motion;
+import io.equilibria.image.registration.RegistrationSpec;
 import io.equilibria.image.registration.StackRegistration;
 import io.equilibria.image.registration.Transform2d;
 import io.equilibria.batch.BatchPlan;
@@ -28,36 +29,25 @@ final class RegisterCommand implements Command {
 
     @Override
     public Options options() {
-        return new Options()
+        return RegistrationArgs.addTo(new Options()
                 .addOption(Args.required("input", "FRAMES", "a stack of frames (multi-view or time-lapse) as one TIFF"))
                 .addOption(Args.required("output", "ALIGNED", "the aligned stack (32-bit TIFF, the input's calibration)"))
                 .addOption(Args.opt("transforms", "T.json", "write each frame's transform (reference pixel -> frame pixel, 2x3 matrix), "
-                        + "its confidence and the motion"))
-                .addOption(Args.opt("motion", "M", "translation | euclidean (rotation + shift) | affine; found by ECC on an image "
-                        + "pyramid, started from the phase-correlation shift (default euclidean)"))
-                .addOption(Args.opt("reference-frame", "K", "the frame the others are aligned to, 1-based (default 1)"))
-                .addOption(Args.opt("min-confidence", "C", "refuse frames registered with a lower confidence (ECC's correlation "
-                        + "coefficient, 0..1; default 0.5)"));
+                        + "its confidence and the motion")), "");
     }
 
     @Override
     public int run(CommandLine l) {
         Path in = Args.path(l, "input"), out = Args.path(l, "output");
         BatchPlan.guard(in, out);
-        Motion motion;
-        try {
-            motion = Motion.parse(l.getOptionValue("motion", "euclidean"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--motion: " + e.getMessage());
-        }
-        int reference = Args.integer(l, "reference-frame", 1);
-        double min = Args.dbl(l, "min-confidence", 0.5);
+        RegistrationSpec spec = RegistrationArgs.parse(l);
+        Motion motion = spec.motion();
+        int reference = spec.referenceFrame() + 1;
         ImageData frames = ImageFiles.read(in);
         ImageFiles.requireFinite(frames, in.toString());
-        if (reference < 1 || reference > frames.size()) throw new UsageException("--reference-frame must be in 1.." + frames.size());
-        if (!(min >= 0 && min <= 1)) throw new UsageException("--min-confidence must be in [0, 1]");
+        if (reference > frames.size()) throw new UsageException("--reference-frame must be in 1.." + frames.size());
         long t0 = System.nanoTime();
-        StackRegistration r = StackRegistration.of(frames, motion, reference - 1, min);
+        StackRegistration r = StackRegistration.of(frames, motion, spec.referenceFrame(), spec.minConfidence());
         double seconds = (System.nanoTime() - t0) / 1e9;
         ImageFiles.writeFloatTiff(r.aligned(), out);
         if (l.hasOption("transforms")) AtomicFiles.writeString(Args.path(l, "transforms"), Json.text(describe(r, in, out, seconds)));
@@ -83,7 +73,7 @@ final class RegisterCommand implements Command {
             Transform2d t = r.transforms().get(i);
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("frame", i + 1);
-            f.put("matrix", List.of(List.of(t.a00(), t.a01(), t.tx()), List.of(t.a10(), t.a11(), t.ty())));
+            f.put("matrix", t.rows());
             f.put("shiftPx", List.of(t.tx(), t.ty()));
             f.put("rotationDeg", t.degrees());
             f.put("confidence", t.confidence());

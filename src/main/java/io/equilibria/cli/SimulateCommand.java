@@ -152,7 +152,7 @@ final class SimulateCommand implements Command {
                     var t = motions.get(k).inverse(); // reference pixel -> the same point in view k
                     Map<String, Object> v = new java.util.LinkedHashMap<>();
                     v.put("frame", k + 1);
-                    v.put("matrix", List.of(List.of(t.a00(), t.a01(), t.tx()), List.of(t.a10(), t.a11(), t.ty())));
+                    v.put("matrix", t.rows());
                     v.put("dx", t.tx());
                     v.put("dy", t.ty());
                     v.put("degrees", t.degrees());

@@ -10,7 +10,6 @@ import io.equilibria.reconstruct.deq.PriorStrength;
 import io.equilibria.reconstruct.methods.CompressedSensingReconstruction;
 import io.equilibria.reconstruct.methods.Deconvolution;
 import io.equilibria.reconstruct.methods.MethodConfig;
-import io.equilibria.reconstruct.methods.TilePart;
 import io.equilibria.reconstruct.methods.TiledDeconvolution;
 import io.equilibria.reconstruct.report.Reconstruction;
 import io.equilibria.solvers.IterationListener;
@@ -169,37 +168,7 @@ public record ReconstructRequest(Task task, MethodConfig method, Psf psf, Deconv
         }
         List<TiledDeconvolution> each = new java.util.ArrayList<>(n);
         for (int c = 0; c < n; c++) each.add(forChannel(c, n).tiled(image.channel(c)));
-        return new TiledDeconvolution() {
-            @Override public int parts() { return each.stream().mapToInt(TiledDeconvolution::parts).sum(); }
-            @Override public String grid() { return each.get(0).grid() + " per channel"; }
-
-            @Override
-            public TilePart solve(int part, Deconvolution.PlaneListener listener) {
-                int c = 0, k = part;
-                while (c < n - 1 && k >= each.get(c).parts()) k -= each.get(c++).parts();
-                TilePart p = each.get(c).solve(k, listener);
-                return new TilePart(part, p.solves(), p.ledger());
-            }
-
-            @Override
-            public Reconstruction assemble(List<TilePart> parts) {
-                TilePart[] by = new TilePart[parts()];
-                for (TilePart p : parts) by[p.part()] = p;
-                List<Reconstruction> done = new java.util.ArrayList<>(n);
-                int first = 0;
-                for (TiledDeconvolution channel : each) {
-                    List<TilePart> own = new java.util.ArrayList<>();
-                    for (int k = 0; k < channel.parts(); k++) {
-                        TilePart p = by[first + k];
-                        if (p == null) throw new IllegalArgumentException("part " + (first + k) + " of " + parts() + " is missing");
-                        own.add(new TilePart(k, p.solves(), p.ledger()));
-                    }
-                    done.add(channel.assemble(own));
-                    first += channel.parts();
-                }
-                return Reconstruction.ofChannels(done);
-            }
-        };
+        return TiledDeconvolution.sequence(each, each.get(0).grid() + " per channel", Reconstruction::ofChannels);
     }
 
     /** Reconstructs CS measurements. */

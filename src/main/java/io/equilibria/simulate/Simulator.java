@@ -63,7 +63,7 @@ public final class Simulator {
                     for (int f = 0; f < kFrames; f++) {
                         NDArray yf = frames ? y.get(f) : y;
                         Plane clean = Tensors.toPlane(yf);
-                        Noise frameNoise = new Noise(noise.sigma(), noise.photons(), noise.seed() + 1000003L * (i * kFrames + f));
+                        Noise frameNoise = frameNoise(noise, (long) i * kFrames + f);
                         float[] noisy = frameNoise.apply(clean.data());
                         for (int k = 0; k < noisy.length; k++) noisy[k] = (float) (noisy[k] * peak);
                         out.add(new Plane(p.width(), p.height(), noisy));
@@ -106,7 +106,7 @@ public final class Simulator {
                 try (FftConvolution a = FftConvolution.single(manager, Psf.of(psf.planes().get(f), psf.description()), p.width(), p.height(), boundary);
                      NDManager sub = manager.newSubManager()) {
                     Plane clean = Tensors.toPlane(a.apply(Tensors.of(sub, a.extendToDomain(moved))));
-                    Noise frameNoise = new Noise(noise.sigma(), noise.photons(), noise.seed() + 1000003L * f);
+                    Noise frameNoise = frameNoise(noise, f);
                     float[] noisy = frameNoise.apply(clean.data());
                     for (int k = 0; k < noisy.length; k++) noisy[k] = (float) (noisy[k] * peak);
                     out.add(new Plane(p.width(), p.height(), noisy));
@@ -123,6 +123,11 @@ public final class Simulator {
         spec.put("noise", noise.spec());
         spec.put("device", Compute.describe(device));
         return new Blurred(new ImageData(out, gt.calibration(), 32), spec);
+    }
+
+    /** The noise of observation {@code index} (plane × frames + frame): its own seed, so observations differ. */
+    private static Noise frameNoise(Noise noise, long index) {
+        return new Noise(noise.sigma(), noise.photons(), noise.seed() + 1000003L * index);
     }
 
     /** x(M p) on the scene's grid, from the scene mirrored far enough around it that every M p lands inside. */

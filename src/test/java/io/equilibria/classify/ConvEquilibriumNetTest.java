@@ -202,13 +202,7 @@ class ConvEquilibriumNetTest {
                 java.util.Map<String, double[]> single = cellGradients(m, net, DataType.FLOAT32, x, xs, z, zs, u);
                 java.util.Map<String, double[]> reference = cellGradients(m, net, DataType.FLOAT64, x, xs, z, zs, u);
                 for (var e : reference.entrySet()) {
-                    double[] a = single.get(e.getKey()), r = e.getValue();
-                    double num = 0, den = 0;
-                    for (int i = 0; i < r.length; i++) {
-                        num += (a[i] - r[i]) * (a[i] - r[i]);
-                        den += r[i] * r[i];
-                    }
-                    double rel = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den); // b_y is not in T: zero in both
+                    double rel = io.equilibria.TestSupport.relativeL2(single.get(e.getKey()), e.getValue()); // b_y is not in T: zero in both
                     assertTrue(rel < 1e-4, channels + " channels, " + e.getKey() + ": float32 differs from float64 by " + rel + " (relative)");
                 }
             }

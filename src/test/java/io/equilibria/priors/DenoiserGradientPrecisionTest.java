@@ -93,14 +93,7 @@ class DenoiserGradientPrecisionTest {
         Map<String, Double> rel = new LinkedHashMap<>();
         StringBuilder report = new StringBuilder(name + " " + xs + ", float32 vs float64:");
         for (var e : reference.entrySet()) {
-            double[] a = single.get(e.getKey()), r = e.getValue();
-            double num = 0, den = 0;
-            for (int i = 0; i < r.length; i++) {
-                num += (a[i] - r[i]) * (a[i] - r[i]);
-                den += r[i] * r[i];
-            }
-            double err = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-            if (Double.isNaN(num)) err = Double.NaN;
+            double err = TestSupport.relativeL2(single.get(e.getKey()), e.getValue());
             rel.put(e.getKey(), err);
             report.append(String.format(java.util.Locale.ROOT, "%n  %-22s %.3g", e.getKey(), err));
         }

@@ -7,7 +7,6 @@ import io.equilibria.reconstruct.methods.TilePart;
 import io.equilibria.reconstruct.methods.TiledDeconvolution;
 import io.equilibria.reconstruct.report.ReportJson;
 import io.equilibria.run.ReconstructRunner;
-import org.apache.spark.api.java.function.Function;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,23 +18,19 @@ import java.util.Map;
  * core's {@link ReconstructRunner#runJob}, scored and reported as any image), the record, then the parts removed.
  * Returns the image's row as JSON.
  */
-final class AssembleTask implements Function<String, String> {
+final class AssembleTask extends JobTask<String, String> {
     private static final long serialVersionUID = 1L;
 
-    private final String[] words;
-    private final JobSettings settings;
-
     AssembleTask(String[] words, JobSettings settings) {
-        this.words = words;
-        this.settings = settings;
+        super(words, settings);
     }
 
     @Override
     public String call(String relative) throws Exception {
-        ExecutorState state = ExecutorState.of(words, settings);
+        ExecutorState state = state();
         BatchPlan.Job job = state.job(relative);
-        Map<String, Object> earlier = state.records.finished(job);
-        if (earlier != null) return ReportJson.MAPPER.writeValueAsString(ReportJson.MAPPER.convertValue(earlier, BatchRow.class).asResumed());
+        String earlier = recordedRow(state, job);
+        if (earlier != null) return earlier;
         Path dir = state.partsDir(job);
         BatchRow row = ReconstructRunner.runJob(state.prepared, job, ImageTask.LOG_LISTENER, Deconvolution.PlaneListener.NONE,
                 (request, files, j, progress) -> {

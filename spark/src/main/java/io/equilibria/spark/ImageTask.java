@@ -9,7 +9,6 @@ import io.equilibria.run.ReconstructRequest;
 import io.equilibria.run.ReconstructRunner;
 import io.equilibria.run.RunListener;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +24,7 @@ import java.util.Map;
  * parts it has, and the driver spreads them as tile tasks ({@link TileTask}, then {@link AssembleTask}). A task that
  * dies part-way leaves at most a hidden {@code .part} file, which the retry removes.
  */
-final class ImageTask implements Function<String, ImageOutcome> {
+final class ImageTask extends JobTask<String, ImageOutcome> {
     private static final long serialVersionUID = 1L;
     static final Logger LOG = LoggerFactory.getLogger("equilibria");
 
@@ -39,12 +38,8 @@ final class ImageTask implements Function<String, ImageOutcome> {
         @Override public void message(String line) { LOG.info("{}", line); }
     };
 
-    private final String[] words;
-    private final JobSettings settings;
-
     ImageTask(String[] words, JobSettings settings) {
-        this.words = words;
-        this.settings = settings;
+        super(words, settings);
     }
 
     /** Thrown out of the solve when the image is to be split into tile tasks. */
@@ -61,12 +56,12 @@ final class ImageTask implements Function<String, ImageOutcome> {
 
     @Override
     public ImageOutcome call(String relative) throws Exception {
-        ExecutorState state = ExecutorState.of(words, settings);
+        ExecutorState state = state();
         BatchPlan.Job job = state.job(relative);
-        Map<String, Object> earlier = state.records.finished(job);
+        String earlier = recordedRow(state, job);
         if (earlier != null) {
             LOG.info("{} already done (its record and output are there)", relative);
-            return ImageOutcome.row(relative, ReportJson.MAPPER.writeValueAsString(ReportJson.MAPPER.convertValue(earlier, BatchRow.class).asResumed()));
+            return ImageOutcome.row(relative, earlier);
         }
         simulatedKill(relative, job.output());
         BatchRow row;

@@ -7,7 +7,6 @@ import io.equilibria.errors.NumericalException;
 import io.equilibria.errors.OutputException;
 import io.equilibria.reconstruct.methods.Deconvolution;
 import io.equilibria.reconstruct.methods.TilePart;
-import org.apache.spark.api.java.function.Function;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -18,15 +17,11 @@ import java.util.Locale;
  * beside the job's records. A part already there (a retry, or a rerun with {@code --resume}) is not solved again.
  * Returns "" when the part is there, else why the image cannot be done (the image then fails; the job goes on).
  */
-final class TileTask implements Function<String, String> {
+final class TileTask extends JobTask<String, String> {
     private static final long serialVersionUID = 1L;
 
-    private final String[] words;
-    private final JobSettings settings;
-
     TileTask(String[] words, JobSettings settings) {
-        this.words = words;
-        this.settings = settings;
+        super(words, settings);
     }
 
     static String key(String relative, int part) { return relative + "#" + part; }
@@ -36,7 +31,7 @@ final class TileTask implements Function<String, String> {
         int hash = key.lastIndexOf('#');
         String relative = key.substring(0, hash);
         int k = Integer.parseInt(key.substring(hash + 1));
-        ExecutorState state = ExecutorState.of(words, settings);
+        ExecutorState state = state();
         BatchPlan.Job job = state.job(relative);
         Path dir = state.partsDir(job);
         if (state.records.readPart(dir, k) != null) {

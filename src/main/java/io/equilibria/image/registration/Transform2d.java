@@ -30,6 +30,11 @@ public record Transform2d(double a00, double a01, double tx, double a10, double 
         return new Transform2d(i00, i01, -(i00 * tx + i01 * ty), i10, i11, -(i10 * tx + i11 * ty), motion, confidence);
     }
 
+    /** The 2×3 matrix as two rows, [[a00, a01, tx], [a10, a11, ty]] (the transforms files' "matrix"). */
+    public java.util.List<java.util.List<Double>> rows() {
+        return java.util.List.of(java.util.List.of(a00, a01, tx), java.util.List.of(a10, a11, ty));
+    }
+
     /** The same linear part with the shift {@code (tx, ty)}. */
     public Transform2d withOffset(double x, double y) {
         return new Transform2d(a00, a01, x, a10, a11, y, motion, confidence);

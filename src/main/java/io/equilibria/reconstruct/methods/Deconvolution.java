@@ -157,17 +157,20 @@ public final class Deconvolution {
         return new PlaneTiles(input, psf, method, options, device, reconstructors);
     }
 
-    /** The parts indexed by their number, each of the {@code n} exactly once. */
-    static TilePart[] byIndex(List<TilePart> parts, int n) {
-        TilePart[] by = new TilePart[n];
-        for (TilePart p : parts) {
-            if (p.part() < 0 || p.part() >= n || by[p.part()] != null) {
-                throw new IllegalArgumentException("part " + p.part() + " is out of range or given twice (" + n + " parts)");
-            }
-            by[p.part()] = p;
+    /**
+     * A failure while solving {@code grid} of {@code what} (e.g. "a 2048x2048 image"): an allocation failure becomes a
+     * {@link io.equilibria.errors.MemoryException} that names the budget and a smaller one to try; other runtime
+     * exceptions are returned as they are and errors thrown.
+     */
+    static RuntimeException outOfMemory(Throwable e, TileGrid grid, String what, MethodConfig method, Options options, String tiles) {
+        if (io.equilibria.errors.MemoryException.isAllocationFailure(e) && !(e instanceof io.equilibria.errors.MemoryException)) {
+            return new io.equilibria.errors.MemoryException("ran out of memory solving " + grid + " of " + what + " with "
+                    + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower "
+                    + io.equilibria.errors.Setting.MEMORY_BUDGET + ", e.g. " + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m")
+                    + ", so the " + tiles + " get smaller", e);
         }
-        for (int k = 0; k < n; k++) if (by[k] == null) throw new IllegalArgumentException("part " + k + " of " + n + " is missing");
-        return by;
+        if (e instanceof RuntimeException r) return r;
+        throw (Error) e;
     }
 
     /** For tiles of a million pixels or more, returns freed native memory to the OS after every iteration (see NativeMemory). */

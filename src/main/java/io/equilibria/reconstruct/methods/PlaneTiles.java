@@ -8,7 +8,6 @@ import io.equilibria.compute.Compute;
 import io.equilibria.compute.NativeMemory;
 import io.equilibria.compute.Tensors;
 import io.equilibria.errors.InputException;
-import io.equilibria.errors.MemoryException;
 import io.equilibria.errors.Setting;
 import io.equilibria.image.ImageData;
 import io.equilibria.image.NoiseEstimate;
@@ -149,7 +148,8 @@ final class PlaneTiles implements TiledDeconvolution {
         return va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0;
     }
 
-    private Group group(int g) {
+    /** Solve {@code g}'s setup; {@code previous} is solve g − 1's (null for the first), whose plane the drift is measured from. */
+    private Group group(int g, Group previous) {
         List<Plane> normalized = new ArrayList<>();
         for (Plane p : groups.get(g)) normalized.add(norm.forward(p));
         // learned methods with an estimated noise level: one Poisson-Gaussian fit for both the effective sigma and the
@@ -161,7 +161,7 @@ final class PlaneTiles implements TiledDeconvolution {
         if (fit != null && rec instanceof LearnedReconstruction d) d.withNoiseVariance(fit[0], fit[1]);
         boolean warm = rec.warmStartable() && options.warmStart() != Deconvolution.WarmStart.OFF && groups.size() > 1;
         io.equilibria.image.registration.Transform2d drift = null;
-        if (warm && g > 0 && options.followDrift() && !options.multiFrame()) drift = drift(norm.forward(groups.get(g - 1).get(0)), normalized.get(0));
+        if (warm && previous != null && options.followDrift() && !options.multiFrame()) drift = drift(previous.normalized().get(0), normalized.get(0));
         return new Group(g, normalized, sigma, rec, warm, drift);
     }
 
@@ -224,8 +224,9 @@ final class PlaneTiles implements TiledDeconvolution {
         WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
         boolean cancelled = false;
         try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager)) {
+            Group gr = null;
             for (int g = 0; g < groups.size() && !cancelled; g++) {
-                Group gr = group(g);
+                gr = group(g, gr);
                 float[] blended = grid.size() > 1 ? new float[width * height] : null;
                 Plane whole = null;
                 List<Result> tiles = new ArrayList<>();
@@ -259,8 +260,9 @@ final class PlaneTiles implements TiledDeconvolution {
         WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
         List<TilePart.Solved> solves = new ArrayList<>();
         try (NDManager manager = Compute.manager(device); Operators ops = new Operators(manager)) {
+            Group gr = null;
             for (int g = 0; g < groups.size(); g++) {
-                Group gr = group(g);
+                gr = group(g, gr);
                 Solve s = solveTile(ops, manager, gr, t, previous, ledger, listener);
                 solves.add(TilePart.Solved.of(s.result(), t.width(), t.height(), 1, s.plane().data(), gr.sigma(), ops.last().spec()));
             }
@@ -272,7 +274,7 @@ final class PlaneTiles implements TiledDeconvolution {
 
     @Override
     public Reconstruction assemble(List<TilePart> parts) {
-        TilePart[] byTile = Deconvolution.byIndex(parts, grid.size());
+        TilePart[] byTile = TiledDeconvolution.byIndex(parts, grid.size());
         List<Plane> out = new ArrayList<>();
         List<PlaneReport> planes = new ArrayList<>();
         WarmStartLedger ledger = new WarmStartLedger(options.warmStart());
@@ -302,20 +304,11 @@ final class PlaneTiles implements TiledDeconvolution {
                         operatorPsf.width(), operatorPsf.height()) / 1048576.0), ledger.used() ? ledger.summary() : null, null, registration);
         ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(), Compute.describe(device),
                 cancelled ? Boolean.TRUE : null, setup, null, planes, (System.nanoTime() - started) / 1e9);
-        ImageData result = input.withPlanes(out);
-        result.info().clear();
-        result.info().putAll(report.imageInfo());
-        return new Reconstruction(result, report);
+        return Reconstruction.described(input.withPlanes(out), report);
     }
 
     private RuntimeException outOfMemory(Throwable e) {
-        if (MemoryException.isAllocationFailure(e) && !(e instanceof MemoryException)) {
-            return new MemoryException("ran out of memory solving " + grid + " of a " + width + "x" + height + " image with "
-                    + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower " + Setting.MEMORY_BUDGET
-                    + ", e.g. " + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m") + ", so the tiles get smaller", e);
-        }
-        if (e instanceof RuntimeException r) return r;
-        throw (Error) e;
+        return Deconvolution.outOfMemory(e, grid, "a " + width + "x" + height + " image", method, options, "tiles");
     }
 
     /** The convolution operator of the current tile size; rebuilt when the size changes, so at most one is held. */

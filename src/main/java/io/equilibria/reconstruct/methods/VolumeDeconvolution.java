@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import io.equilibria.compute.Compute;
 import io.equilibria.compute.Tensors;
 import io.equilibria.errors.InputException;
-import io.equilibria.errors.MemoryException;
 import io.equilibria.errors.Setting;
 import io.equilibria.image.Calibration;
 import io.equilibria.image.ImageData;
@@ -68,33 +67,9 @@ final class VolumeDeconvolution {
         int tp = input.timePoints();
         List<OneVolume> volumes = new ArrayList<>(tp);
         for (int t = 0; t < tp; t++) volumes.add(timePoint(input, t, psf, method, options, device, reconstructors));
-        int per = volumes.get(0).parts(); // the time points share the size, so the grid
         long t0 = System.nanoTime();
-        return new TiledDeconvolution() {
-            @Override public int parts() { return tp * per; }
-            @Override public String grid() { return volumes.get(0).grid() + " per time point"; }
-
-            @Override
-            public TilePart solve(int part, Deconvolution.PlaneListener listener) {
-                TilePart p = volumes.get(part / per).solve(part % per, listener);
-                return new TilePart(part, p.solves(), p.ledger());
-            }
-
-            @Override
-            public Reconstruction assemble(List<TilePart> parts) {
-                TilePart[] by = Deconvolution.byIndex(parts, tp * per);
-                List<Reconstruction> done = new ArrayList<>(tp);
-                for (int t = 0; t < tp; t++) {
-                    List<TilePart> own = new ArrayList<>(per);
-                    for (int k = 0; k < per; k++) {
-                        TilePart p = by[t * per + k];
-                        own.add(new TilePart(k, p.solves(), p.ledger()));
-                    }
-                    done.add(volumes.get(t).assemble(own));
-                }
-                return timeSeries(input, done, t0);
-            }
-        };
+        // the time points share the size, so the grid
+        return TiledDeconvolution.sequence(volumes, volumes.get(0).grid() + " per time point", done -> timeSeries(input, done, t0));
     }
 
     /** Time point {@code t} of a hyperstack, planned as one volume (its slice of the reference too). */
@@ -120,10 +95,8 @@ final class VolumeDeconvolution {
         ReconstructionReport r = done.get(done.size() - 1).report();
         ReconstructionReport report = new ReconstructionReport(r.schemaVersion(), r.method(), r.device(), r.cancelled(), r.deblur(),
                 null, reports, (System.nanoTime() - t0) / 1e9);
-        ImageData result = planes.size() == input.size() ? input.withPlanes(planes) : new ImageData(planes, input.calibration(), 32);
-        result.info().clear();
-        result.info().putAll(report.imageInfo());
-        return new Reconstruction(result, report);
+        return Reconstruction.described(planes.size() == input.size() ? input.withPlanes(planes) : new ImageData(planes, input.calibration(), 32),
+                report);
     }
 
     /**
@@ -257,7 +230,7 @@ final class VolumeDeconvolution {
 
         @Override
         public Reconstruction assemble(List<TilePart> parts) {
-            TilePart[] by = Deconvolution.byIndex(parts, grid.size());
+            TilePart[] by = TiledDeconvolution.byIndex(parts, grid.size());
             float[][] blended = new float[d][];
             List<Result> tiles = new ArrayList<>();
             TilePart.Solved last = null;
@@ -290,21 +263,11 @@ final class VolumeDeconvolution {
                             kernel.height(), kernel.depth()) / 1048576.0), null, volume);
             ReconstructionReport report = new ReconstructionReport(ReconstructionReport.SCHEMA_VERSION, method.method(),
                     Compute.describe(device), cancelled ? Boolean.TRUE : null, setup, null, List.of(plane), (System.nanoTime() - t0) / 1e9);
-            ImageData result = input.withPlanes(out);
-            result.info().clear();
-            result.info().putAll(report.imageInfo());
-            return new Reconstruction(result, report);
+            return Reconstruction.described(input.withPlanes(out), report);
         }
 
         private RuntimeException outOfMemory(Throwable e) {
-            if (MemoryException.isAllocationFailure(e) && !(e instanceof MemoryException)) {
-                return new MemoryException("ran out of memory solving " + grid + " of a " + w + "x" + h + "x" + d + " volume with "
-                        + method.method() + " (budget " + MemoryModel.mib(options.budget()) + "); rerun with a lower "
-                        + Setting.MEMORY_BUDGET + ", e.g. " + MemoryModel.mib(options.budget() / 2).replace(" MiB", "m")
-                        + ", so the x/y tiles get smaller", e);
-            }
-            if (e instanceof RuntimeException r) return r;
-            throw (Error) e;
+            return Deconvolution.outOfMemory(e, grid, "a " + w + "x" + h + "x" + d + " volume", method, options, "x/y tiles");
         }
     }
 
